@@ -1,0 +1,49 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres lint typecheck bench bench-smoke sop-schema histories clean help
+
+help:
+	@echo "make run          start Temporal dev server, worker and API (Ctrl-C stops all)"
+	@echo "make test         run the whole test suite (SQLite and PostgreSQL store tests)"
+	@echo "make lint         ruff + mypy"
+	@echo "make bench        throughput, latency and screening benchmarks (see bench/README.md)"
+	@echo "make sop-schema   write sop/schema.json from the SOP model"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m stack.cli run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy domain sop screening store adapters activities workflows api stack worker.py settings.py
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.screening
+	$(BIN)/python -m bench.throughput
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.screening --smoke
+	$(BIN)/python -m bench.throughput --smoke
+
+sop-schema: $(STAMP)
+	$(BIN)/python -m stack.cli sop-schema
+
+histories: $(STAMP)
+	$(BIN)/python -m tests.record_histories
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

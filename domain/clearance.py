@@ -1,0 +1,290 @@
+"""Types that cross the Temporal boundary: workflow input, activity inputs/results, task state, the view.
+
+Pydantic models, sent with Temporal's pydantic data converter; the workflow sandbox passes this module through.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.declaration import Declaration
+from sop.model import Lane, Outcome, SopDefinition, SopRef
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Status(StrEnum):
+    accepted = "accepted"
+    in_progress = "in_progress"
+    awaiting_decision = "awaiting_decision"
+    completed = "completed"
+    invalidated = "invalidated"
+
+
+class TaskKind(StrEnum):
+    screening_review = "screening_review"
+    inspection_findings = "inspection_findings"
+    approval = "approval"
+
+
+TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
+    TaskKind.screening_review: ("false_positive", "confirmed_match"),
+    TaskKind.inspection_findings: ("compliant", "non_compliant"),
+    TaskKind.approval: ("approve", "reject", "refer"),
+}
+
+
+class TaskState(StrEnum):
+    open = "open"
+    claimed = "claimed"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Actor(Model):
+    """Who acts, as the API authenticated them; validators re-check roles and four-eyes against it."""
+
+    id: str
+    name: str
+    agency: str
+    roles: list[str]
+    eori: str | None = None
+
+
+# --- screening -------------------------------------------------------------------------------------------
+
+
+class ScreeningMatch(Model):
+    list: str
+    entry_id: str
+    name: str
+    score: float
+    matched_alias: str | None = None
+    programs: list[str] = []
+    country: str | None = None
+
+
+class PartyScreening(Model):
+    role: str
+    name: str
+    country: str | None = None
+    status: Literal["clear", "possible_match", "false_positive", "confirmed_match"] = "clear"
+    matches: list[ScreeningMatch] = []
+    review_task_id: str | None = None
+
+
+class ScreenPartiesInput(Model):
+    mrn: str
+    declaration: Declaration
+    review_threshold: float
+
+
+class ScreeningResult(Model):
+    parties: list[PartyScreening]
+
+
+# --- licences --------------------------------------------------------------------------------------------
+
+
+class ItemLicence(Model):
+    sequence: int
+    commodity_code: str
+    control_code: str | None
+    control_source: Literal["declared", "commodity_table"] | None = None
+    status: Literal["not_controlled", "covered", "no_licence"]
+    licence_reference: str | None = None
+    depleted_quantity: Decimal | None = None
+    depleted_value: Decimal | None = None
+    reason: str | None = None
+
+
+class CheckLicencesInput(Model):
+    mrn: str
+    declaration: Declaration
+
+
+class LicenceCheckResult(Model):
+    embargoed: bool
+    embargo_reason: str | None = None
+    items: list[ItemLicence]
+
+    @property
+    def controlled(self) -> bool:
+        return any(i.control_code for i in self.items)
+
+    @property
+    def all_covered(self) -> bool:
+        return all(i.status != "no_licence" for i in self.items)
+
+
+class ReleaseDepletionsInput(Model):
+    mrn: str
+    reason: str
+
+
+# --- tasks -----------------------------------------------------------------------------------------------
+
+
+class Task(Model):
+    id: str
+    mrn: str
+    workflow_id: str
+    kind: TaskKind
+    role: str
+    agency: str
+    title: str
+    state: TaskState = TaskState.open
+    assignee: str | None = None
+    due_at: datetime
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    findings: dict[str, Any] | None = None
+    subject: dict[str, Any] = {}
+    version: int = 1
+
+
+class ClaimTask(Model):
+    task_id: str
+    actor: Actor
+
+
+class CompleteTask(Model):
+    task_id: str
+    actor: Actor
+    outcome: str
+    reason: str = Field(default="", max_length=2000)
+    findings: dict[str, Any] | None = None
+
+
+class Invalidate(Model):
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+# --- joint inspection ------------------------------------------------------------------------------------
+
+
+class InspectionInput(Model):
+    mrn: str
+    parent_workflow_id: str
+    agency: str
+    step_id: str
+    sop: SopRef
+    agencies: list[dict[str, str]]
+    due_seconds: float
+    first_task_number: int
+    subject: dict[str, Any] = {}
+
+
+class AgencyFinding(Model):
+    agency: str
+    task_id: str
+    outcome: str
+    reason: str
+    findings: dict[str, Any] | None = None
+    completed_by: str
+    completed_at: datetime
+
+
+class InspectionResult(Model):
+    outcome: Literal["compliant", "non_compliant", "cancelled"]
+    findings: list[AgencyFinding]
+
+
+# --- the clearance ---------------------------------------------------------------------------------------
+
+
+class ClearanceInput(Model):
+    mrn: str
+    lrn: str
+    declarant_eori: str
+    body_hash: str
+    accepted_at: datetime
+    declaration: Declaration
+    sop: SopDefinition
+    sop_ref: SopRef
+
+
+class TimelineEntry(Model):
+    stage: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    actor: str | None = None
+
+
+class Decision(Model):
+    at: datetime
+    stage: str
+    kind: str
+    outcome: str
+    actor: str | None = None
+    reason: str | None = None
+    task_id: str | None = None
+
+
+class AuditEvent(Model):
+    seq: int
+    at: datetime
+    kind: str
+    actor: str | None = None
+    detail: dict[str, Any] = {}
+
+
+class DocumentRef(Model):
+    kind: str
+    href: str
+
+
+class ClearanceView(Model):
+    """What the read model stores and GET /v1/clearances/{mrn} returns; built by the workflow."""
+
+    mrn: str
+    lrn: str
+    workflow_id: str
+    declarant_eori: str
+    agency: str
+    status: Status
+    stage: str
+    lane: Lane | None = None
+    lane_reason: str | None = None
+    outcome: Outcome | None = None
+    sop: SopRef
+    declaration: Declaration
+    screening: ScreeningResult | None = None
+    licences: LicenceCheckResult | None = None
+    inspection: InspectionResult | None = None
+    decisions: list[Decision] = []
+    timeline: list[TimelineEntry] = []
+    documents: list[DocumentRef] = []
+    accepted_at: datetime
+    updated_at: datetime
+    revision: int = 0
+
+
+class ProjectionInput(Model):
+    """One idempotent write of the read model: the view at `revision`, new audit events, changed tasks."""
+
+    view: ClearanceView
+    audit: list[AuditEvent] = []
+    tasks: list[Task] = []
+
+
+class TaskProjectionInput(Model):
+    tasks: list[Task]
+    audit_mrn: str
+    audit: list[AuditEvent] = []
+
+
+class IssueNoticeInput(Model):
+    view: ClearanceView
+    kind: str

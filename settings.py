@@ -1,0 +1,81 @@
+"""One settings object for every process (API, worker, stack launcher), read from environment variables.
+
+Every variable is listed in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".data")
+    database_url: str = ""
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "clearance"
+    temporal_api_key: str = ""
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_ui_port: int = 8233
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    sop_dir: Path = ROOT / "sop"
+    reference_dir: Path = ROOT / "reference"
+
+    licence_registry: Literal["embedded", "http"] = "embedded"
+    licence_registry_url: str = ""
+    licence_registry_token: str = ""
+    screening_service: Literal["embedded", "http"] = "embedded"
+    screening_service_url: str = ""
+    screening_service_token: str = ""
+    adapter_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    worker_metrics_port: int = 0
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @model_validator(mode="after")
+    def _production_needs_real_endpoints(self) -> Settings:
+        if self.environment == "production":
+            if not self.database_url or self.database_url.startswith("sqlite"):
+                raise ValueError("DATABASE_URL must name PostgreSQL in production")
+            for kind, url in (("LICENCE_REGISTRY", self.licence_registry_url),
+                              ("SCREENING_SERVICE", self.screening_service_url)):
+                if getattr(self, kind.lower()) == "http" and not url:
+                    raise ValueError(f"{kind}_URL is required when {kind}=http")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Async SQLAlchemy URL: SQLite file under DATA_DIR unless DATABASE_URL names another database."""
+        url = self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'clearance.db').resolve()}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        elif url.startswith("sqlite:///"):
+            url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        return url
+
+    @property
+    def demo_tokens_file(self) -> Path:
+        return self.data_dir / "demo-tokens.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
