@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     sop_dir: Path = ROOT / "sop"
+    sop_name: str = "export-clearance"
+    update_timeout_seconds: float = Field(default=20.0, gt=0)
     reference_dir: Path = ROOT / "reference"
 
     licence_registry: Literal["embedded", "http"] = "embedded"

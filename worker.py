@@ -1,0 +1,90 @@
+"""The clearance worker: runs the clearance and joint-inspection workflows and their activities.
+
+    python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see README)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+
+import structlog
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.clearance import ClearanceActivities
+from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
+from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
+from settings import Settings, get_settings
+from stack.logging import configure as configure_logging
+from stack.temporal import connect
+from store.db import Database
+from workflows.clearance import ClearanceWorkflow
+from workflows.inspection import JointInspectionWorkflow
+
+WORKFLOWS: Sequence[type] = (ClearanceWorkflow, JointInspectionWorkflow)
+# Shared, deterministic domain modules pass through the sandbox instead of being re-imported per workflow run.
+PASSTHROUGH = ("domain", "sop", "workflows.tasks", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
+
+log = structlog.get_logger("worker")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def licence_registry(settings: Settings, db: Database) -> LicenceRegistry:
+    if settings.licence_registry == "http":
+        return HttpLicenceRegistry(settings.licence_registry_url, settings.licence_registry_token,
+                                   settings.adapter_timeout_seconds)
+    return EmbeddedLicenceRegistry(db)
+
+
+def screening_service(settings: Settings, db: Database) -> ScreeningService:
+    if settings.screening_service == "http":
+        return HttpScreeningService(settings.screening_service_url, settings.screening_service_token,
+                                    settings.adapter_timeout_seconds)
+    return EmbeddedScreeningService(db)
+
+
+def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
+    acts = ClearanceActivities(db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db))
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=list(WORKFLOWS),
+        activities=acts.all(),
+        workflow_runner=workflow_runner(),
+        max_concurrent_workflow_tasks=100,
+        max_concurrent_local_activities=100,
+        max_concurrent_activities=100,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.worker_metrics_port:
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}"))), error_if_already_set=False)
+    db = Database(settings.resolved_database_url)
+    await db.init()
+    client = await connect(settings)
+    worker = build_worker(client, settings, db)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping")
+    await db.dispose()
+    log.info("worker_stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""The HTTP API of the clearance engine (contract: ../shared/contract/API.md; OpenAPI at /openapi.json)."""

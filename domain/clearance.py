@@ -5,7 +5,8 @@ Pydantic models, sent with Temporal's pydantic data converter; the workflow sand
 
 from __future__ import annotations
 
-from datetime import datetime
+import builtins
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.declaration import Declaration
-from sop.model import Lane, Outcome, SopDefinition, SopRef
+from sop.model import InspectionAgency, Lane, Outcome, SopDefinition, SopRef
 
 
 class Model(BaseModel):
@@ -42,10 +43,20 @@ TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
 
 
 class TaskState(StrEnum):
+    """A claimed task is still open; its `assignee` says who holds it (as in Camunda Tasklist)."""
+
     open = "open"
-    claimed = "claimed"
     completed = "completed"
     cancelled = "cancelled"
+
+
+class Rejection(StrEnum):
+    """ApplicationError types a workflow's update validators raise; the API maps them to HTTP statuses."""
+
+    not_found = "NotFound"  # 404
+    forbidden = "Forbidden"  # 403
+    conflict = "Conflict"  # 409
+    invalid = "Invalid"  # 422
 
 
 class Actor(Model):
@@ -67,7 +78,7 @@ class ScreeningMatch(Model):
     name: str
     score: float
     matched_alias: str | None = None
-    programs: list[str] = []
+    programs: builtins.list[str] = []
     country: str | None = None
 
 
@@ -108,6 +119,7 @@ class ItemLicence(Model):
 class CheckLicencesInput(Model):
     mrn: str
     declaration: Declaration
+    on: date = Field(description="date the licence must be valid on: the day of acceptance")
 
 
 class LicenceCheckResult(Model):
@@ -179,10 +191,12 @@ class InspectionInput(Model):
     parent_workflow_id: str
     agency: str
     step_id: str
-    sop: SopRef
-    agencies: list[dict[str, str]]
-    due_seconds: float
+    title: str
+    agencies: list[InspectionAgency]
+    due: timedelta
     first_task_number: int
+    four_eyes: list[str] = []
+    prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
 
 

@@ -7,6 +7,7 @@ answered with 422 and the field path of every problem.
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -14,6 +15,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.codes import COUNTRIES, CURRENCIES
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _country(code: str) -> str:
@@ -168,8 +175,11 @@ class Declaration(Strict):
         return self
 
     def body_hash(self) -> str:
-        """Hash of the validated declaration: resubmissions that differ only in formatting hash alike."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        """Hash of the validated declaration: resubmissions that differ only in formatting (key order,
+        white space, 14800.0 vs "14800.00") hash alike."""
+        canonical = json.dumps(self.model_dump(mode="python"), default=_canonical, sort_keys=True,
+                               separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def parties(self) -> list[tuple[str, Party | Declarant]]:
         """Every party to screen, with its role in the declaration."""

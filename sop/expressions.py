@@ -43,7 +43,7 @@ def evaluate_condition(expression: str, context: dict[str, Any]) -> bool:
     program = _compile(expression)
     try:
         result = program.execute(context)
-    except (ValueError, RuntimeError, TypeError) as exc:
+    except Exception as exc:  # the CEL runtime raises several kinds (IndexError, KeyError, TypeError, ...)
         raise ExpressionError(f"cannot evaluate {expression!r}: {_first_line(exc)}") from exc
     if not isinstance(result, bool):
         raise ExpressionError(f"{expression!r} yields {type(result).__name__}, not a boolean")
@@ -54,3 +54,28 @@ def check_expression(expression: str, sample_contexts: list[dict[str, Any]]) -> 
     """Raise ExpressionError unless the expression parses and yields a boolean for every sample context."""
     for context in sample_contexts:
         evaluate_condition(expression, context)
+
+
+def rule_context(
+    *,
+    declaration: dict[str, Any],
+    controlled: bool,
+    control_codes: list[str],
+    screening_hits: int,
+    lane: str,
+) -> dict[str, Any]:
+    """The variables SOP expressions see (README, "Writing an SOP", lists them; keep the two in step).
+
+    `declaration` is the declaration as plain data (`to_cel(declaration.model_dump())`)."""
+    items = declaration["goods_items"]
+    return {
+        "declaration": declaration,
+        "destination": declaration["country_of_destination"],
+        "aeo": bool(declaration.get("aeo", False)),
+        "total_value": float(sum(float(i["statistical_value"]["amount"]) for i in items)),
+        "item_count": len(items),
+        "controlled": controlled,
+        "control_codes": control_codes,
+        "screening_hits": screening_hits,
+        "lane": lane,
+    }

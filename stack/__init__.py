@@ -1,0 +1,1 @@
+"""Process wiring: Temporal connection, logging, adapters chosen by settings, and the embedded-stack launcher."""

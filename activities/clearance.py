@@ -1,0 +1,130 @@
+"""The clearance's activities, as methods of one class whose adapters are injected (embedded or HTTP)."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+
+from adapters.licences import LicenceRegistry
+from adapters.screening import ScreeningService
+from documents.render import render_notice
+from domain.clearance import (
+    CheckLicencesInput,
+    DocumentRef,
+    IssueNoticeInput,
+    ItemLicence,
+    LicenceCheckResult,
+    PartyScreening,
+    ProjectionInput,
+    ReleaseDepletionsInput,
+    ScreeningMatch,
+    ScreeningResult,
+    ScreenPartiesInput,
+    TaskProjectionInput,
+)
+from domain.licence import DepletionRequest, RestoreRequest
+from store import clearances as clearance_store
+from store import reference
+from store.db import Database
+from workflows import options
+
+log = structlog.get_logger("activities")
+
+LICENCE_DOCUMENT_TYPES = ("X002", "X001", "E012")  # EU dual-use / national export authorisations
+
+
+class ClearanceActivities:
+    def __init__(self, *, db: Database, licences: LicenceRegistry, screening: ScreeningService) -> None:
+        self._db = db
+        self._licences = licences
+        self._screening = screening
+
+    def all(self) -> list[object]:
+        return [self.screen_parties, self.check_licences, self.restore_licences, self.project_clearance,
+                self.project_tasks, self.issue_notice]
+
+    @activity.defn(name=options.SCREEN_PARTIES)
+    async def screen_parties(self, inp: ScreenPartiesInput) -> ScreeningResult:
+        parties = []
+        for role, party in inp.declaration.parties():
+            country = getattr(party, "country", None)
+            matches = await self._screening.screen(party.name, country, min_score=inp.review_threshold)
+            parties.append(PartyScreening(
+                role=role, name=party.name, country=country,
+                status="possible_match" if matches else "clear",
+                matches=[ScreeningMatch(list=m.list, entry_id=m.entry_id, name=m.name, score=m.score,
+                                        matched_alias=m.matched_alias, programs=list(m.programs), country=m.country)
+                         for m in matches],
+            ))
+        hits = [p.role for p in parties if p.matches]
+        log.info("parties_screened", mrn=inp.mrn, parties=len(parties), possible_matches=hits)
+        return ScreeningResult(parties=parties)
+
+    @activity.defn(name=options.CHECK_LICENCES)
+    async def check_licences(self, inp: CheckLicencesInput) -> LicenceCheckResult:
+        declaration = inp.declaration
+        async with self._db.session() as session:
+            classes = await reference.classify(session, [i.commodity_code for i in declaration.goods_items])
+            embargo = await reference.embargo_for(session, declaration.country_of_destination)
+        items: list[ItemLicence] = []
+        for item in declaration.goods_items:
+            listed = classes.get(item.commodity_code)
+            control_code = item.control_code or (listed.control_code if listed else None)
+            source = "declared" if item.control_code else "commodity_table" if listed else None
+            items.append(ItemLicence(sequence=item.sequence, commodity_code=item.commodity_code,
+                                     control_code=control_code, control_source=source,
+                                     status="no_licence" if control_code else "not_controlled"))
+        controlled = any(i.control_code for i in items)
+        if embargo is not None and (embargo.scope == "all" or controlled):
+            what = "exports" if embargo.scope == "all" else "controlled goods"
+            reason = f"{what} to {declaration.country_of_destination} are under embargo: {embargo.regime}"
+            log.info("embargo", mrn=inp.mrn, destination=declaration.country_of_destination)
+            for i in items:
+                if i.control_code:
+                    i.reason = "not licensable: destination under embargo"
+            return LicenceCheckResult(embargoed=True, embargo_reason=reason, items=items)
+        for checked, item in zip(items, declaration.goods_items, strict=True):
+            if not checked.control_code:
+                continue
+            named = next((d.reference for d in item.documents if d.type in LICENCE_DOCUMENT_TYPES), None)
+            result = await self._licences.deplete(DepletionRequest(
+                mrn=inp.mrn, item_sequence=item.sequence, holder_eori=declaration.exporter.eori,
+                destination=declaration.country_of_destination, control_code=checked.control_code,
+                commodity_code=item.commodity_code, quantity=item.quantity, value=item.statistical_value,
+                on=inp.on, licence_reference=named,
+            ))
+            if result.covered:
+                checked.status, checked.licence_reference = "covered", result.licence_reference
+                checked.depleted_quantity, checked.depleted_value = result.quantity, result.value
+            else:
+                checked.reason = result.reason
+        log.info("licences_checked", mrn=inp.mrn, controlled=controlled,
+                 covered=[i.licence_reference for i in items if i.licence_reference])
+        return LicenceCheckResult(embargoed=False, items=items)
+
+    @activity.defn(name=options.RESTORE_LICENCES)
+    async def restore_licences(self, inp: ReleaseDepletionsInput) -> int:
+        restored = await self._licences.restore(RestoreRequest(mrn=inp.mrn, reason=inp.reason[:400]))
+        log.info("licences_restored", mrn=inp.mrn, restored=restored)
+        return restored
+
+    @activity.defn(name=options.PROJECT_CLEARANCE)
+    async def project_clearance(self, inp: ProjectionInput) -> None:
+        async with self._db.session() as session:
+            await clearance_store.project(session, inp)
+        log.debug("clearance_projected", mrn=inp.view.mrn, status=inp.view.status.value, revision=inp.view.revision)
+
+    @activity.defn(name=options.PROJECT_TASKS)
+    async def project_tasks(self, inp: TaskProjectionInput) -> None:
+        async with self._db.session() as session:
+            await clearance_store.project_tasks(session, inp.tasks, inp.audit_mrn, inp.audit)
+
+    @activity.defn(name=options.ISSUE_NOTICE)
+    async def issue_notice(self, inp: IssueNoticeInput) -> DocumentRef:
+        view = inp.view
+        html = render_notice(inp.kind, view, issued_at=view.updated_at)
+        async with self._db.session() as session:
+            await clearance_store.store_document(session, mrn=view.mrn, kind=inp.kind, html=html,
+                                                 issued_at=view.updated_at)
+        log.info("notice_issued", mrn=view.mrn, kind=inp.kind)
+        return DocumentRef(kind=inp.kind, href=f"/v1/clearances/{view.mrn}/documents/{inp.kind}")

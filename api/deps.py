@@ -1,0 +1,85 @@
+"""Dependencies: the process's services, a database session, and the authenticated principal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from adapters.screening import EmbeddedScreeningService
+from api.errors import ApiError, forbidden
+from domain.clearance import Actor
+from settings import Settings
+from store import principals
+from store.db import Database
+from store.models import Principal
+
+OFFICER_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor")
+TASK_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor", "duty_chief")
+READER_ROLES = (*OFFICER_ROLES, "auditor", "admin")
+TOKEN_CACHE_SECONDS = 10.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    temporal: Client
+    screening: EmbeddedScreeningService
+    _tokens: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    async def principal(self, token: str) -> Principal | None:
+        cached = self._tokens.get(token)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.db.session() as session:
+            principal = await principals.principal_for_token(session, token)
+        if principal is not None:
+            self._tokens[token] = (time.monotonic() + TOKEN_CACHE_SECONDS, principal)
+        return principal
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    async with services.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def current_principal(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", headers=challenge)
+    principal = await services.principal(authorization[7:].strip())
+    if principal is None:
+        raise ApiError(401, "unknown or revoked token", headers=challenge)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if not set(principal.roles) & set(roles):
+        raise forbidden(f"this needs one of the roles {', '.join(roles)}; {principal.id} holds {', '.join(principal.roles)}")
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(id=principal.id, name=principal.name, agency=principal.agency, roles=list(principal.roles),
+                 eori=principal.eori)

@@ -1,0 +1,84 @@
+"""The FastAPI application: mounts the routers; connects to the database and Temporal on start-up.
+
+    python -m api.main                              # settings from the environment (see README)
+    uvicorn --factory api.main:create_app           # the same, under your own uvicorn options
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from temporalio.client import Client
+
+from adapters.screening import EmbeddedScreeningService
+from api import errors, metrics
+from api.deps import Services
+from api.limits import BodySizeLimit
+from api.routes import clearances, declarations, licences, ops, screening, sops, tasks
+from settings import Settings, get_settings
+from stack.logging import configure as configure_logging
+from stack.temporal import connect
+from store.db import Database
+
+log = structlog.get_logger("api")
+
+DESCRIPTION = """Export clearance as durable workflows: lodge a declaration, follow its clearance through
+screening, licence check, risk lane, joint inspection and approval, and complete the human tasks.
+Authenticate every `/v1` call with `Authorization: Bearer <token>`."""
+
+
+def create_app(settings: Settings | None = None, *, temporal: Client | None = None,
+               db: Database | None = None) -> FastAPI:
+    """Build the app; tests pass their own Temporal client and database, `make run` lets it connect."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_db = db is None
+        database = db or Database(settings.resolved_database_url)
+        if own_db:
+            await database.init()
+        client = temporal or await connect(settings)
+        app.state.services = Services(settings=settings, db=database, temporal=client,
+                                      screening=EmbeddedScreeningService(database))
+        log.info("api_started", temporal=settings.temporal_address)
+        yield
+        if own_db:
+            await database.dispose()
+
+    app = FastAPI(title="Clearance engine", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.middleware("http")(metrics.middleware)
+
+    @app.middleware("http")
+    async def _bind_request(request: Request, call_next):  # type: ignore[no-untyped-def]
+        structlog.contextvars.clear_contextvars()
+        mrn = request.path_params.get("mrn") if request.path_params else None
+        structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path, mrn=mrn)
+        return await call_next(request)
+
+    for module in (declarations, clearances, tasks, licences, screening, sops, ops):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def serve() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+                access_log=False, timeout_graceful_shutdown=5)
+
+
+if __name__ == "__main__":
+    serve()

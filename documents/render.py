@@ -1,0 +1,230 @@
+"""Render a clearance's notice as one standalone HTML document (inline stylesheet, no external resources,
+because the system runs offline and notices are archived and printed as they are).
+
+Templates live in `documents/templates/`, one per notice kind, all extending `base.html.j2`. Everything a
+declarant typed reaches the page through Jinja2's autoescaping, so markup in a goods description is shown as
+text, never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from domain.clearance import ClearanceView, Decision, ItemLicence
+from domain.declaration import GoodsItem, Money
+from sop.model import Outcome
+
+NOTICE_KINDS = ("release-notice", "referral-notice", "not-released-notice", "invalidation-notice")
+
+_KIND_FOR_OUTCOME = {
+    Outcome.released: "release-notice",
+    Outcome.referred: "referral-notice",
+    Outcome.not_released: "not-released-notice",
+    Outcome.invalidated: "invalidation-notice",
+}
+
+
+@dataclass(frozen=True)
+class _Heading:
+    title: str
+    message: str  # the AES message the notice is modelled on
+    tone: str  # banner colour: ok, warn, stop, void
+
+
+_HEADINGS = {
+    "release-notice": _Heading("Release for export", "Modelled on AES IE529 — release for export", "ok"),
+    "referral-notice": _Heading("Referral to enforcement", "Referral dossier — goods held", "warn"),
+    "not-released-notice": _Heading("Not released for export", "Modelled on AES IE551 — no release", "stop"),
+    "invalidation-notice": _Heading(
+        "Invalidation of declaration", "Modelled on AES IE509 / IE505 — invalidation", "void"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GoodsRow:
+    """A goods item with the licence check's finding for it (None when no check ran)."""
+
+    item: GoodsItem
+    licence: ItemLicence | None
+
+
+@dataclass(frozen=True)
+class Ground:
+    """One reason a clearance did not end in release, in the words a notice shows."""
+
+    kind: str
+    text: str
+
+
+def notice_kind_for(outcome: Outcome | str) -> str:
+    """The notice a clearance with this outcome is given."""
+    try:
+        return _KIND_FOR_OUTCOME[Outcome(outcome)]
+    except ValueError:
+        raise ValueError(f"no notice for outcome {outcome!r}") from None
+
+
+def render_notice(kind: str, view: ClearanceView, *, issued_at: datetime) -> str:
+    """The notice of `kind` (one of NOTICE_KINDS) for the clearance `view`, as a complete HTML document."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}; expected one of {', '.join(NOTICE_KINDS)}")
+    template = _env.get_template(f"{kind}.html.j2")
+    return template.render(_context(kind, view, issued_at))
+
+
+# --- context ---------------------------------------------------------------------------------------------
+
+
+def _context(kind: str, view: ClearanceView, issued_at: datetime) -> dict[str, Any]:
+    declaration = view.declaration
+    by_sequence = {i.sequence: i for i in view.licences.items} if view.licences else {}
+    goods = [GoodsRow(item, by_sequence.get(item.sequence)) for item in declaration.goods_items]
+    return {
+        "kind": kind,
+        "heading": _HEADINGS[kind],
+        "view": view,
+        "declaration": declaration,
+        "goods": goods,
+        "licensed": [row for row in goods if row.licence is not None and row.licence.control_code],
+        "totals": _totals(declaration.goods_items),
+        "grounds": grounds(view),
+        "invalidation": _invalidation(view.decisions),
+        "issued_at": issued_at,
+    }
+
+
+def _totals(items: Iterable[GoodsItem]) -> dict[str, Any]:
+    items = list(items)
+    by_currency: dict[str, Decimal] = {}
+    for item in items:
+        value = item.statistical_value
+        by_currency[value.currency] = by_currency.get(value.currency, Decimal(0)) + value.amount
+    return {
+        "net_mass_kg": sum((i.net_mass_kg for i in items), Decimal(0)),
+        "gross_mass_kg": sum((i.gross_mass_kg for i in items), Decimal(0)),
+        "values": [Money(amount=a, currency=c) for c, a in sorted(by_currency.items())],
+    }
+
+
+def grounds(view: ClearanceView) -> list[Ground]:
+    """Every adverse finding of the clearance: what a referral or a refusal rests on, whichever SOP step
+    turned it into the outcome."""
+    found: list[Ground] = []
+    if view.screening:
+        for party in view.screening.parties:
+            if party.status != "confirmed_match":
+                continue
+            entries = ", ".join(f"{m.list} {m.entry_id}" for m in party.matches) or "a listed entity"
+            found.append(Ground("screening", f"Confirmed restricted-party match: {_label(party.role)} "
+                                             f"“{party.name}” is listed ({entries})."))
+    if view.licences:
+        if view.licences.embargoed:
+            reason = view.licences.embargo_reason or f"destination {view.declaration.country_of_destination}"
+            found.append(Ground("embargo", f"Embargoed destination: {reason}."))
+        for item in view.licences.items:
+            if item.status == "no_licence":
+                why = f": {item.reason}" if item.reason else ""
+                found.append(Ground("licence", f"No valid licence for goods item {item.sequence} "
+                                               f"(control code {item.control_code or 'unclassified'}){why}."))
+    if view.inspection and view.inspection.outcome == "non_compliant":
+        for finding in view.inspection.findings:
+            if finding.outcome == "non_compliant":
+                found.append(Ground("inspection", f"Inspection by {_label(finding.agency)} found the goods "
+                                                  f"non-compliant: {finding.reason}"))
+    for decision in view.decisions:
+        if decision.kind == "approval" and decision.outcome in ("reject", "refer"):
+            verb = "rejected" if decision.outcome == "reject" else "referred"
+            by = f" by {decision.actor}" if decision.actor else ""
+            why = f": {decision.reason}" if decision.reason else "."
+            found.append(Ground("approval", f"Supervisor {verb} the clearance{by}{why}"))
+    return found
+
+
+def _invalidation(decisions: list[Decision]) -> Decision | None:
+    matching = [
+        d for d in decisions
+        if d.kind in ("invalidation", "invalidate") or d.outcome == "invalidated"
+    ]
+    return matching[-1] if matching else None
+
+
+# --- filters ---------------------------------------------------------------------------------------------
+
+
+def rfc3339(value: datetime | None) -> str:
+    """UTC, second precision, `Z` suffix; a naive datetime is taken as UTC."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value: Decimal | float | int, places: int = 3) -> str:
+    text = f"{Decimal(str(value)):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _mass(value: Decimal | float | None) -> str:
+    return "—" if value is None else f"{_number(value)} kg"
+
+
+def _money(value: Money | None) -> str:
+    return "—" if value is None else f"{Decimal(value.amount):,.2f} {value.currency}"
+
+
+def _amount(value: Decimal | float | None, currency: str) -> str:
+    return "—" if value is None else f"{Decimal(str(value)):,.2f} {currency}"
+
+
+def _elapsed(started: datetime, ended: datetime | None) -> str:
+    if ended is None:
+        return "in progress"
+    return _short_duration(ended - started)
+
+
+def _short_duration(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n} {u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    if seconds or not parts:
+        parts.append(f"{seconds} s")
+    return " ".join(parts[:2])
+
+
+def _label(value: Any) -> str:
+    """`export_control` → `Export control`; enum members by value."""
+    text = str(getattr(value, "value", value)).replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _score(value: float) -> str:
+    return f"{value:.1f}"
+
+
+_env = Environment(
+    loader=PackageLoader("documents", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters.update(
+    rfc3339=rfc3339,
+    mass=_mass,
+    money=_money,
+    amount=_amount,
+    number=_number,
+    elapsed=_elapsed,
+    label=_label,
+    score=_score,
+)

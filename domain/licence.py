@@ -1,0 +1,106 @@
+"""Export licences as the export-control agency registers them, and the depletion protocol the licence
+registry adapters speak (embedded and HTTP alike)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.declaration import CommodityCode, ControlCode, CountryCode, Eori, Money, Quantity
+
+LicenceReference = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9\-/.]{2,39}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LicenceItemCreate(Strict):
+    control_code: ControlCode
+    commodity_code: CommodityCode | None = None
+    quantity: Quantity | None = None
+    value: Money | None = None
+
+
+class LicenceCreate(Strict):
+    reference: LicenceReference
+    holder_eori: Eori
+    destinations: Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
+    items: Annotated[list[LicenceItemCreate], Field(min_length=1, max_length=200)]
+    valid_from: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def _period(self) -> LicenceCreate:
+        if self.valid_until < self.valid_from:
+            raise ValueError("valid_until must not be before valid_from")
+        if len(set(self.destinations)) != len(self.destinations):
+            raise ValueError("destinations must not repeat")
+        return self
+
+
+class Balance(Strict):
+    quantity: Quantity | None = None
+    value: Money | None = None
+
+
+class LicenceItemView(Strict):
+    line: int
+    control_code: str
+    commodity_code: str | None
+    quantity: Quantity | None
+    value: Money | None
+    remaining: Balance
+
+
+class DepletionView(Strict):
+    mrn: str
+    item_sequence: int
+    line: int
+    quantity: Decimal | None
+    value: Decimal | None
+    depleted_at: datetime
+    restored_at: datetime | None = None
+    restore_reason: str | None = None
+
+
+class LicenceView(Strict):
+    reference: str
+    holder_eori: str
+    destinations: list[str]
+    valid_from: date
+    valid_until: date
+    status: Literal["valid", "expired", "not_yet_valid"]
+    items: list[LicenceItemView]
+    depletions: list[DepletionView]
+    created_at: datetime
+
+
+class DepletionRequest(Strict):
+    mrn: str
+    item_sequence: int
+    holder_eori: str
+    destination: str
+    control_code: str
+    commodity_code: str
+    quantity: Quantity | None = None
+    value: Money
+    on: date
+    licence_reference: str | None = Field(default=None, description="licence the declarant named (X002)")
+
+
+class DepletionResult(Strict):
+    covered: bool
+    licence_reference: str | None = None
+    line: int | None = None
+    quantity: Decimal | None = None
+    value: Decimal | None = None
+    reason: str | None = None
+
+
+class RestoreRequest(Strict):
+    mrn: str
+    reason: str = Field(min_length=1, max_length=400)

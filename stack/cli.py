@@ -1,0 +1,241 @@
+"""`clearance` command: run the embedded stack, seed the database, manage principals, export the SOP schema.
+
+    make run                      # = python -m stack.cli run
+    python -m stack.cli --help
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from domain.search import ALL as SEARCH_ATTRIBUTES
+from settings import ROOT, Settings, get_settings
+
+app = typer.Typer(help="Clearance engine: embedded stack and administration.", no_args_is_help=True)
+console = Console()
+BIN = Path(sys.executable).parent
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) != 0
+
+
+def _wait_for_port(host: str, port: int, timeout: float, process: subprocess.Popen[bytes], name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+        if not _port_free(host, port):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not listen on {host}:{port} within {timeout:.0f} s")
+
+
+def temporal_server_command(settings: Settings, db_file: Path) -> list[str]:
+    host, port = _host_port(settings.temporal_address)
+    command = [
+        str(BIN / "temporal"), "server", "start-dev",
+        "--db-filename", str(db_file),
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port),
+        "--log-level", "warn", "--ui-disable-news-fetch",
+    ]
+    if settings.temporal_namespace != "default":
+        command += ["--namespace", settings.temporal_namespace]
+    for key in SEARCH_ATTRIBUTES:
+        command += ["--search-attribute", f"{key.name}=Keyword"]
+    return command
+
+
+class Stack:
+    """The embedded stack's processes, started in order and stopped in reverse."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.logs = settings.data_dir / "logs"
+        self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log_file = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.processes.append((name, process))
+        return process
+
+    def stop(self) -> None:
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    console.print(f"[yellow]{name} did not stop in 15 s; killing it[/]")
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+
+    def dead(self) -> str | None:
+        return next((name for name, p in self.processes if p.poll() is not None), None)
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        path = self.logs / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+@app.command()
+def run() -> None:
+    """Start the Temporal dev server (persisted under DATA_DIR), seed, then the worker and the API."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    t_host, t_port = _host_port(settings.temporal_address)
+    busy = [f"{h}:{p}" for h, p in ((t_host, t_port), (t_host, settings.temporal_ui_port),
+                                   (settings.api_host, settings.api_port)) if not _port_free(h, p)]
+    if busy:
+        console.print(f"[red]Port(s) already in use: {', '.join(busy)}.[/] Is another `make run` still running? "
+                      "Stop it, or set API_PORT / TEMPORAL_ADDRESS / TEMPORAL_UI_PORT.")
+        raise typer.Exit(1)
+    stack = Stack(settings)
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("Starting the Temporal dev server…"):
+            server = stack.start("temporal", temporal_server_command(settings, settings.data_dir / "temporal.db"))
+            _wait_for_port(t_host, t_port, 60, server, "Temporal dev server")
+        with console.status("Loading SOPs, reference data and demo principals…"):
+            from store.seed import seed
+
+            tokens = asyncio.run(seed(settings))
+        with console.status("Starting the worker and the API…"):
+            stack.start("worker", [sys.executable, "worker.py"])
+            api = stack.start("api", [sys.executable, "-m", "api.main"])
+            _wait_for_http(f"http://{settings.api_host}:{settings.api_port}/healthz", 60, api)
+        _banner(settings, tokens)
+        while not stopping:
+            dead = stack.dead()
+            if dead:
+                console.print(f"[red]{dead} stopped unexpectedly[/]; last lines of {stack.logs / (dead + '.log')}:")
+                console.print(stack.tail(dead), markup=False)
+                raise typer.Exit(1)
+            time.sleep(0.5)
+        console.print("Stopping the API, the worker and the Temporal dev server…")
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/]")
+        for name, _ in stack.processes:
+            console.print(f"--- {name} ---\n{stack.tail(name)}", markup=False)
+        raise typer.Exit(1) from exc
+    finally:
+        stack.stop()
+    console.print("Stopped. `make run` continues every clearance where it was.")
+
+
+def _wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited with code {process.returncode} while starting")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the API did not answer {url} within {timeout:.0f} s")
+
+
+def _banner(settings: Settings, tokens: dict[str, str]) -> None:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    t_host, _ = _host_port(settings.temporal_address)
+    token_lines = "\n".join(f"  {role:<24}{token}" for role, token in tokens.items())
+    console.print(Panel.fit(
+        f"[bold]Clearance engine is running[/]\n\n"
+        f"API            {api}\n"
+        f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
+        f"Web console    {api}/console\n"
+        f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
+        f"Temporal gRPC  {settings.temporal_address}\n"
+        f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
+        f"Authenticate with  Authorization: Bearer <token>\n"
+        f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
+        f"Try:  curl -s -X POST {api}/v1/declarations -H \"Authorization: Bearer $(jq -r .declarant "
+        f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json\n\n"
+        f"Ctrl-C stops everything.",
+        title="make run"))
+
+
+@app.command("seed")
+def seed_command(demo: Annotated[bool, typer.Option(help="create demo principals and tokens")] = True) -> None:
+    """Create tables, publish the SOPs under SOP_DIR and load the bundled reference data."""
+    from store.seed import seed
+
+    tokens = asyncio.run(seed(get_settings(), demo=demo))
+    console.print_json(json.dumps({"seeded": True, "demo_tokens": sorted(tokens)}))
+
+
+@app.command("add-principal")
+def add_principal(
+    id: Annotated[str, typer.Option(help="principal id")],
+    name: Annotated[str, typer.Option(help="display name")],
+    agency: Annotated[str, typer.Option(help="agency code, e.g. DEMO-CUSTOMS")],
+    role: Annotated[list[str], typer.Option(help="role (repeatable)")],
+    eori: Annotated[str | None, typer.Option(help="EORI, for declarants")] = None,
+) -> None:
+    """Create or update a principal and print a new bearer token for it (shown once)."""
+    from store import principals
+    from store.db import Database
+
+    async def _add() -> str:
+        db = Database(get_settings().resolved_database_url)
+        try:
+            await db.init()
+            async with db.session() as session:
+                await principals.upsert_principal(session, id=id, name=name, agency=agency, roles=role, eori=eori)
+                return await principals.issue_token(session, principal_id=id, label="cli")
+        finally:
+            await db.dispose()
+
+    try:
+        console.print(asyncio.run(_add()))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+@app.command("sop-schema")
+def sop_schema(out: Path = ROOT / "sop" / "schema.json") -> None:
+    """Write the JSON Schema of SOP files (for editors)."""
+    from sop.model import SopDefinition
+
+    out.write_text(json.dumps(SopDefinition.model_json_schema(), indent=2) + "\n")
+    console.print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,163 @@
+"""Read models of clearances and tasks, the audit trail and issued documents.
+
+Activities write these from the workflow's own view; every write carries a revision (clearances) or version
+(tasks), and a row only moves forward, so retried or reordered writes never step back. Audit events are keyed by
+(MRN, sequence) and inserted once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Task
+from store.db import upsert
+from store.models import AuditRecord, ClearanceRecord, DocumentRecord, TaskRecord
+
+
+async def project(session: AsyncSession, projection: ProjectionInput) -> None:
+    dialect = session.get_bind().dialect.name
+    view = projection.view
+    values = {
+        "mrn": view.mrn, "workflow_id": view.workflow_id, "lrn": view.lrn,
+        "declarant_eori": view.declarant_eori, "agency": view.agency, "status": view.status.value,
+        "stage": view.stage, "lane": view.lane.value if view.lane else None,
+        "outcome": view.outcome.value if view.outcome else None, "sop_name": view.sop.name,
+        "sop_version": view.sop.version, "accepted_at": view.accepted_at, "updated_at": view.updated_at,
+        "revision": view.revision, "view": view.model_dump(mode="json"),
+    }
+    stmt = upsert(dialect, ClearanceRecord).values(**values)
+    await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
+        index_elements=["mrn"],
+        set_={k: stmt.excluded[k] for k in values if k != "mrn"},
+        where=col(ClearanceRecord.revision) < stmt.excluded.revision,
+    ))
+    await _write_tasks(session, dialect, projection.tasks)
+    await _write_audit(session, dialect, view.mrn, projection.audit)
+    await session.commit()
+
+
+async def project_tasks(session: AsyncSession, tasks: list[Task], mrn: str, audit: list[AuditEvent]) -> None:
+    dialect = session.get_bind().dialect.name
+    await _write_tasks(session, dialect, tasks)
+    await _write_audit(session, dialect, mrn, audit)
+    await session.commit()
+
+
+async def _write_tasks(session: AsyncSession, dialect: str, tasks: list[Task]) -> None:
+    for task in tasks:
+        values = {
+            "id": task.id, "mrn": task.mrn, "workflow_id": task.workflow_id, "kind": task.kind.value,
+            "role": task.role, "agency": task.agency, "state": task.state.value, "assignee": task.assignee,
+            "due_at": task.due_at, "created_at": task.created_at, "version": task.version,
+            "data": task.model_dump(mode="json"),
+        }
+        stmt = upsert(dialect, TaskRecord).values(**values)
+        await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
+            index_elements=["id"],
+            set_={k: stmt.excluded[k] for k in ("state", "assignee", "due_at", "version", "data")},
+            where=col(TaskRecord.version) < stmt.excluded.version,
+        ))
+
+
+async def _write_audit(session: AsyncSession, dialect: str, mrn: str, events: list[AuditEvent]) -> None:
+    for event in events:
+        stmt = upsert(dialect, AuditRecord).values(
+            mrn=mrn, seq=event.seq, at=event.at, kind=event.kind, actor=event.actor,
+            detail=json.loads(json.dumps(event.detail, default=str)),
+        )
+        await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "seq"]))  # type: ignore[call-overload]
+
+
+async def get_view(session: AsyncSession, mrn: str) -> ClearanceView | None:
+    row = await session.get(ClearanceRecord, mrn)
+    return ClearanceView.model_validate(row.view) if row else None
+
+
+async def get_record(session: AsyncSession, mrn: str) -> ClearanceRecord | None:
+    return await session.get(ClearanceRecord, mrn)
+
+
+def encode_cursor(accepted_at: datetime, mrn: str) -> str:
+    return base64.urlsafe_b64encode(f"{accepted_at.isoformat()}|{mrn}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError for a cursor this service did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, mrn = raw.split("|", 1)
+        return datetime.fromisoformat(at), mrn
+    except Exception as exc:
+        raise ValueError("cursor is not one this service issued") from exc
+
+
+async def list_clearances(
+    session: AsyncSession, *, agency: str | None, declarant_eori: str | None, status: str | None,
+    lane: str | None, stage: str | None, limit: int, cursor: str | None,
+) -> tuple[list[ClearanceRecord], str | None]:
+    """Newest first; `agency`/`declarant_eori` scope what the caller may see."""
+    query = select(ClearanceRecord)
+    if agency is not None:
+        query = query.where(ClearanceRecord.agency == agency)
+    if declarant_eori is not None:
+        query = query.where(ClearanceRecord.declarant_eori == declarant_eori)
+    for column, value in ((ClearanceRecord.status, status), (ClearanceRecord.lane, lane),
+                          (ClearanceRecord.stage, stage)):
+        if value is not None:
+            query = query.where(column == value)
+    if cursor:
+        at, mrn = decode_cursor(cursor)
+        query = query.where(or_(col(ClearanceRecord.accepted_at) < at,
+                                and_(col(ClearanceRecord.accepted_at) == at, col(ClearanceRecord.mrn) < mrn)))
+    query = query.order_by(col(ClearanceRecord.accepted_at).desc(), col(ClearanceRecord.mrn).desc()).limit(limit + 1)
+    rows = list((await session.exec(query)).all())
+    next_cursor = encode_cursor(rows[limit - 1].accepted_at, rows[limit - 1].mrn) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def get_task(session: AsyncSession, task_id: str) -> TaskRecord | None:
+    return await session.get(TaskRecord, task_id)
+
+
+async def list_tasks(
+    session: AsyncSession, *, agency: str, roles: list[str], state: str | None, mrn: str | None, limit: int = 200,
+) -> list[TaskRecord]:
+    query = select(TaskRecord).where(TaskRecord.agency == agency, col(TaskRecord.role).in_(roles))
+    if state is not None:
+        query = query.where(TaskRecord.state == state)
+    if mrn is not None:
+        query = query.where(TaskRecord.mrn == mrn)
+    query = query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:
+    result = await session.exec(select(AuditRecord).where(AuditRecord.mrn == mrn).order_by(col(AuditRecord.seq)))
+    return list(result.all())
+
+
+async def store_document(session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime) -> None:
+    dialect = session.get_bind().dialect.name
+    stmt = upsert(dialect, DocumentRecord).values(mrn=mrn, kind=kind, html=html, issued_at=issued_at)
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "kind"]))  # type: ignore[call-overload]
+    await session.commit()
+
+
+async def get_document(session: AsyncSession, mrn: str, kind: str) -> DocumentRecord | None:
+    return await session.get(DocumentRecord, (mrn, kind))
+
+
+def summary(row: ClearanceRecord) -> dict[str, Any]:
+    return {
+        "mrn": row.mrn, "lrn": row.lrn, "status": row.status, "stage": row.stage, "lane": row.lane,
+        "outcome": row.outcome, "sop": {"name": row.sop_name, "version": row.sop_version},
+        "declarant_eori": row.declarant_eori, "accepted_at": row.accepted_at, "updated_at": row.updated_at,
+        "links": {"self": f"/v1/clearances/{row.mrn}"},
+    }

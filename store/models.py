@@ -1,0 +1,193 @@
+"""Tables. Quantities are stored in thousandths and money in cents (integers), so licence balances stay exact
+on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_column() -> Any:
+    return Field(default=None, sa_column=Column(JSON))
+
+
+# --- principals ------------------------------------------------------------------------------------------
+
+
+class Principal(SQLModel, table=True):
+    __tablename__ = "principals"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=140)
+    agency: str = Field(max_length=40)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    eori: str | None = Field(default=None, max_length=17)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    principal_id: str = Field(foreign_key="principals.id", index=True)
+    label: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- SOP catalogue ---------------------------------------------------------------------------------------
+
+
+class SopVersionRecord(SQLModel, table=True):
+    __tablename__ = "sop_versions"
+    name: str = Field(primary_key=True, max_length=63)
+    version: int = Field(primary_key=True)
+    hash: str = Field(max_length=64)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by: str = Field(default="catalogue", max_length=64)
+
+
+# --- export-control reference data -----------------------------------------------------------------------
+
+
+class ControlListRule(SQLModel, table=True):
+    """Commodity-code prefix → control-list entry; the longest matching prefix classifies a goods item."""
+
+    __tablename__ = "control_list_rules"
+    commodity_prefix: str = Field(primary_key=True, max_length=10)
+    control_code: str = Field(max_length=24)
+    description: str = Field(default="", max_length=400)
+
+
+class Embargo(SQLModel, table=True):
+    __tablename__ = "embargoes"
+    country: str = Field(primary_key=True, max_length=2)
+    regime: str = Field(max_length=200)
+    scope: str = Field(default="all", max_length=20)  # all | controlled
+
+
+class ScreeningList(SQLModel, table=True):
+    __tablename__ = "screening_lists"
+    name: str = Field(primary_key=True, max_length=63)
+    revision: int = Field(default=1)
+    entry_count: int = Field(default=0)
+    imported_at: datetime = Field(default_factory=utcnow)
+    imported_by: str = Field(default="", max_length=64)
+
+
+class ScreeningListEntry(SQLModel, table=True):
+    __tablename__ = "screening_list_entries"
+    list: str = Field(primary_key=True, max_length=63)
+    entry_id: str = Field(primary_key=True, max_length=120)
+    name: str = Field(max_length=500)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Licence(SQLModel, table=True):
+    __tablename__ = "licences"
+    reference: str = Field(primary_key=True, max_length=40)
+    holder_eori: str = Field(index=True, max_length=17)
+    destinations: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    valid_from: date
+    valid_until: date
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=64)
+
+
+class LicenceItem(SQLModel, table=True):
+    __tablename__ = "licence_items"
+    __table_args__ = (UniqueConstraint("licence_reference", "line"),)
+    id: int | None = Field(default=None, primary_key=True)
+    licence_reference: str = Field(foreign_key="licences.reference", index=True)
+    line: int
+    control_code: str = Field(max_length=24, index=True)
+    commodity_code: str | None = Field(default=None, max_length=10)
+    quantity_unit: str | None = Field(default=None, max_length=8)
+    quantity_milli: int | None = Field(default=None, sa_column=Column(BigInteger))
+    remaining_quantity_milli: int | None = Field(default=None, sa_column=Column(BigInteger))
+    value_currency: str | None = Field(default=None, max_length=3)
+    value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
+    remaining_value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class LicenceDepletion(SQLModel, table=True):
+    """One row per goods item of a clearance: the unique key is what makes depletion happen exactly once."""
+
+    __tablename__ = "licence_depletions"
+    __table_args__ = (UniqueConstraint("mrn", "item_sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    licence_reference: str = Field(foreign_key="licences.reference", index=True)
+    line: int
+    mrn: str = Field(max_length=18, index=True)
+    item_sequence: int
+    quantity_milli: int | None = Field(default=None, sa_column=Column(BigInteger))
+    value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
+    depleted_at: datetime = Field(default_factory=utcnow)
+    restored_at: datetime | None = None
+    restore_reason: str | None = Field(default=None, max_length=400)
+
+
+# --- read models and audit -------------------------------------------------------------------------------
+
+
+class ClearanceRecord(SQLModel, table=True):
+    __tablename__ = "clearances"
+    __table_args__ = (
+        Index("ix_clearances_listing", "accepted_at", "mrn"),
+        Index("ix_clearances_declarant", "declarant_eori", "accepted_at"),
+    )
+    mrn: str = Field(primary_key=True, max_length=18)
+    workflow_id: str = Field(max_length=64)
+    lrn: str = Field(max_length=22)
+    declarant_eori: str = Field(max_length=17)
+    agency: str = Field(max_length=40, index=True)
+    status: str = Field(max_length=20, index=True)
+    stage: str = Field(max_length=40)
+    lane: str | None = Field(default=None, max_length=8)
+    outcome: str | None = Field(default=None, max_length=16)
+    sop_name: str = Field(max_length=63)
+    sop_version: int
+    accepted_at: datetime
+    updated_at: datetime
+    revision: int
+    view: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class TaskRecord(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_inbox", "agency", "state", "role"),)
+    id: str = Field(primary_key=True, max_length=40)
+    mrn: str = Field(max_length=18, index=True)
+    workflow_id: str = Field(max_length=80)
+    kind: str = Field(max_length=32)
+    role: str = Field(max_length=32)
+    agency: str = Field(max_length=40)
+    state: str = Field(max_length=16)
+    assignee: str | None = Field(default=None, max_length=64)
+    due_at: datetime
+    created_at: datetime
+    version: int
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_events"
+    mrn: str = Field(primary_key=True, max_length=18)
+    seq: int = Field(primary_key=True)
+    at: datetime
+    kind: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DocumentRecord(SQLModel, table=True):
+    __tablename__ = "documents"
+    mrn: str = Field(primary_key=True, max_length=18)
+    kind: str = Field(primary_key=True, max_length=40)
+    issued_at: datetime
+    html: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,90 @@
+"""Loading what a fresh installation needs: the SOPs under sop/, the bundled reference data and (for the
+embedded stack) one demo principal per role with its token in DATA_DIR/demo-tokens.json. Idempotent."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import structlog
+
+from screening.lists import parse_csl
+from settings import Settings
+from sop.catalogue import discover
+from store import principals, reference, screening_lists, sops
+from store.db import Database
+from store.models import ScreeningList
+
+log = structlog.get_logger("seed")
+
+DEMO_AGENCY = "DEMO-CUSTOMS"
+DEMO_DECLARANT_EORI = "DE123456789012345"
+DEMO_LIST = "demo-csl"
+DEMO_PRINCIPALS = {
+    "declarant": ("demo-declarant", "Rheinfracht Zollagentur GmbH", "DEMO-TRADE", DEMO_DECLARANT_EORI),
+    "customs_officer": ("demo-customs-officer", "Customs Officer (demo)", DEMO_AGENCY, None),
+    "export_control_officer": ("demo-export-control-officer", "Export-Control Officer (demo)", DEMO_AGENCY, None),
+    "inspector": ("demo-inspector", "Inspector (demo)", DEMO_AGENCY, None),
+    "supervisor": ("demo-supervisor", "Supervisor (demo)", DEMO_AGENCY, None),
+    "sop_author": ("demo-sop-author", "SOP Author (demo)", DEMO_AGENCY, None),
+    "auditor": ("demo-auditor", "Auditor (demo)", DEMO_AGENCY, None),
+    "admin": ("demo-admin", "Administrator (demo)", DEMO_AGENCY, None),
+}
+
+
+async def publish_sops(db: Database, sop_dir: Path) -> list[str]:
+    published = []
+    async with db.session() as session:
+        for definition in discover(sop_dir):
+            result, created = await sops.publish(session, definition, by="catalogue")
+            published.append(f"{result.ref.name} v{result.ref.version}{' (new)' if created else ''}")
+    return published
+
+
+async def load_reference_data(db: Database, reference_dir: Path) -> None:
+    async with db.session() as session:
+        await reference.load_control_list(session, reference_dir / "control-list.csv")
+        await reference.load_embargoes(session, reference_dir / "embargoes.csv")
+        if await session.get(ScreeningList, DEMO_LIST) is None:
+            parsed = parse_csl((reference_dir / "screening" / "demo-csl.json").read_bytes(), list_name=DEMO_LIST,
+                               filename="demo-csl.json")
+            await screening_lists.replace_list(session, name=DEMO_LIST, entries=parsed.entries, by="seed")
+
+
+async def demo_principals(db: Database, tokens_file: Path) -> dict[str, str]:
+    """One principal per role; reuses the tokens in `tokens_file` while they still resolve."""
+    existing: dict[str, str] = {}
+    if tokens_file.exists():
+        try:
+            existing = json.loads(tokens_file.read_text())
+        except ValueError:
+            existing = {}
+    tokens: dict[str, str] = {}
+    async with db.session() as session:
+        for role, (pid, name, agency, eori) in DEMO_PRINCIPALS.items():
+            await principals.upsert_principal(session, id=pid, name=name, agency=agency, roles=[role], eori=eori)
+            token = existing.get(role)
+            holder = await principals.principal_for_token(session, token) if token else None
+            if holder is None or holder.id != pid:
+                token = await principals.issue_token(session, principal_id=pid, label="demo")
+            tokens[role] = token
+    tokens_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tokens_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(tokens, indent=2) + "\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(tokens_file)
+    return tokens
+
+
+async def seed(settings: Settings, *, demo: bool = True) -> dict[str, str]:
+    db = Database(settings.resolved_database_url)
+    try:
+        await db.init()
+        published = await publish_sops(db, settings.sop_dir)
+        await load_reference_data(db, settings.reference_dir)
+        tokens = await demo_principals(db, settings.demo_tokens_file) if demo else {}
+        log.info("seeded", sops=published, demo_principals=sorted(tokens))
+        return tokens
+    finally:
+        await db.dispose()

@@ -1,0 +1,65 @@
+"""Shared test helpers: paths of the Temporal binaries, test SOPs, declarations and principals."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sop.model import SopDefinition
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT.parent / "shared" / "contract" / "examples"
+if not EXAMPLES.exists():
+    EXAMPLES = ROOT / "examples"
+BIN = Path(sys.executable).parent
+TEMPORAL_BIN = BIN / "temporal"
+TEST_SERVER_BIN = BIN / "temporal-test-server"
+TEST_AGENCY = "DEMO-CUSTOMS"
+DECLARANT_EORI = "DE123456789012345"
+
+
+def example(name: str, **changes: Any) -> dict[str, Any]:
+    """A contract example with a fresh LRN (and any top-level changes)."""
+    body = json.loads((EXAMPLES / f"{name}.json").read_text())
+    body["lrn"] = f"T-{uuid.uuid4().hex[:18]}"
+    body.update(changes)
+    return body
+
+
+def sop_data(version: int = 1, *, name: str = "test-clearance", random_rate: float = 0.0) -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "sop" / "export-clearance" / f"v{version}.yaml").read_text())
+    data = copy.deepcopy(data)
+    data["name"] = name
+    for step in data["steps"]:
+        if step["kind"] == "risk" and step.get("random_selection"):
+            step["random_selection"]["rate"] = random_rate
+            step["random_selection"]["aeo_rate"] = random_rate
+    return data
+
+
+def sop_definition(version: int = 1, **kwargs: Any) -> SopDefinition:
+    return SopDefinition.model_validate(sop_data(version, **kwargs))
+
+
+# id: (roles, agency, eori)
+PRINCIPALS: dict[str, tuple[list[str], str, str | None]] = {
+    "declarant": (["declarant"], "DEMO-TRADE", DECLARANT_EORI),
+    "other_declarant": (["declarant"], "OTHER-TRADE", "FR999888777666555"),
+    "customs_officer": (["customs_officer"], TEST_AGENCY, None),
+    "export_control_officer": (["export_control_officer"], TEST_AGENCY, None),
+    "inspector": (["inspector"], TEST_AGENCY, None),
+    "supervisor": (["supervisor"], TEST_AGENCY, None),
+    "supervisor2": (["supervisor"], TEST_AGENCY, None),
+    "multi_officer": (["export_control_officer", "supervisor"], TEST_AGENCY, None),
+    "sop_author": (["sop_author"], TEST_AGENCY, None),
+    "auditor": (["auditor"], TEST_AGENCY, None),
+    "admin": (["admin"], TEST_AGENCY, None),
+    "foreign_officer": (["customs_officer", "supervisor", "export_control_officer"], "OTHER-CUSTOMS", None),
+    "exporter_holder": (["declarant"], "DEMO-TRADE", "DE555000111222333"),
+}

@@ -1,0 +1,202 @@
+"""The store on SQLite and on PostgreSQL: licence depletion exactly once, forward-only read models, the SOP
+catalogue, list imports and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Status, Task, TaskKind, TaskState
+from domain.declaration import Declaration, Money, Quantity
+from domain.licence import DepletionRequest, LicenceCreate
+from screening.lists import ListEntry
+from sop.model import SopRef
+from store import clearances, licences, principals, reference, screening_lists, sops
+from store.db import Database
+from tests.support import example, sop_definition
+
+pytestmark = pytest.mark.store
+
+
+def licence(reference: str, quantity: str = "100", amount: str = "1000.00") -> LicenceCreate:
+    return LicenceCreate.model_validate({
+        "reference": reference, "holder_eori": "DE555000111222333", "destinations": ["JP", "KR"],
+        "items": [{"control_code": "6A003", "quantity": {"value": quantity, "unit": "pcs"},
+                   "value": {"amount": amount, "currency": "EUR"}}],
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+    })
+
+
+def request(mrn: str, seq: int = 1, qty: str = "10", amount: str = "100.00", **changes: object) -> DepletionRequest:
+    values: dict[str, object] = {
+        "mrn": mrn, "item_sequence": seq, "holder_eori": "DE555000111222333", "destination": "JP",
+        "control_code": "6A003", "commodity_code": "90138000",
+        "quantity": Quantity(value=Decimal(qty), unit="pcs"), "value": Money(amount=Decimal(amount), currency="EUR"),
+        "on": date(2026, 6, 1),
+    }
+    values.update(changes)
+    return DepletionRequest.model_validate(values)
+
+
+def ref() -> str:
+    return f"L-{uuid.uuid4().hex[:12].upper()}"
+
+
+async def test_depletion_happens_once_per_goods_item_even_when_retried(store_db: Database) -> None:
+    reference = ref()
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference), by="t")
+    mrn = f"MRN{uuid.uuid4().hex[:15]}"
+    for _ in range(3):
+        async with store_db.session() as s:
+            result = await licences.deplete(s, request(mrn))
+        assert result.covered and result.licence_reference == reference and result.quantity == Decimal("10.000")
+    async with store_db.session() as s:
+        view = await licences.get_view(s, reference, today=date(2026, 6, 1))
+    assert view is not None and view.items[0].remaining.quantity is not None
+    assert view.items[0].remaining.quantity.value == Decimal("90.000")
+    assert view.items[0].remaining.value is not None and view.items[0].remaining.value.amount == Decimal("900.00")
+    assert [(d.mrn, d.item_sequence) for d in view.depletions] == [(mrn, 1)]
+
+
+async def test_concurrent_depletions_never_overdraw_a_licence(store_db: Database) -> None:
+    reference = ref()
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference, quantity="50", amount="100000.00"), by="t")
+
+    async def take(n: int) -> bool:
+        async with store_db.session() as s:
+            return (await licences.deplete(s, request(f"C{n:03d}-{reference}", qty="10"))).covered
+
+    results = await asyncio.gather(*(take(n) for n in range(8)))
+    assert sum(results) == 5
+    async with store_db.session() as s:
+        view = await licences.get_view(s, reference, today=date(2026, 6, 1))
+    assert view is not None and view.items[0].remaining.quantity.value == Decimal("0.000")  # type: ignore[union-attr]
+    assert len(view.depletions) == 5
+
+
+async def test_unfit_licences_are_explained(store_db: Database) -> None:
+    reference = ref()
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference, quantity="5"), by="t")
+        too_much = await licences.deplete(s, request("M1", qty="6", licence_reference=reference))
+        wrong_place = await licences.deplete(s, request("M2", destination="CN", licence_reference=reference))
+        expired = await licences.deplete(s, request("M3", on=date(2027, 1, 1), licence_reference=reference))
+        wrong_unit = await licences.deplete(s, request("M4", licence_reference=reference,
+                                                       quantity=Quantity(value=Decimal(1), unit="kg")))
+    assert not too_much.covered and "remaining quantity 5.000 too small" in (too_much.reason or "")
+    assert not wrong_place.covered and "destination CN not licensed" in (wrong_place.reason or "")
+    assert not expired.covered and "valid on 2027-01-01" in (expired.reason or "")
+    assert not wrong_unit.covered and "declared in pcs" in (wrong_unit.reason or "")
+
+
+async def test_restore_gives_back_once(store_db: Database) -> None:
+    reference = ref()
+    mrn = f"R{uuid.uuid4().hex[:12]}"
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference), by="t")
+        await licences.deplete(s, request(mrn, qty="30"))
+        assert await licences.restore(s, mrn=mrn, reason="not released") == 1
+        assert await licences.restore(s, mrn=mrn, reason="not released") == 0
+        view = await licences.get_view(s, reference, today=date(2026, 6, 1))
+    assert view is not None and view.items[0].remaining.quantity.value == Decimal("100.000")  # type: ignore[union-attr]
+    assert view.depletions[0].restored_at is not None
+
+
+async def test_duplicate_licence_reference_is_refused(store_db: Database) -> None:
+    reference = ref()
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference), by="t")
+        with pytest.raises(licences.LicenceExists):
+            await licences.register(s, licence(reference), by="t")
+
+
+def view(mrn: str, revision: int, status: Status) -> ClearanceView:
+    now = datetime.now(UTC)
+    return ClearanceView(
+        mrn=mrn, lrn="L", workflow_id=f"clearance-{mrn}", declarant_eori="DE123456789012345", agency="DEMO-CUSTOMS",
+        status=status, stage="risk", sop=SopRef(name="s", version=1, hash="h"),
+        declaration=Declaration.model_validate(example("green-lane")), accepted_at=now, updated_at=now,
+        revision=revision,
+    )
+
+
+async def test_read_model_only_moves_forward_and_audit_is_written_once(store_db: Database) -> None:
+    mrn = f"P{uuid.uuid4().hex[:17]}"
+    event = AuditEvent(seq=1, at=datetime.now(UTC), kind="accepted")
+    async with store_db.session() as s:
+        await clearances.project(s, ProjectionInput(view=view(mrn, 2, Status.awaiting_decision), audit=[event]))
+        await clearances.project(s, ProjectionInput(view=view(mrn, 1, Status.in_progress), audit=[event]))
+        record = await clearances.get_record(s, mrn)
+        trail = await clearances.audit_trail(s, mrn)
+    assert record is not None and record.status == "awaiting_decision" and record.revision == 2
+    assert [e.seq for e in trail] == [1]
+
+
+async def test_task_rows_take_only_newer_versions(store_db: Database) -> None:
+    now = datetime.now(UTC)
+    task = Task(id=f"T{uuid.uuid4().hex[:10]}", mrn="M", workflow_id="w", kind=TaskKind.approval, role="supervisor",
+                agency="DEMO-CUSTOMS", title="Approval", due_at=now + timedelta(hours=1), created_at=now, version=2,
+                state=TaskState.completed)
+    async with store_db.session() as s:
+        await clearances.project_tasks(s, [task], "M", [])
+        await clearances.project_tasks(s, [task.model_copy(update={"version": 1, "state": TaskState.open})], "M", [])
+        rows = await clearances.list_tasks(s, agency="DEMO-CUSTOMS", roles=["supervisor"], state="completed", mrn="M")
+    assert [r.id for r in rows] == [task.id]
+
+
+async def test_published_sop_versions_are_immutable(store_db: Database) -> None:
+    name = f"sop-{uuid.uuid4().hex[:6]}"
+    v1 = sop_definition(1, name=name)
+    async with store_db.session() as s:
+        _, created = await sops.publish(s, v1, by="t")
+        _, again = await sops.publish(s, v1, by="t")
+        assert created and not again
+        changed = v1.model_copy(update={"title": "something else"})
+        with pytest.raises(sops.SopConflict, match="publish it as version 2"):
+            await sops.publish(s, changed, by="t")
+        await sops.publish(s, sop_definition(2, name=name), by="t")
+        latest = await sops.latest(s, name)
+    assert latest is not None and latest.ref.version == 2 and latest.definition == sop_definition(2, name=name)
+
+
+async def test_list_import_replaces_atomically_and_bumps_the_revision(store_db: Database) -> None:
+    name = f"list-{uuid.uuid4().hex[:6]}"
+
+    def entry(i: str) -> ListEntry:
+        return ListEntry(list=name, entry_id=i, name=f"Entity {i}", alt_names=[], countries=["RU"], addresses=[],
+                         programs=["EL"], source="test", entity_type="Entity", remarks=None)
+
+    async with store_db.session() as s:
+        before = await screening_lists.revision(s)
+        assert await screening_lists.replace_list(s, name=name, entries=[entry("a"), entry("b")], by="t") == (2, 0)
+        assert await screening_lists.replace_list(s, name=name, entries=[entry("b"), entry("c")], by="t") == (1, 1)
+        after = await screening_lists.revision(s)
+        ids = sorted(e.entry_id for e in await screening_lists.all_entries(s) if e.list == name)
+    assert after > before and ids == ["b", "c"]
+
+
+async def test_tokens_are_stored_hashed_and_resolve_to_their_principal(store_db: Database) -> None:
+    pid = f"p-{uuid.uuid4().hex[:6]}"
+    async with store_db.session() as s:
+        await principals.upsert_principal(s, id=pid, name="P", agency="A", roles=["auditor"])
+        token = await principals.issue_token(s, principal_id=pid)
+        found = await principals.principal_for_token(s, token)
+        assert found is not None and found.id == pid
+        assert await principals.principal_for_token(s, token + "x") is None
+        with pytest.raises(ValueError, match="unknown roles"):
+            await principals.upsert_principal(s, id=pid, name="P", agency="A", roles=["wizard"])
+
+
+async def test_commodity_codes_classify_by_longest_prefix(store_db: Database) -> None:
+    async with store_db.session() as s:
+        found = await reference.classify(s, ["90138000", "85176200", "82054000"])
+        embargo = await reference.embargo_for(s, "KP")
+    assert found["90138000"].control_code == "6A003" and found["85176200"].control_code == "5A002"
+    assert "82054000" not in found
+    assert embargo is not None and embargo.scope == "all"

@@ -1,0 +1,395 @@
+"""The clearance workflow: interprets the SOP definition pinned in its input, step by step, to an outcome.
+
+intake → screening → licence check → risk lane → joint inspection (child workflow, when the SOP says)
+       → supervisor approval (when the SOP says) → released / referred / not released, or invalidated.
+
+The SOP is data: which steps run, their conditions (CEL), lanes, tasks, due dates and outcomes all come from it.
+Interpreter changes that alter the commands a recorded history produced must be guarded by
+`workflow.patched()`; tests replay `tests/histories/` against this code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+from domain import search
+from domain.clearance import (
+    AuditEvent,
+    CheckLicencesInput,
+    ClearanceInput,
+    ClearanceView,
+    Decision,
+    DocumentRef,
+    InspectionInput,
+    InspectionResult,
+    Invalidate,
+    IssueNoticeInput,
+    LicenceCheckResult,
+    ProjectionInput,
+    Rejection,
+    ReleaseDepletionsInput,
+    ScreeningResult,
+    ScreenPartiesInput,
+    Status,
+    Task,
+    TaskKind,
+    TaskState,
+    TimelineEntry,
+)
+from sop.expressions import ExpressionError, evaluate_condition, rule_context, to_cel
+from sop.model import (
+    ApprovalStep,
+    InspectionStep,
+    Lane,
+    LicenceCheckStep,
+    Outcome,
+    RiskStep,
+    ScreeningStep,
+    Step,
+)
+from workflows.human import HumanTasks
+from workflows.inspection import JointInspectionWorkflow
+from workflows.options import (
+    CHECK_LICENCES,
+    ISSUE_NOTICE,
+    PROJECT_CLEARANCE,
+    RESTORE_LICENCES,
+    SCREEN_PARTIES,
+    run_local,
+)
+from workflows.tasks import TaskBook, reject
+
+NOTICE_FOR = {
+    Outcome.released: "release-notice",
+    Outcome.referred: "referral-notice",
+    Outcome.not_released: "not-released-notice",
+    Outcome.invalidated: "invalidation-notice",
+}
+APPROVAL_OUTCOMES = {"approve": None, "reject": Outcome.not_released, "refer": Outcome.referred}
+
+
+class _Invalidated(Exception):
+    """Unwinds the interpreter when the declarant invalidates the declaration."""
+
+
+@workflow.defn(name="Clearance")
+class ClearanceWorkflow(HumanTasks):
+    @workflow.init
+    def __init__(self, inp: ClearanceInput) -> None:
+        self._inp = inp
+        self._mrn = inp.mrn
+        self._audit_seq = 0
+        self._pending_audit: list[AuditEvent] = []
+        self._task_number = 0
+        self._invalidation: Invalidate | None = None
+        self._depleted = False
+        workflow_id = workflow.info().workflow_id
+        self._book = TaskBook(mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency,
+                              four_eyes=list(inp.sop.settings.four_eyes))
+        self._view = ClearanceView(
+            mrn=inp.mrn, lrn=inp.lrn, workflow_id=workflow_id, declarant_eori=inp.declarant_eori,
+            agency=inp.sop.agency, status=Status.accepted, stage="intake", sop=inp.sop_ref,
+            declaration=inp.declaration, accepted_at=inp.accepted_at, updated_at=inp.accepted_at,
+            timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
+        )
+
+    # --- queries and updates ---------------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> ClearanceView:
+        return self._view
+
+    @workflow.update
+    async def invalidate(self, cmd: Invalidate) -> ClearanceView:
+        self._invalidation = cmd
+        await workflow.wait_condition(lambda: self._view.status == Status.invalidated)
+        return self._view
+
+    @invalidate.validator
+    def _validate_invalidate(self, cmd: Invalidate) -> None:
+        if cmd.actor.eori != self._inp.declarant_eori or "declarant" not in cmd.actor.roles:
+            raise reject(Rejection.forbidden, "only the declarant who lodged the declaration may invalidate it")
+        if self._view.outcome is not None or self._invalidation is not None:
+            state = self._view.outcome.value if self._view.outcome else "being invalidated"
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is already {state}")
+
+    def _on_task_change(self, task: Task, now: datetime) -> None:
+        self._view.updated_at = now
+
+    # --- the interpreter -------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: ClearanceInput) -> ClearanceView:
+        now = workflow.now()
+        self._view.timeline[0].ended_at = now
+        self._set(status=Status.in_progress)
+        self._audit("accepted", inp.declarant_eori, lrn=inp.lrn, sop=inp.sop_ref.model_dump())
+        outcome, reason = Outcome.released, "every step of the SOP passed"
+        try:
+            for step in inp.sop.steps:
+                self._check_invalidated()
+                if step.when is not None and not self._condition(step):
+                    self._audit("step_skipped", None, step=step.id, condition=step.when)
+                    continue
+                decided = await self._run_step(step)
+                if decided is not None:
+                    outcome, reason = decided
+                    break
+        except _Invalidated:
+            await self._finish_invalidated()
+        else:
+            await self._finish(outcome, reason)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view
+
+    async def _run_step(self, step: Step) -> tuple[Outcome, str] | None:
+        self._enter(step.id)
+        if isinstance(step, ScreeningStep):
+            decided = await self._screening(step)
+        elif isinstance(step, LicenceCheckStep):
+            decided = await self._licence_check(step)
+        elif isinstance(step, RiskStep):
+            decided = self._risk(step)
+        elif isinstance(step, InspectionStep):
+            decided = await self._inspection(step)
+        elif isinstance(step, ApprovalStep):
+            decided = await self._approval(step)
+        else:  # pragma: no cover - the schema admits no other kinds
+            raise ApplicationError(f"unknown step kind {step.kind}", type="SopError", non_retryable=True)
+        self._leave()
+        return decided
+
+    async def _screening(self, step: ScreeningStep) -> tuple[Outcome, str] | None:
+        result: ScreeningResult = await run_local(SCREEN_PARTIES, ScreenPartiesInput(
+            mrn=self._mrn, declaration=self._inp.declaration, review_threshold=step.review_threshold,
+        ), ScreeningResult)
+        self._view.screening = result
+        self._check_invalidated()
+        hits = [p for p in result.parties if p.status == "possible_match"]
+        self._audit("screened", None, parties=len(result.parties), possible_matches=len(hits))
+        if not hits:
+            return None
+        tasks = []
+        for party in hits:
+            task = self._open_task(TaskKind.screening_review, step.review.role, f"Screening review: {party.name}",
+                                   step.review.due, {"party": party.model_dump(mode="json")})
+            party.review_task_id = task.id
+            tasks.append(task)
+        await self._wait_for(tasks)
+        confirmed = []
+        for party, task in zip(hits, tasks, strict=True):
+            party.status = "confirmed_match" if task.outcome == "confirmed_match" else "false_positive"
+            self._decide(step.id, "screening_review", task.outcome or "", task.completed_by, task.reason, task.id)
+            if party.status == "confirmed_match":
+                confirmed.append(party.name)
+        if confirmed:
+            return step.on_confirmed_match, f"confirmed restricted-party match: {', '.join(confirmed)}"
+        return None
+
+    async def _licence_check(self, step: LicenceCheckStep) -> tuple[Outcome, str] | None:
+        result: LicenceCheckResult = await run_local(CHECK_LICENCES, CheckLicencesInput(
+            mrn=self._mrn, declaration=self._inp.declaration, on=self._inp.accepted_at.date(),
+        ), LicenceCheckResult)
+        self._view.licences = result
+        self._depleted = any(i.licence_reference for i in result.items)
+        self._audit("licences_checked", None, controlled=result.controlled, embargoed=result.embargoed,
+                    depleted=[i.licence_reference for i in result.items if i.licence_reference])
+        self._check_invalidated()
+        if result.embargoed:
+            reason = result.embargo_reason or "destination under embargo"
+            self._decide(step.id, "embargo", step.on_embargo.value, None, reason)
+            return step.on_embargo, reason
+        if not result.all_covered:
+            missing = [f"item {i.sequence} ({i.control_code}): {i.reason}" for i in result.items
+                       if i.status == "no_licence"]
+            reason = "no valid licence with enough balance for " + "; ".join(missing)
+            self._decide(step.id, "licence", step.on_missing_licence.value, None, reason)
+            return step.on_missing_licence, reason
+        return None
+
+    def _risk(self, step: RiskStep) -> tuple[Outcome, str] | None:
+        context = self._context()
+        lane, reason, rule_id = step.default_lane, "no risk rule matched", None
+        for rule in step.rules:
+            try:
+                matched = evaluate_condition(rule.when, context)
+            except ExpressionError as exc:
+                # Fail safe: a rule that cannot be evaluated sends the clearance to people, never to release.
+                lane, reason, rule_id = Lane.red, f"rule {rule.id} could not be evaluated: {exc}", rule.id
+                break
+            if matched:
+                lane, reason, rule_id = rule.lane, rule.reason, rule.id
+                break
+        selection = step.random_selection
+        if selection is not None and lane in selection.applies_to:
+            rate = selection.aeo_rate if self._inp.declaration.aeo else selection.rate
+            if workflow.random().random() < rate:
+                lane, reason, rule_id = selection.lane, f"random selection ({rate:.1%})", "random_selection"
+        self._view.lane, self._view.lane_reason = lane, reason
+        self._decide(step.id, "lane", lane.value, None, reason)
+        self._audit("lane_assigned", None, lane=lane.value, rule=rule_id, reason=reason)
+        return None
+
+    async def _inspection(self, step: InspectionStep) -> tuple[Outcome, str] | None:
+        first = self._task_number + 1
+        self._task_number += len(step.agencies)
+        handle = await workflow.start_child_workflow(
+            JointInspectionWorkflow.run,
+            InspectionInput(
+                mrn=self._mrn, parent_workflow_id=workflow.info().workflow_id, agency=self._inp.sop.agency,
+                step_id=step.id, title=step.title, agencies=step.agencies, due=step.due, first_task_number=first,
+                four_eyes=list(self._inp.sop.settings.four_eyes), prior_completers=dict(self._book.completers),
+                subject={"lane": self._view.lane.value if self._view.lane else None},
+            ),
+            id=f"{workflow.info().workflow_id}-{step.id}",
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+        )
+        await self._project(Status.awaiting_decision)
+        outcome: list[InspectionResult] = []
+
+        async def collect() -> None:
+            outcome.append(await handle)
+
+        collector = asyncio.create_task(collect())
+        await workflow.wait_condition(lambda: collector.done() or self._invalidation is not None)
+        if not collector.done():
+            handle.cancel()
+            try:
+                await collector
+            except BaseException:  # noqa: BLE001 - the child reports its cancellation as an error
+                pass
+            raise _Invalidated
+        collector.result()
+        result = outcome[0]
+        self._view.inspection = result
+        for finding in result.findings:
+            self._book.completers[finding.task_id] = finding.completed_by
+            self._decide(step.id, "inspection_findings", finding.outcome, finding.completed_by, finding.reason,
+                         finding.task_id)
+        self._set(status=Status.in_progress)
+        if result.outcome == "non_compliant":
+            agencies = [f.agency for f in result.findings if f.outcome == "non_compliant"]
+            return step.on_non_compliant, f"joint inspection non-compliant ({', '.join(agencies)})"
+        return None
+
+    async def _approval(self, step: ApprovalStep) -> tuple[Outcome, str] | None:
+        task = self._open_task(TaskKind.approval, step.task.role, step.title, step.task.due,
+                               {"lane": self._view.lane.value if self._view.lane else None})
+        await self._wait_for([task])
+        self._decide(step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id)
+        decided = APPROVAL_OUTCOMES.get(task.outcome or "")
+        if decided is not None:
+            return decided, f"supervisor decided '{task.outcome}': {task.reason}"
+        return None
+
+    # --- endings ---------------------------------------------------------------------------------------------
+
+    async def _finish(self, outcome: Outcome, reason: str) -> None:
+        self._view.outcome = outcome
+        self._enter("outcome")
+        self._audit("outcome", None, outcome=outcome.value, reason=reason)
+        if outcome != Outcome.released and self._depleted:
+            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"{outcome.value}: {reason}"))
+        await self._issue_notice(outcome)
+        self._leave()
+        await self._project(Status.completed)
+
+    async def _finish_invalidated(self) -> None:
+        cmd = self._invalidation
+        assert cmd is not None
+        now = workflow.now()
+        self._view.outcome = Outcome.invalidated
+        if self._view.timeline[-1].ended_at is None:
+            self._view.timeline[-1].ended_at = now
+        self._enter("invalidation")
+        self._view.timeline[-1].actor = cmd.actor.id
+        self._decide("invalidation", "invalidation", "invalidated", cmd.actor.id, cmd.reason)
+        self._audit("invalidated", cmd.actor.id, reason=cmd.reason)
+        cancelled = self._book.cancel_open(now, "declaration invalidated")
+        if self._depleted:
+            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}"))
+        await self._issue_notice(Outcome.invalidated)
+        self._leave()
+        await self._project(Status.invalidated, tasks=cancelled)
+
+    async def _issue_notice(self, outcome: Outcome) -> None:
+        self._view.updated_at = workflow.now()
+        ref: DocumentRef = await run_local(ISSUE_NOTICE, IssueNoticeInput(
+            view=self._view.model_copy(), kind=NOTICE_FOR[outcome]), DocumentRef)
+        self._view.documents.append(ref)
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _check_invalidated(self) -> None:
+        if self._invalidation is not None:
+            raise _Invalidated
+
+    def _context(self) -> dict[str, Any]:
+        licences = self._view.licences
+        codes = sorted({i.control_code for i in licences.items if i.control_code}) if licences else []
+        hits = sum(1 for p in self._view.screening.parties if p.status != "clear") if self._view.screening else 0
+        return rule_context(
+            declaration=to_cel(self._inp.declaration.model_dump()), controlled=bool(codes), control_codes=codes,
+            screening_hits=hits, lane=self._view.lane.value if self._view.lane else "",
+        )
+
+    def _condition(self, step: Step) -> bool:
+        assert step.when is not None
+        try:
+            return evaluate_condition(step.when, self._context())
+        except ExpressionError as exc:
+            # Fail safe: when in doubt, the (human) step runs.
+            self._audit("expression_error", None, step=step.id, error=str(exc))
+            return True
+
+    def _open_task(self, kind: TaskKind, role: str, title: str, due: Any, subject: dict[str, Any]) -> Task:
+        self._task_number += 1
+        task = self._book.open(number=self._task_number, kind=kind, role=role, title=title, now=workflow.now(),
+                               due=due, subject={**subject, "stage": self._view.stage})
+        self._audit("task_created", None, task_id=task.id, kind=kind.value, role=role, due_at=task.due_at.isoformat())
+        return task
+
+    async def _wait_for(self, tasks: list[Task]) -> None:
+        await self._project(Status.awaiting_decision, tasks=tasks)
+        ids = [t.id for t in tasks]
+        await workflow.wait_condition(lambda: self._book.done(ids) or self._invalidation is not None)
+        self._check_invalidated()
+        completed = [self._book.tasks[i] for i in ids if self._book.tasks[i].state == TaskState.completed]
+        if completed:
+            self._view.timeline[-1].actor = completed[-1].completed_by
+        self._set(status=Status.in_progress)
+
+    def _decide(self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None,
+                task_id: str | None = None) -> None:
+        self._view.decisions.append(Decision(at=workflow.now(), stage=stage, kind=kind, outcome=outcome,
+                                             actor=actor, reason=reason, task_id=task_id))
+
+    def _enter(self, stage: str) -> None:
+        self._view.stage = stage
+        self._view.timeline.append(TimelineEntry(stage=stage, started_at=workflow.now()))
+
+    def _leave(self) -> None:
+        self._view.timeline[-1].ended_at = workflow.now()
+
+    def _set(self, *, status: Status) -> None:
+        self._view.status = status
+        self._view.updated_at = workflow.now()
+
+    async def _project(self, status: Status, tasks: list[Task] | None = None) -> None:
+        self._set(status=status)
+        self._view.revision += 1
+        workflow.upsert_search_attributes([
+            search.STATUS.value_set(status.value),
+            *([search.LANE.value_set(self._view.lane.value)] if self._view.lane else []),
+        ])
+        await run_local(PROJECT_CLEARANCE, ProjectionInput(
+            view=self._view.model_copy(deep=True), audit=self._take_audit(),
+            tasks=[t.model_copy() for t in tasks or []],
+        ))
+

@@ -1,0 +1,64 @@
+"""The claim and complete Updates every workflow with human tasks offers, with validators that reject a bad
+action before it reaches history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+from domain.clearance import AuditEvent, ClaimTask, CompleteTask, Task, TaskProjectionInput
+from workflows.options import PROJECT_TASKS, run_local
+from workflows.tasks import TaskBook
+
+
+class HumanTasks:
+    """Mixin: subclasses set `self._book` and `self._mrn` and may override `_on_task_change`."""
+
+    _book: TaskBook
+    _mrn: str
+    _audit_seq: int
+    _pending_audit: list[AuditEvent]
+
+    def _audit(self, event: str, actor: str | None = None, **detail: Any) -> None:
+        self._audit_seq += 1
+        self._pending_audit.append(AuditEvent(seq=self._audit_seq, at=workflow.now(), kind=event, actor=actor,
+                                              detail=detail))
+
+    def _take_audit(self) -> list[AuditEvent]:
+        events, self._pending_audit = self._pending_audit, []
+        return events
+
+    async def _project_tasks(self, tasks: list[Task]) -> None:
+        await run_local(PROJECT_TASKS, TaskProjectionInput(
+            tasks=[t.model_copy() for t in tasks], audit_mrn=self._mrn, audit=self._take_audit()))
+
+    def _on_task_change(self, task: Task, now: datetime) -> None:
+        """Hook for the clearance to mirror task changes into its own view."""
+
+    @workflow.update
+    async def claim_task(self, cmd: ClaimTask) -> Task:
+        task = self._book.claim(cmd)
+        self._audit("task_claimed", cmd.actor.id, task_id=task.id, kind=task.kind.value)
+        self._on_task_change(task, workflow.now())
+        await self._project_tasks([task])
+        return task
+
+    @claim_task.validator
+    def _validate_claim(self, cmd: ClaimTask) -> None:
+        self._book.validate_claim(cmd)
+
+    @workflow.update
+    async def complete_task(self, cmd: CompleteTask) -> Task:
+        now = workflow.now()
+        task = self._book.complete(cmd, now)
+        self._audit("task_completed", cmd.actor.id, task_id=task.id, kind=task.kind.value, outcome=task.outcome,
+                    reason=task.reason)
+        self._on_task_change(task, now)
+        await self._project_tasks([task])
+        return task
+
+    @complete_task.validator
+    def _validate_complete(self, cmd: CompleteTask) -> None:
+        self._book.validate_complete(cmd)

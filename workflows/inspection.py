@@ -1,0 +1,60 @@
+"""Joint inspection: one consignment, one findings task per participating agency, one consolidated result."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+from domain.clearance import (
+    AgencyFinding,
+    AuditEvent,
+    InspectionInput,
+    InspectionResult,
+    TaskKind,
+    TaskState,
+)
+from workflows.human import HumanTasks
+from workflows.tasks import TaskBook
+
+
+@workflow.defn(name="JointInspection")
+class JointInspectionWorkflow(HumanTasks):
+    @workflow.init
+    def __init__(self, inp: InspectionInput) -> None:
+        self._mrn = inp.mrn
+        self._pending_audit: list[AuditEvent] = []
+        # Audit sequence numbers of the child live in their own range so they never collide with the parent's.
+        self._audit_seq = 1_000_000 * inp.first_task_number
+        self._book = TaskBook(mrn=inp.mrn, workflow_id=workflow.info().workflow_id, agency=inp.agency,
+                              four_eyes=inp.four_eyes, prior_completers=inp.prior_completers)
+
+    @workflow.run
+    async def run(self, inp: InspectionInput) -> InspectionResult:
+        now = workflow.now()
+        tasks = [
+            self._book.open(number=inp.first_task_number + n, kind=TaskKind.inspection_findings, role=a.role,
+                            title=a.title, now=now, due=inp.due,
+                            subject={**inp.subject, "inspection": inp.step_id, "inspecting_agency": a.agency})
+            for n, a in enumerate(inp.agencies)
+        ]
+        ids = [t.id for t in tasks]
+        self._audit("inspection_scheduled", None, tasks=ids, agencies=[a.agency for a in inp.agencies])
+        await self._project_tasks(tasks)
+        try:
+            await workflow.wait_condition(lambda: self._book.done(ids))
+        except asyncio.CancelledError:
+            cancelled = self._book.cancel_open(workflow.now(), "clearance ended before the inspection finished")
+            self._audit("inspection_cancelled", None, tasks=[t.id for t in cancelled])
+            await self._project_tasks(cancelled)
+            raise
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        findings = [
+            AgencyFinding(agency=a.agency, task_id=t.id, outcome=t.outcome or "", reason=t.reason or "",
+                          findings=t.findings, completed_by=t.completed_by or "",
+                          completed_at=t.completed_at or now)
+            for a, t in zip(inp.agencies, (self._book.tasks[i] for i in ids), strict=True)
+            if t.state == TaskState.completed
+        ]
+        outcome = "non_compliant" if any(f.outcome == "non_compliant" for f in findings) else "compliant"
+        return InspectionResult(outcome=outcome, findings=findings)

@@ -1,0 +1,120 @@
+"""Human tasks inside a workflow: opening, claiming, completing, four-eyes. Pure and deterministic.
+
+`validate_*` methods are called by Update validators: they raise a typed ApplicationError (see
+`domain.clearance.Rejection`) before anything is written to history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.exceptions import ApplicationError
+
+from domain.clearance import TASK_OUTCOMES, Actor, ClaimTask, CompleteTask, Rejection, Task, TaskKind, TaskState
+
+
+def reject(kind: Rejection, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind.value, non_retryable=True)
+
+
+class TaskBook:
+    def __init__(self, *, mrn: str, workflow_id: str, agency: str, four_eyes: list[str],
+                 prior_completers: dict[str, str] | None = None) -> None:
+        self.mrn = mrn
+        self.workflow_id = workflow_id
+        self.agency = agency
+        self.four_eyes = set(four_eyes)
+        self.tasks: dict[str, Task] = {}
+        # task id -> who completed it, including tasks completed in other workflows of the same clearance
+        self.completers: dict[str, str] = dict(prior_completers or {})
+
+    def open(self, *, number: int, kind: TaskKind, role: str, title: str, now: datetime, due: timedelta,
+             subject: dict[str, Any]) -> Task:
+        task = Task(
+            id=f"{self.mrn}-T{number}", mrn=self.mrn, workflow_id=self.workflow_id, kind=kind, role=role,
+            agency=self.agency, title=title, due_at=now + due, created_at=now, subject=subject,
+        )
+        self.tasks[task.id] = task
+        return task
+
+    def done(self, task_ids: list[str]) -> bool:
+        return all(self.tasks[t].state != TaskState.open for t in task_ids)
+
+    # --- validation (no side effects) ---------------------------------------------------------------------
+
+    def _get(self, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise reject(Rejection.not_found, f"task {task_id} is not part of this clearance")
+        return task
+
+    def _check_role(self, task: Task, actor: Actor) -> None:
+        if task.role not in actor.roles or actor.agency != task.agency:
+            raise reject(Rejection.forbidden,
+                         f"task {task.id} is for role {task.role} at {task.agency}; {actor.id} does not hold it")
+
+    def _check_open(self, task: Task) -> None:
+        if task.state != TaskState.open:
+            raise reject(Rejection.conflict, f"task {task.id} is already {task.state.value}")
+
+    def _check_four_eyes(self, task: Task, actor: Actor) -> None:
+        if task.kind.value not in self.four_eyes:
+            return
+        other = sorted(t for t, who in self.completers.items() if who == actor.id and t != task.id)
+        if other:
+            raise reject(Rejection.forbidden,
+                         f"four-eyes: {actor.id} completed {', '.join(other)} of this clearance and may not "
+                         f"complete this {task.kind.value} task")
+
+    def validate_claim(self, cmd: ClaimTask) -> Task:
+        task = self._get(cmd.task_id)
+        self._check_role(task, cmd.actor)
+        self._check_open(task)
+        if task.assignee not in (None, cmd.actor.id):
+            raise reject(Rejection.conflict, f"task {task.id} is claimed by {task.assignee}")
+        self._check_four_eyes(task, cmd.actor)
+        return task
+
+    def validate_complete(self, cmd: CompleteTask) -> Task:
+        task = self._get(cmd.task_id)
+        self._check_role(task, cmd.actor)
+        self._check_open(task)
+        if task.assignee not in (None, cmd.actor.id):
+            raise reject(Rejection.forbidden, f"task {task.id} is assigned to {task.assignee}, not {cmd.actor.id}")
+        allowed = TASK_OUTCOMES[task.kind]
+        if cmd.outcome not in allowed:
+            raise reject(Rejection.invalid,
+                         f"outcome '{cmd.outcome}' is not allowed for a {task.kind.value} task; "
+                         f"use one of {', '.join(allowed)}")
+        if not cmd.reason.strip():
+            raise reject(Rejection.invalid, "a reason is required")
+        self._check_four_eyes(task, cmd.actor)
+        return task
+
+    # --- changes (called by update handlers after validation) -----------------------------------------------
+
+    def claim(self, cmd: ClaimTask) -> Task:
+        task = self.validate_claim(cmd)
+        task.assignee = cmd.actor.id
+        task.version += 1
+        return task
+
+    def complete(self, cmd: CompleteTask, now: datetime) -> Task:
+        task = self.validate_complete(cmd)
+        task.assignee = cmd.actor.id
+        task.state = TaskState.completed
+        task.outcome, task.reason, task.findings = cmd.outcome, cmd.reason.strip(), cmd.findings
+        task.completed_at, task.completed_by = now, cmd.actor.id
+        task.version += 1
+        self.completers[task.id] = cmd.actor.id
+        return task
+
+    def cancel_open(self, now: datetime, reason: str) -> list[Task]:
+        cancelled = []
+        for task in self.tasks.values():
+            if task.state == TaskState.open:
+                task.state, task.reason, task.completed_at = TaskState.cancelled, reason, now
+                task.version += 1
+                cancelled.append(task)
+        return cancelled
