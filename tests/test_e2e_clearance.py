@@ -85,6 +85,7 @@ async def test_dual_use_with_licence_goes_through_joint_inspection_and_approval(
 async def test_controlled_goods_without_licence_are_not_released(stack: Stack) -> None:
     body = example("dual-use-licensed")
     body["goods_items"][0]["documents"] = []
+    body["exporter"]["eori"] = "DE000000000000404"  # holds no licence
     mrn = (await lodge(stack, body))["mrn"]
     view = await wait_for(stack, mrn, completed)
     assert view["outcome"] == "not_released" and view["lane"] is None

@@ -1,0 +1,112 @@
+"""Record workflow histories for the replay tests: `make histories` (= python -m tests.record_histories).
+
+Run it when the interpreter gains behaviour worth guarding, and commit the new files under tests/histories/.
+Never re-record to make a failing replay pass: a replay failure means the change needs `workflow.patched()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain.search import ALL as SEARCH_ATTRIBUTES
+from store import sops
+from tests.conftest import Stack, _fresh_db, make_stack
+from tests.e2e import (
+    awaiting,
+    completed,
+    finish_task,
+    licence_body,
+    lodge,
+    new_licence_reference,
+    open_tasks,
+    wait_for,
+    with_licence_document,
+)
+from tests.support import TEMPORAL_BIN, example, sop_definition
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def green_lane(stack: Stack) -> str:
+    mrn = (await lodge(stack, example("green-lane")))["mrn"]
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
+async def dual_use_inspected_and_approved(stack: Stack) -> str:
+    reference = new_licence_reference()
+    await stack.http.post("/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer"))
+    mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
+    await wait_for(stack, mrn, awaiting("inspection_findings"))
+    for who in ("inspector", "export_control_officer"):
+        [task] = await open_tasks(stack, who, mrn, "inspection_findings")
+        await finish_task(stack, who, task["id"], "compliant", "ok", {"seals_checked": True})
+    await wait_for(stack, mrn, awaiting("approval"))
+    [task] = await open_tasks(stack, "supervisor", mrn, "approval")
+    await finish_task(stack, "supervisor", task["id"], "approve", "ok")
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
+async def screening_confirmed_referred(stack: Stack) -> str:
+    body = example("green-lane", country_of_destination="RU")
+    body["consignee"] = {"name": "Volkov Dinamika OOO", "address": {"city": "Moscow", "country": "RU"}}
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, awaiting("screening_review"))
+    [task] = await open_tasks(stack, "export_control_officer", mrn, "screening_review")
+    await finish_task(stack, "export_control_officer", task["id"], "confirmed_match", "same entity")
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
+async def invalidated_while_awaiting_approval(stack: Stack) -> str:
+    body = example("green-lane", country_of_destination="CN")
+    body["consignee"]["address"]["country"] = "CN"
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, awaiting("approval"))
+    await stack.http.post(f"/v1/clearances/{mrn}/invalidation", json={"reason": "order cancelled"},
+                          headers=stack.auth("declarant"))
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
+SCENARIOS = (green_lane, dual_use_inspected_and_approved, screening_confirmed_referred,
+             invalidated_while_awaiting_approval)
+
+
+async def record() -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_BIN),
+                                                data_converter=pydantic_data_converter,
+                                                search_attributes=list(SEARCH_ATTRIBUTES))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = await _fresh_db(f"sqlite+aiosqlite:///{tmp}/clearance.db")
+            async with db.session() as session:
+                await sops.publish(session, sop_definition(1), by="recorder")
+            async for stack in make_stack(env, db, Path(tmp), sop_name="test-clearance"):
+                for scenario in SCENARIOS:
+                    mrn = await scenario(stack)
+                    view = (await stack.http.get(f"/v1/clearances/{mrn}", headers=stack.auth("auditor"))).json()
+                    children = [f"{view['workflow_id']}-joint_inspection"] if view.get("inspection") else []
+                    for n, workflow_id in enumerate([view["workflow_id"], *children]):
+                        history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+                        suffix = "" if n == 0 else "-inspection"
+                        path = HISTORIES / f"{scenario.__name__}{suffix}.json"
+                        data: dict[str, Any] = json.loads(history.to_json())
+                        path.write_text(json.dumps({"workflow_id": workflow_id, "history": data}, indent=1) + "\n")
+                        print(f"recorded {path.relative_to(HISTORIES.parent.parent)}")
+            await db.dispose()
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
