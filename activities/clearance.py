@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import structlog
 from temporalio import activity
 
@@ -10,12 +12,11 @@ from adapters.screening import ScreeningService
 from documents.render import render_notice
 from domain.clearance import (
     CheckLicencesInput,
-    DocumentRef,
-    IssueNoticeInput,
     ItemLicence,
     LicenceCheckResult,
     PartyScreening,
     ProjectionInput,
+    RecordOutcomeInput,
     ReleaseDepletionsInput,
     ScreeningMatch,
     ScreeningResult,
@@ -38,10 +39,11 @@ class ClearanceActivities:
         self._db = db
         self._licences = licences
         self._screening = screening
+        self._reference = reference.ReferenceCache(db)
 
     def all(self) -> list[object]:
         return [self.screen_parties, self.check_licences, self.restore_licences, self.project_clearance,
-                self.project_tasks, self.issue_notice]
+                self.project_tasks, self.record_outcome]
 
     @activity.defn(name=options.SCREEN_PARTIES)
     async def screen_parties(self, inp: ScreenPartiesInput) -> ScreeningResult:
@@ -58,14 +60,17 @@ class ClearanceActivities:
             ))
         hits = [p.role for p in parties if p.matches]
         log.info("parties_screened", mrn=inp.mrn, parties=len(parties), possible_matches=hits)
-        return ScreeningResult(parties=parties)
+        result = ScreeningResult(parties=parties, screened_at=datetime.now(UTC))
+        if inp.then_check_licences is not None and not hits:
+            result.licences = await self.check_licences(inp.then_check_licences)
+        return result
 
     @activity.defn(name=options.CHECK_LICENCES)
     async def check_licences(self, inp: CheckLicencesInput) -> LicenceCheckResult:
         declaration = inp.declaration
-        async with self._db.session() as session:
-            classes = await reference.classify(session, [i.commodity_code for i in declaration.goods_items])
-            embargo = await reference.embargo_for(session, declaration.country_of_destination)
+        data = await self._reference.get()
+        classes = data.classify([i.commodity_code for i in declaration.goods_items])
+        embargo = data.embargo_for(declaration.country_of_destination)
         items: list[ItemLicence] = []
         for item in declaration.goods_items:
             listed = classes.get(item.commodity_code)
@@ -110,21 +115,23 @@ class ClearanceActivities:
 
     @activity.defn(name=options.PROJECT_CLEARANCE)
     async def project_clearance(self, inp: ProjectionInput) -> None:
-        async with self._db.session() as session:
+        async with self._db.writer() as session:
             await clearance_store.project(session, inp)
         log.debug("clearance_projected", mrn=inp.view.mrn, status=inp.view.status.value, revision=inp.view.revision)
 
     @activity.defn(name=options.PROJECT_TASKS)
     async def project_tasks(self, inp: TaskProjectionInput) -> None:
-        async with self._db.session() as session:
+        async with self._db.writer() as session:
             await clearance_store.project_tasks(session, inp.tasks, inp.audit_mrn, inp.audit)
 
-    @activity.defn(name=options.ISSUE_NOTICE)
-    async def issue_notice(self, inp: IssueNoticeInput) -> DocumentRef:
-        view = inp.view
-        html = render_notice(inp.kind, view, issued_at=view.updated_at)
-        async with self._db.session() as session:
-            await clearance_store.store_document(session, mrn=view.mrn, kind=inp.kind, html=html,
-                                                 issued_at=view.updated_at)
-        log.info("notice_issued", mrn=view.mrn, kind=inp.kind)
-        return DocumentRef(kind=inp.kind, href=f"/v1/clearances/{view.mrn}/documents/{inp.kind}")
+    @activity.defn(name=options.RECORD_OUTCOME)
+    async def record_outcome(self, inp: RecordOutcomeInput) -> None:
+        """Render and store the notice, and write the final view, in one transaction."""
+        view = inp.projection.view
+        html = render_notice(inp.notice, view, issued_at=view.updated_at)
+        async with self._db.writer() as session:
+            await clearance_store.store_document(session, mrn=view.mrn, kind=inp.notice, html=html,
+                                                 issued_at=view.updated_at, commit=False)
+            await clearance_store.project(session, inp.projection)
+        log.info("outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None,
+                 notice=inp.notice)

@@ -29,11 +29,11 @@ class EmbeddedLicenceRegistry:
         self._db = db
 
     async def deplete(self, request: DepletionRequest) -> DepletionResult:
-        async with self._db.session() as session:
+        async with self._db.writer() as session:
             return await licence_store.deplete(session, request)
 
     async def restore(self, request: RestoreRequest) -> int:
-        async with self._db.session() as session:
+        async with self._db.writer() as session:
             return await licence_store.restore(session, mrn=request.mrn, reason=request.reason)
 
 

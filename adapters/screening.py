@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 import httpx
@@ -17,24 +18,33 @@ class ScreeningService(Protocol):
 
 
 class EmbeddedScreeningService:
-    """Keeps an in-memory index of every list in the store and rebuilds it when any list's revision moves."""
+    """Keeps an in-memory index of every list in the store and rebuilds it when any list's revision moves.
 
-    def __init__(self, db: Database) -> None:
+    The revision is looked up at most every `recheck` seconds (a list imported through another process is used
+    from then on); `invalidate()` makes the next screening look at once (the importing process calls it)."""
+
+    def __init__(self, db: Database, *, recheck: float = 2.0) -> None:
         self._db = db
+        self._recheck = recheck
         self._index: ScreeningIndex | None = None
         self._revision: tuple[int, int] | None = None
+        self._checked_at = 0.0
         self._lock = asyncio.Lock()
 
+    def invalidate(self) -> None:
+        self._checked_at = 0.0
+
     async def index(self) -> ScreeningIndex:
-        async with self._db.session() as session:
-            current = await screening_lists.revision(session)
-            if self._index is not None and current == self._revision:
-                return self._index
-            async with self._lock:
+        if self._index is not None and time.monotonic() - self._checked_at < self._recheck:
+            return self._index
+        async with self._lock:
+            async with self._db.session() as session:
+                current = await screening_lists.revision(session)
                 if self._index is None or current != self._revision:
                     entries = await screening_lists.all_entries(session)
                     self._index = await asyncio.to_thread(ScreeningIndex, entries)
                     self._revision = current
+            self._checked_at = time.monotonic()
         assert self._index is not None
         return self._index
 

@@ -95,10 +95,15 @@ class ScreenPartiesInput(Model):
     mrn: str
     declaration: Declaration
     review_threshold: float
+    then_check_licences: CheckLicencesInput | None = Field(
+        default=None, description="when every party is clear, run the licence check (the next step) in the same "
+                                  "activity: the green lane's common path saves a local activity")
 
 
 class ScreeningResult(Model):
     parties: list[PartyScreening]
+    screened_at: datetime | None = None
+    licences: LicenceCheckResult | None = None
 
 
 # --- licences --------------------------------------------------------------------------------------------
@@ -134,6 +139,10 @@ class LicenceCheckResult(Model):
     @property
     def all_covered(self) -> bool:
         return all(i.status != "no_licence" for i in self.items)
+
+
+ScreenPartiesInput.model_rebuild()
+ScreeningResult.model_rebuild()
 
 
 class ReleaseDepletionsInput(Model):
@@ -299,6 +308,8 @@ class TaskProjectionInput(Model):
     audit: list[AuditEvent] = []
 
 
-class IssueNoticeInput(Model):
-    view: ClearanceView
-    kind: str
+class RecordOutcomeInput(Model):
+    """The final write of a clearance: its notice, rendered from the view, and the view itself, together."""
+
+    projection: ProjectionInput
+    notice: str

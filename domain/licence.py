@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from domain.declaration import CommodityCode, ControlCode, CountryCode, Eori, Money, Quantity
 
 LicenceReference = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9\-/.]{2,39}$")]
+Mrn = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[0-9]$")]
 
 
 class Strict(BaseModel):
@@ -80,16 +81,16 @@ class LicenceView(Strict):
 
 
 class DepletionRequest(Strict):
-    mrn: str
-    item_sequence: int
-    holder_eori: str
-    destination: str
-    control_code: str
-    commodity_code: str
+    mrn: Mrn
+    item_sequence: Annotated[int, Field(ge=1, le=999)]
+    holder_eori: Eori
+    destination: CountryCode
+    control_code: ControlCode
+    commodity_code: CommodityCode
     quantity: Quantity | None = None
     value: Money
     on: date
-    licence_reference: str | None = Field(default=None, description="licence the declarant named (X002)")
+    licence_reference: LicenceReference | None = Field(default=None, description="licence the declarant named (X002)")
 
 
 class DepletionResult(Strict):
@@ -102,5 +103,5 @@ class DepletionResult(Strict):
 
 
 class RestoreRequest(Strict):
-    mrn: str
+    mrn: Mrn
     reason: str = Field(min_length=1, max_length=400)

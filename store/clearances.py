@@ -67,12 +67,12 @@ async def _write_tasks(session: AsyncSession, dialect: str, tasks: list[Task]) -
 
 
 async def _write_audit(session: AsyncSession, dialect: str, mrn: str, events: list[AuditEvent]) -> None:
-    for event in events:
-        stmt = upsert(dialect, AuditRecord).values(
-            mrn=mrn, seq=event.seq, at=event.at, kind=event.kind, actor=event.actor,
-            detail=json.loads(json.dumps(event.detail, default=str)),
-        )
-        await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "seq"]))  # type: ignore[call-overload]
+    if not events:
+        return
+    rows = [{"mrn": mrn, "seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor,
+             "detail": json.loads(json.dumps(e.detail, default=str))} for e in events]
+    stmt = upsert(dialect, AuditRecord).values(rows)
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "seq"]))  # type: ignore[call-overload]
 
 
 async def get_view(session: AsyncSession, mrn: str) -> ClearanceView | None:
@@ -143,11 +143,14 @@ async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:
     return list(result.all())
 
 
-async def store_document(session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime) -> None:
+async def store_document(session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime,
+                         commit: bool = True) -> None:
+    """Issued once: a retried write keeps the first document."""
     dialect = session.get_bind().dialect.name
     stmt = upsert(dialect, DocumentRecord).values(mrn=mrn, kind=kind, html=html, issued_at=issued_at)
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "kind"]))  # type: ignore[call-overload]
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def get_document(session: AsyncSession, mrn: str, kind: str) -> DocumentRecord | None:

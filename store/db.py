@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,10 +45,24 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler sleeps up to 100 ms between retries; queueing this
+        # process's writers here instead keeps write latency at the cost of the write itself.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (and for writes on PostgreSQL; prefer `writer()` for writes)."""
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction."""
+        if self._write_lock is None:
+            async with self._sessions() as session:
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session:
             yield session
 
     async def init(self) -> None:

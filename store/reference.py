@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.db import upsert
+from store.db import Database, upsert
 from store.models import ControlListRule, Embargo
 
 
@@ -44,22 +45,49 @@ async def load_embargoes(session: AsyncSession, path: Path) -> int:
     return len(rows)
 
 
-async def classify(session: AsyncSession, commodity_codes: list[str]) -> dict[str, Classification]:
-    """Longest-prefix classification of each commodity code that the control list covers."""
-    prefixes = {code[:n] for code in commodity_codes for n in range(4, len(code) + 1, 2)}
-    if not prefixes:
-        return {}
-    result = await session.exec(select(ControlListRule).where(ControlListRule.commodity_prefix.in_(prefixes)))  # type: ignore[attr-defined]
-    rules = {r.commodity_prefix: r for r in result.all()}
-    found: dict[str, Classification] = {}
-    for code in commodity_codes:
-        for n in range(len(code), 3, -1):
-            rule = rules.get(code[:n])
-            if rule is not None:
-                found[code] = Classification(rule.control_code, rule.description)
-                break
-    return found
+@dataclass(frozen=True)
+class ReferenceData:
+    """The control list and the embargoes, small enough to hold in memory and classify without a query."""
+
+    rules: dict[str, Classification]
+    embargoes: dict[str, Embargo]
+
+    def classify(self, commodity_codes: list[str]) -> dict[str, Classification]:
+        """Longest-prefix classification of each commodity code that the control list covers."""
+        found: dict[str, Classification] = {}
+        for code in commodity_codes:
+            for n in range(len(code), 3, -1):
+                rule = self.rules.get(code[:n])
+                if rule is not None:
+                    found[code] = rule
+                    break
+        return found
+
+    def embargo_for(self, country: str) -> Embargo | None:
+        return self.embargoes.get(country)
 
 
-async def embargo_for(session: AsyncSession, country: str) -> Embargo | None:
-    return await session.get(Embargo, country)
+async def load(session: AsyncSession) -> ReferenceData:
+    rules = (await session.exec(select(ControlListRule))).all()
+    embargoes = (await session.exec(select(Embargo))).all()
+    return ReferenceData(
+        rules={r.commodity_prefix: Classification(r.control_code, r.description) for r in rules},
+        embargoes={e.country: e for e in embargoes},
+    )
+
+
+class ReferenceCache:
+    """Reference data as of at most `ttl` seconds ago: it changes with a reference-data load, not per clearance,
+    and reading it once per clearance was a tenth of the green lane's cost."""
+
+    def __init__(self, db: Database, ttl: float = 30.0) -> None:
+        self._db, self._ttl = db, ttl
+        self._data: ReferenceData | None = None
+        self._loaded_at = 0.0
+
+    async def get(self) -> ReferenceData:
+        if self._data is None or time.monotonic() - self._loaded_at > self._ttl:
+            async with self._db.session() as session:
+                self._data = await load(session)
+            self._loaded_at = time.monotonic()
+        return self._data

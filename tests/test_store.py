@@ -12,6 +12,7 @@ import pytest
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Status, Task, TaskKind, TaskState
 from domain.declaration import Declaration, Money, Quantity
+from domain.mrn import make_mrn
 from domain.licence import DepletionRequest, LicenceCreate
 from screening.lists import ListEntry
 from sop.model import SopRef
@@ -46,14 +47,18 @@ def ref() -> str:
     return f"L-{uuid.uuid4().hex[:12].upper()}"
 
 
+def new_mrn() -> str:
+    return make_mrn(year=2026, country="DE", key=uuid.uuid4().hex[:13].upper())
+
+
 async def test_depletion_happens_once_per_goods_item_even_when_retried(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
         await licences.register(s, licence(reference), by="t")
-    mrn = f"MRN{uuid.uuid4().hex[:15]}"
+    mrn = new_mrn()
     for _ in range(3):
         async with store_db.session() as s:
-            result = await licences.deplete(s, request(mrn))
+            result = await licences.deplete(s, request(mrn, licence_reference=reference))
         assert result.covered and result.licence_reference == reference and result.quantity == Decimal("10.000")
     async with store_db.session() as s:
         view = await licences.get_view(s, reference, today=date(2026, 6, 1))
@@ -70,7 +75,8 @@ async def test_concurrent_depletions_never_overdraw_a_licence(store_db: Database
 
     async def take(n: int) -> bool:
         async with store_db.session() as s:
-            return (await licences.deplete(s, request(f"C{n:03d}-{reference}", qty="10"))).covered
+            return (await licences.deplete(s, request(new_mrn(), qty="10",
+                                                      licence_reference=reference))).covered
 
     results = await asyncio.gather(*(take(n) for n in range(8)))
     assert sum(results) == 5
@@ -84,10 +90,10 @@ async def test_unfit_licences_are_explained(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
         await licences.register(s, licence(reference, quantity="5"), by="t")
-        too_much = await licences.deplete(s, request("M1", qty="6", licence_reference=reference))
-        wrong_place = await licences.deplete(s, request("M2", destination="CN", licence_reference=reference))
-        expired = await licences.deplete(s, request("M3", on=date(2027, 1, 1), licence_reference=reference))
-        wrong_unit = await licences.deplete(s, request("M4", licence_reference=reference,
+        too_much = await licences.deplete(s, request(new_mrn(), qty="6", licence_reference=reference))
+        wrong_place = await licences.deplete(s, request(new_mrn(), destination="CN", licence_reference=reference))
+        expired = await licences.deplete(s, request(new_mrn(), on=date(2027, 1, 1), licence_reference=reference))
+        wrong_unit = await licences.deplete(s, request(new_mrn(), licence_reference=reference,
                                                        quantity=Quantity(value=Decimal(1), unit="kg")))
     assert not too_much.covered and "remaining quantity 5.000 too small" in (too_much.reason or "")
     assert not wrong_place.covered and "destination CN not licensed" in (wrong_place.reason or "")
@@ -97,10 +103,10 @@ async def test_unfit_licences_are_explained(store_db: Database) -> None:
 
 async def test_restore_gives_back_once(store_db: Database) -> None:
     reference = ref()
-    mrn = f"R{uuid.uuid4().hex[:12]}"
+    mrn = new_mrn()
     async with store_db.session() as s:
         await licences.register(s, licence(reference), by="t")
-        await licences.deplete(s, request(mrn, qty="30"))
+        await licences.deplete(s, request(mrn, qty="30", licence_reference=reference))
         assert await licences.restore(s, mrn=mrn, reason="not released") == 1
         assert await licences.restore(s, mrn=mrn, reason="not released") == 0
         view = await licences.get_view(s, reference, today=date(2026, 6, 1))
@@ -127,7 +133,7 @@ def view(mrn: str, revision: int, status: Status) -> ClearanceView:
 
 
 async def test_read_model_only_moves_forward_and_audit_is_written_once(store_db: Database) -> None:
-    mrn = f"P{uuid.uuid4().hex[:17]}"
+    mrn = new_mrn()
     event = AuditEvent(seq=1, at=datetime.now(UTC), kind="accepted")
     async with store_db.session() as s:
         await clearances.project(s, ProjectionInput(view=view(mrn, 2, Status.awaiting_decision), audit=[event]))
@@ -195,8 +201,9 @@ async def test_tokens_are_stored_hashed_and_resolve_to_their_principal(store_db:
 
 async def test_commodity_codes_classify_by_longest_prefix(store_db: Database) -> None:
     async with store_db.session() as s:
-        found = await reference.classify(s, ["90138000", "85176200", "82054000"])
-        embargo = await reference.embargo_for(s, "KP")
+        data = await reference.load(s)
+    found = data.classify(["90138000", "85176200", "82054000"])
+    embargo = data.embargo_for("KP")
     assert found["90138000"].control_code == "6A003" and found["85176200"].control_code == "5A002"
     assert "82054000" not in found
     assert embargo is not None and embargo.scope == "all"

@@ -22,13 +22,12 @@ from domain.clearance import (
     ClearanceInput,
     ClearanceView,
     CompleteTask,
-    DocumentRef,
     Invalidate,
-    IssueNoticeInput,
     ItemLicence,
     LicenceCheckResult,
     PartyScreening,
     ProjectionInput,
+    RecordOutcomeInput,
     ReleaseDepletionsInput,
     ScreeningMatch,
     ScreeningResult,
@@ -90,13 +89,13 @@ class FakeAgencies:
     async def project_tasks(self, inp: TaskProjectionInput) -> None:
         self.tasks.update({t.id: t for t in inp.tasks})
 
-    @activity.defn(name=options.ISSUE_NOTICE)
-    async def notice(self, inp: IssueNoticeInput) -> DocumentRef:
-        self.notices.append(inp.kind)
-        return DocumentRef(kind=inp.kind, href=f"/v1/clearances/{inp.view.mrn}/documents/{inp.kind}")
+    @activity.defn(name=options.RECORD_OUTCOME)
+    async def outcome(self, inp: RecordOutcomeInput) -> None:
+        self.notices.append(inp.notice)
+        await self.project(inp.projection)
 
     def all(self) -> list[Any]:
-        return [self.screen, self.licences, self.restore, self.project, self.project_tasks, self.notice]
+        return [self.screen, self.licences, self.restore, self.project, self.project_tasks, self.outcome]
 
     def open(self, kind: str) -> list[Task]:
         return [t for t in self.tasks.values() if t.kind.value == kind and t.state.value == "open"]
@@ -131,7 +130,7 @@ async def until(env: WorkflowEnvironment, check: Any, timeout: float = 10.0) -> 
 
 def worker(env: WorkflowEnvironment, fakes: FakeAgencies, task_queue: str) -> Worker:
     return Worker(env.client, task_queue=task_queue, workflows=[ClearanceWorkflow, JointInspectionWorkflow],
-                  activities=fakes.all(), workflow_runner=workflow_runner())
+                  activities=fakes.all(), workflow_runner=workflow_runner(strict=True))
 
 
 async def complete(env: WorkflowEnvironment, task: Task, who: Actor, outcome: str, reason: str = "ok") -> Task:

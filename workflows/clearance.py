@@ -29,9 +29,9 @@ from domain.clearance import (
     InspectionInput,
     InspectionResult,
     Invalidate,
-    IssueNoticeInput,
     LicenceCheckResult,
     ProjectionInput,
+    RecordOutcomeInput,
     Rejection,
     ReleaseDepletionsInput,
     ScreeningResult,
@@ -57,8 +57,8 @@ from workflows.human import HumanTasks
 from workflows.inspection import JointInspectionWorkflow
 from workflows.options import (
     CHECK_LICENCES,
-    ISSUE_NOTICE,
     PROJECT_CLEARANCE,
+    RECORD_OUTCOME,
     RESTORE_LICENCES,
     SCREEN_PARTIES,
     run_local,
@@ -89,6 +89,7 @@ class ClearanceWorkflow(HumanTasks):
         self._task_number = 0
         self._invalidation: Invalidate | None = None
         self._depleted = False
+        self._prefetched_licences: LicenceCheckResult | None = None
         workflow_id = workflow.info().workflow_id
         self._book = TaskBook(mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency,
                               four_eyes=list(inp.sop.settings.four_eyes))
@@ -168,7 +169,13 @@ class ClearanceWorkflow(HumanTasks):
     async def _screening(self, step: ScreeningStep) -> tuple[Outcome, str] | None:
         result: ScreeningResult = await run_local(SCREEN_PARTIES, ScreenPartiesInput(
             mrn=self._mrn, declaration=self._inp.declaration, review_threshold=step.review_threshold,
+            then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
         ), ScreeningResult)
+        if result.licences is not None:
+            # The licence check ran in the same activity: the screening stage ended when the activity says.
+            self._prefetched_licences, result.licences = result.licences, None
+            if result.screened_at is not None:
+                self._view.timeline[-1].ended_at = result.screened_at
         self._view.screening = result
         self._check_invalidated()
         hits = [p for p in result.parties if p.status == "possible_match"]
@@ -192,10 +199,20 @@ class ClearanceWorkflow(HumanTasks):
             return step.on_confirmed_match, f"confirmed restricted-party match: {', '.join(confirmed)}"
         return None
 
+    def _next_step_checks_licences(self, step: ScreeningStep) -> bool:
+        steps = self._inp.sop.steps
+        following = steps[steps.index(step) + 1] if steps.index(step) + 1 < len(steps) else None
+        return isinstance(following, LicenceCheckStep) and following.when is None
+
+    def _licence_input(self) -> CheckLicencesInput:
+        return CheckLicencesInput(mrn=self._mrn, declaration=self._inp.declaration, on=self._inp.accepted_at.date())
+
     async def _licence_check(self, step: LicenceCheckStep) -> tuple[Outcome, str] | None:
-        result: LicenceCheckResult = await run_local(CHECK_LICENCES, CheckLicencesInput(
-            mrn=self._mrn, declaration=self._inp.declaration, on=self._inp.accepted_at.date(),
-        ), LicenceCheckResult)
+        result = self._prefetched_licences
+        if result is None:
+            result = await run_local(CHECK_LICENCES, self._licence_input(), LicenceCheckResult)
+        else:
+            self._view.timeline[-1].started_at = self._view.timeline[-2].ended_at or self._view.timeline[-1].started_at
         self._view.licences = result
         self._depleted = any(i.licence_reference for i in result.items)
         self._audit("licences_checked", None, controlled=result.controlled, embargoed=result.embargoed,
@@ -296,9 +313,7 @@ class ClearanceWorkflow(HumanTasks):
         self._audit("outcome", None, outcome=outcome.value, reason=reason)
         if outcome != Outcome.released and self._depleted:
             await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"{outcome.value}: {reason}"))
-        await self._issue_notice(outcome)
-        self._leave()
-        await self._project(Status.completed)
+        await self._record_outcome(outcome, Status.completed)
 
     async def _finish_invalidated(self) -> None:
         cmd = self._invalidation
@@ -314,15 +329,15 @@ class ClearanceWorkflow(HumanTasks):
         cancelled = self._book.cancel_open(now, "declaration invalidated")
         if self._depleted:
             await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}"))
-        await self._issue_notice(Outcome.invalidated)
-        self._leave()
-        await self._project(Status.invalidated, tasks=cancelled)
+        await self._record_outcome(Outcome.invalidated, Status.invalidated, tasks=cancelled)
 
-    async def _issue_notice(self, outcome: Outcome) -> None:
-        self._view.updated_at = workflow.now()
-        ref: DocumentRef = await run_local(ISSUE_NOTICE, IssueNoticeInput(
-            view=self._view.model_copy(), kind=NOTICE_FOR[outcome]), DocumentRef)
-        self._view.documents.append(ref)
+    async def _record_outcome(self, outcome: Outcome, status: Status, tasks: list[Task] | None = None) -> None:
+        """One write for the end: the notice (rendered from the final view) and the view that lists it."""
+        kind = NOTICE_FOR[outcome]
+        self._view.documents.append(DocumentRef(kind=kind, href=f"/v1/clearances/{self._mrn}/documents/{kind}"))
+        self._leave()
+        projection = self._projection(status, tasks)
+        await run_local(RECORD_OUTCOME, RecordOutcomeInput(projection=projection, notice=kind))
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -375,21 +390,24 @@ class ClearanceWorkflow(HumanTasks):
         self._view.timeline.append(TimelineEntry(stage=stage, started_at=workflow.now()))
 
     def _leave(self) -> None:
-        self._view.timeline[-1].ended_at = workflow.now()
+        if self._view.timeline[-1].ended_at is None:
+            self._view.timeline[-1].ended_at = workflow.now()
 
     def _set(self, *, status: Status) -> None:
         self._view.status = status
         self._view.updated_at = workflow.now()
 
-    async def _project(self, status: Status, tasks: list[Task] | None = None) -> None:
+    def _projection(self, status: Status, tasks: list[Task] | None) -> ProjectionInput:
+        """The next revision of the read model, and the search attributes that go with it."""
         self._set(status=status)
         self._view.revision += 1
         workflow.upsert_search_attributes([
             search.STATUS.value_set(status.value),
             *([search.LANE.value_set(self._view.lane.value)] if self._view.lane else []),
         ])
-        await run_local(PROJECT_CLEARANCE, ProjectionInput(
-            view=self._view.model_copy(deep=True), audit=self._take_audit(),
-            tasks=[t.model_copy() for t in tasks or []],
-        ))
+        return ProjectionInput(view=self._view.model_copy(deep=True), audit=self._take_audit(),
+                               tasks=[t.model_copy() for t in tasks or []])
+
+    async def _project(self, status: Status, tasks: list[Task] | None = None) -> None:
+        await run_local(PROJECT_CLEARANCE, self._projection(status, tasks))
 

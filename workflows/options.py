@@ -20,7 +20,7 @@ CHECK_LICENCES = "check_licences"
 RESTORE_LICENCES = "restore_licences"
 PROJECT_CLEARANCE = "project_clearance"
 PROJECT_TASKS = "project_tasks"
-ISSUE_NOTICE = "issue_notice"
+RECORD_OUTCOME = "record_outcome"
 
 
 async def run_local(name: str, arg: Any, result_type: type | None = None) -> Any:

@@ -61,9 +61,10 @@ async def import_list(list_name: str, request: Request, principal: CurrentPrinci
         raise invalid(["body"], str(exc)) from exc
     if not parsed.entries:
         raise invalid(["body"], "no valid entries in the file; the list was left unchanged")
-    async with services.db.session() as session:
+    async with services.db.writer() as session:
         imported, updated = await screening_lists.replace_list(
             session, name=list_name, entries=parsed.entries, by=principal.id)
+    services.screening.invalidate()
     return {"list": list_name, "imported": imported, "updated": updated,
             "rejected": [r.model_dump() for r in parsed.rejected]}
 

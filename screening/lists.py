@@ -1,0 +1,336 @@
+"""Parser for restricted-party lists in the US Consolidated Screening List (CSL) bulk format.
+
+Two shapes are accepted, as published by trade.gov:
+
+* JSON — ``{"results": [{"id", "name", "alt_names", "addresses": [{"address", "city", "state",
+  "postal_code", "country"}], "programs", "source", "type", "entity_number", "remarks",
+  "nationalities", "citizenships", ...}, ...]}``, or a bare JSON list of such objects;
+* CSV — a header row (``_id,source,entity_number,type,programs,name,...,alt_names,citizenships,
+  ...,nationalities,...``) with multi-valued cells separated by ``;`` and addresses written as
+  ``street, city, state, postcode, CC`` strings separated by ``;``.
+
+A bad row (no name, no id, wrong field types, duplicate id) is reported in
+:attr:`ParsedList.rejected` with its 1-based data row number and a reason; it never stops the import.
+A file that is not a list at all raises :class:`ListFormatError`.
+"""
+
+from __future__ import annotations
+
+import builtins  # the field "list" shadows the builtin inside ListEntry
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["ListEntry", "ListFormatError", "ParsedList", "RejectedRow", "parse_csl"]
+
+
+class ListFormatError(ValueError):
+    """The content is not a screening list in a format we read."""
+
+
+class ListEntry(BaseModel):
+    """One restricted party: its primary name, aliases and what identifies it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    list: str
+    entry_id: str
+    name: str
+    alt_names: builtins.list[str] = []
+    countries: builtins.list[str] = []  # ISO 3166-1 alpha-2, from addresses, nationalities and citizenships
+    addresses: builtins.list[dict[str, str | None]] = []
+    programs: builtins.list[str] = []
+    source: str = ""
+    entity_type: str | None = None
+    remarks: str | None = None
+
+
+class RejectedRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    row: int  # 1-based data row (CSV: first row after the header is 1; JSON: first object is 1)
+    reason: str
+
+
+class ParsedList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entries: list[ListEntry]
+    rejected: list[RejectedRow] = []
+
+
+class _RowError(ValueError):
+    pass
+
+
+# Common names that pycountry's lookup does not know.
+_COUNTRY_ALIASES = {
+    "russia": "RU",
+    "uae": "AE",
+    "turkey": "TR",
+    "burma": "MM",
+    "korea, north": "KP",
+    "korea, south": "KR",
+    "south korea": "KR",
+    "dprk": "KP",
+    "iran": "IR",
+    "syria": "SY",
+    "laos": "LA",
+    "moldova": "MD",
+    "venezuela": "VE",
+    "bolivia": "BO",
+    "tanzania": "TZ",
+    "czech republic": "CZ",
+    "kosovo": "XK",
+    "palestine": "PS",
+    "macau": "MO",
+    "hong kong": "HK",
+    "united states": "US",
+    "usa": "US",
+    "uk": "GB",
+    "united kingdom": "GB",
+}
+
+
+@lru_cache(maxsize=1024)
+def country_code(value: str | None) -> str | None:
+    """ISO alpha-2 code for a code, alpha-3 code or country name; None when unknown."""
+    if not value:
+        return None
+    text = value.strip()
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    alias = _COUNTRY_ALIASES.get(text.casefold())
+    if alias:
+        return alias
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+def parse_csl(
+    content: bytes,
+    *,
+    list_name: str,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> ParsedList:
+    """Parse a CSL JSON or CSV file into entries of the list called ``list_name``."""
+    text = _decode(content)
+    stripped = text.lstrip()
+    if not stripped:
+        raise ListFormatError("the list file is empty")
+    is_json = _is_json(filename, content_type, stripped[0])
+    rows = list(_json_rows(text) if is_json else _csv_rows(text))
+
+    entries: list[ListEntry] = []
+    rejected: list[RejectedRow] = []
+    first_row_of: dict[str, int] = {}
+    for number, row in rows:
+        try:
+            entry = _entry(row, list_name)
+        except _RowError as exc:
+            rejected.append(RejectedRow(row=number, reason=str(exc)))
+            continue
+        if entry.entry_id in first_row_of:
+            reason = f"duplicate id {entry.entry_id!r} (first seen in row {first_row_of[entry.entry_id]})"
+            rejected.append(RejectedRow(row=number, reason=reason))
+            continue
+        first_row_of[entry.entry_id] = number
+        entries.append(entry)
+    if not entries and rejected:
+        detail = "; ".join(f"row {r.row}: {r.reason}" for r in rejected[:3])
+        raise ListFormatError(f"no valid entries in the list ({len(rejected)} rejected rows; {detail})")
+    return ParsedList(entries=entries, rejected=rejected)
+
+
+# --- format detection and row readers ---------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
+
+
+def _is_json(filename: str | None, content_type: str | None, first_char: str) -> bool:
+    if filename:
+        lowered = filename.lower()
+        if lowered.endswith(".json"):
+            return True
+        if lowered.endswith((".csv", ".tsv", ".txt")):
+            return False
+    if content_type:
+        lowered = content_type.lower()
+        if "json" in lowered:
+            return True
+        if "csv" in lowered or "tab-separated" in lowered:
+            return False
+    return first_char in "{["
+
+
+def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ListFormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if isinstance(document, dict):
+        if not isinstance(document.get("results"), list):
+            raise ListFormatError('a CSL JSON document needs a "results" list of entries')
+        items = document["results"]
+    elif isinstance(document, list):
+        items = document
+    else:
+        raise ListFormatError("a CSL JSON document is an object with a results list, or a list of entries")
+    yield from enumerate(items, start=1)
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
+    first_line = text.lstrip().splitlines()[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter)
+    try:
+        header = [column.strip().lower() for column in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise ListFormatError(f"not a CSV list: {exc}") from None
+    if "name" not in header:
+        raise ListFormatError('not a CSL list: no JSON, and no CSV header with a "name" column')
+    number = 0
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            number += 1
+            if len(cells) > len(header):
+                yield number, _RowError(f"{len(cells)} cells but the header has {len(header)} columns")
+                continue
+            yield number, _csv_record(dict(zip(header, cells, strict=False)))
+    except csv.Error as exc:
+        raise ListFormatError(f"malformed CSV after data row {number}: {exc}") from None
+
+
+def _csv_record(cells: Mapping[str, str]) -> dict[str, Any]:
+    """A CSV row in the shape of a CSL JSON object."""
+
+    def many(column: str) -> list[str]:
+        return [part for part in (p.strip() for p in cells.get(column, "").split(";")) if part]
+
+    return {
+        "id": cells.get("_id") or cells.get("id"),
+        "entity_number": cells.get("entity_number"),
+        "name": cells.get("name"),
+        "alt_names": many("alt_names"),
+        "addresses": [_csv_address(text) for text in many("addresses")],
+        "programs": many("programs"),
+        "source": cells.get("source"),
+        "type": cells.get("type"),
+        "remarks": cells.get("remarks"),
+        "nationalities": many("nationalities"),
+        "citizenships": many("citizenships"),
+    }
+
+
+def _csv_address(text: str) -> dict[str, str | None]:
+    parts = [p.strip() for p in text.split(",")]
+    country = None
+    if len(parts[-1]) == 2 and parts[-1].isalpha():
+        country = parts.pop().upper()
+    street = ", ".join(p for p in parts if p) or None
+    return {"address": street, "city": None, "state": None, "postal_code": None, "country": country}
+
+
+# --- one entry ---------------------------------------------------------------------------------------
+
+
+def _entry(row: Any, list_name: str) -> ListEntry:
+    if isinstance(row, _RowError):
+        raise row
+    if not isinstance(row, Mapping):
+        raise _RowError(f"expected an object, got {type(row).__name__}")
+    name = _text(row, "name")
+    if not name:
+        raise _RowError("missing name")
+    entry_id = _text(row, "id") or _text(row, "_id")
+    if not entry_id:
+        raise _RowError(f"missing id (name {name!r})")
+    addresses = _addresses(row.get("addresses"))
+    countries = _unique(
+        code
+        for code in (
+            *(country_code(a.get("country")) for a in addresses),
+            *(country_code(c) for c in _strings(row, "nationalities")),
+            *(country_code(c) for c in _strings(row, "citizenships")),
+        )
+        if code
+    )
+    folded_name = name.casefold()
+    alt_names = _unique(_strings(row, "alt_names"), key=str.casefold)
+    return ListEntry(
+        list=list_name,
+        entry_id=entry_id,
+        name=name,
+        alt_names=[alt for alt in alt_names if alt.casefold() != folded_name],
+        countries=countries,
+        addresses=addresses,
+        programs=_unique(_strings(row, "programs")),
+        source=_text(row, "source") or "",
+        entity_type=_text(row, "type"),
+        remarks=_text(row, "remarks"),
+    )
+
+
+def _text(row: Mapping[str, Any], field: str) -> str | None:
+    value = row.get(field)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _RowError(f"{field} must be a string, got {type(value).__name__}")
+    return value.strip() or None
+
+
+def _strings(row: Mapping[str, Any], field: str) -> list[str]:
+    value = row.get(field)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _RowError(f"{field} must be a list of strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _addresses(value: Any) -> list[dict[str, str | None]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(a, Mapping) for a in value):
+        raise _RowError("addresses must be a list of objects")
+    fields = ("address", "city", "state", "postal_code", "country")
+    addresses = []
+    for address in value:
+        cleaned: dict[str, str | None] = {}
+        for field in fields:
+            item = address.get(field)
+            cleaned[field] = (str(item).strip() or None) if item is not None else None
+        addresses.append(cleaned)
+    return addresses
+
+
+def _unique(values: Iterable[str], key: Any = None) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        marker = key(value) if key else value
+        if marker not in seen:
+            seen.add(marker)
+            kept.append(value)
+    return kept
