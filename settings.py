@@ -57,8 +57,10 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must name PostgreSQL in production")
-            for kind, url in (("LICENCE_REGISTRY", self.licence_registry_url),
-                              ("SCREENING_SERVICE", self.screening_service_url)):
+            for kind, url in (
+                ("LICENCE_REGISTRY", self.licence_registry_url),
+                ("SCREENING_SERVICE", self.screening_service_url),
+            ):
                 if getattr(self, kind.lower()) == "http" and not url:
                     raise ValueError(f"{kind}_URL is required when {kind}=http")
         return self

@@ -1,6 +1,6 @@
 """The clearance worker: runs the clearance and joint-inspection workflows and their activities.
 
-    python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see README)
+python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see README)
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ WORKFLOWS: Sequence[type] = (ClearanceWorkflow, JointInspectionWorkflow)
 PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
 
 # The same tuning for the clearance worker and the benchmark's bare-Temporal floor worker.
-TUNING = {"max_concurrent_workflow_tasks": 100, "max_concurrent_local_activities": 100,
-          "max_concurrent_activities": 100}
+TUNING = {
+    "max_concurrent_workflow_tasks": 100,
+    "max_concurrent_local_activities": 100,
+    "max_concurrent_activities": 100,
+}
 
 log = structlog.get_logger("worker")
 
@@ -47,20 +50,24 @@ def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
 
 def licence_registry(settings: Settings, db: Database) -> LicenceRegistry:
     if settings.licence_registry == "http":
-        return HttpLicenceRegistry(settings.licence_registry_url, settings.licence_registry_token,
-                                   settings.adapter_timeout_seconds)
+        return HttpLicenceRegistry(
+            settings.licence_registry_url, settings.licence_registry_token, settings.adapter_timeout_seconds
+        )
     return EmbeddedLicenceRegistry(db)
 
 
 def screening_service(settings: Settings, db: Database) -> ScreeningService:
     if settings.screening_service == "http":
-        return HttpScreeningService(settings.screening_service_url, settings.screening_service_token,
-                                    settings.adapter_timeout_seconds)
+        return HttpScreeningService(
+            settings.screening_service_url, settings.screening_service_token, settings.adapter_timeout_seconds
+        )
     return EmbeddedScreeningService(db)
 
 
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
-    acts = ClearanceActivities(db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db))
+    acts = ClearanceActivities(
+        db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db)
+    )
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -75,8 +82,14 @@ async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.worker_metrics_port:
-        Runtime.set_default(Runtime(telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}"))), error_if_already_set=False)
+        Runtime.set_default(
+            Runtime(
+                telemetry=TelemetryConfig(
+                    metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")
+                )
+            ),
+            error_if_already_set=False,
+        )
     db = Database(settings.resolved_database_url)
     await db.init()
     client = await connect(settings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from temporalio import activity
@@ -41,9 +43,15 @@ class ClearanceActivities:
         self._screening = screening
         self._reference = reference.ReferenceCache(db)
 
-    def all(self) -> list[object]:
-        return [self.screen_parties, self.check_licences, self.restore_licences, self.project_clearance,
-                self.project_tasks, self.record_outcome]
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.screen_parties,
+            self.check_licences,
+            self.restore_licences,
+            self.project_clearance,
+            self.project_tasks,
+            self.record_outcome,
+        ]
 
     @activity.defn(name=options.SCREEN_PARTIES)
     async def screen_parties(self, inp: ScreenPartiesInput) -> ScreeningResult:
@@ -51,13 +59,26 @@ class ClearanceActivities:
         for role, party in inp.declaration.parties():
             country = getattr(party, "country", None)
             matches = await self._screening.screen(party.name, country, min_score=inp.review_threshold)
-            parties.append(PartyScreening(
-                role=role, name=party.name, country=country,
-                status="possible_match" if matches else "clear",
-                matches=[ScreeningMatch(list=m.list, entry_id=m.entry_id, name=m.name, score=m.score,
-                                        matched_alias=m.matched_alias, programs=list(m.programs), country=m.country)
-                         for m in matches],
-            ))
+            parties.append(
+                PartyScreening(
+                    role=role,
+                    name=party.name,
+                    country=country,
+                    status="possible_match" if matches else "clear",
+                    matches=[
+                        ScreeningMatch(
+                            list=m.list,
+                            entry_id=m.entry_id,
+                            name=m.name,
+                            score=m.score,
+                            matched_alias=m.matched_alias,
+                            programs=list(m.programs),
+                            country=m.country,
+                        )
+                        for m in matches
+                    ],
+                )
+            )
         hits = [p.role for p in parties if p.matches]
         log.info("parties_screened", mrn=inp.mrn, parties=len(parties), possible_matches=hits)
         result = ScreeningResult(parties=parties, screened_at=datetime.now(UTC))
@@ -76,9 +97,15 @@ class ClearanceActivities:
             listed = classes.get(item.commodity_code)
             control_code = item.control_code or (listed.control_code if listed else None)
             source = "declared" if item.control_code else "commodity_table" if listed else None
-            items.append(ItemLicence(sequence=item.sequence, commodity_code=item.commodity_code,
-                                     control_code=control_code, control_source=source,
-                                     status="no_licence" if control_code else "not_controlled"))
+            items.append(
+                ItemLicence(
+                    sequence=item.sequence,
+                    commodity_code=item.commodity_code,
+                    control_code=control_code,
+                    control_source=source,
+                    status="no_licence" if control_code else "not_controlled",
+                )
+            )
         controlled = any(i.control_code for i in items)
         if embargo is not None and (embargo.scope == "all" or controlled):
             what = "exports" if embargo.scope == "all" else "controlled goods"
@@ -92,19 +119,31 @@ class ClearanceActivities:
             if not checked.control_code:
                 continue
             named = next((d.reference for d in item.documents if d.type in LICENCE_DOCUMENT_TYPES), None)
-            result = await self._licences.deplete(DepletionRequest(
-                mrn=inp.mrn, item_sequence=item.sequence, holder_eori=declaration.exporter.eori,
-                destination=declaration.country_of_destination, control_code=checked.control_code,
-                commodity_code=item.commodity_code, quantity=item.quantity, value=item.statistical_value,
-                on=inp.on, licence_reference=named,
-            ))
+            result = await self._licences.deplete(
+                DepletionRequest(
+                    mrn=inp.mrn,
+                    item_sequence=item.sequence,
+                    holder_eori=declaration.exporter.eori,
+                    destination=declaration.country_of_destination,
+                    control_code=checked.control_code,
+                    commodity_code=item.commodity_code,
+                    quantity=item.quantity,
+                    value=item.statistical_value,
+                    on=inp.on,
+                    licence_reference=named,
+                )
+            )
             if result.covered:
                 checked.status, checked.licence_reference = "covered", result.licence_reference
                 checked.depleted_quantity, checked.depleted_value = result.quantity, result.value
             else:
                 checked.reason = result.reason
-        log.info("licences_checked", mrn=inp.mrn, controlled=controlled,
-                 covered=[i.licence_reference for i in items if i.licence_reference])
+        log.info(
+            "licences_checked",
+            mrn=inp.mrn,
+            controlled=controlled,
+            covered=[i.licence_reference for i in items if i.licence_reference],
+        )
         return LicenceCheckResult(embargoed=False, items=items)
 
     @activity.defn(name=options.RESTORE_LICENCES)
@@ -130,8 +169,10 @@ class ClearanceActivities:
         view = inp.projection.view
         html = render_notice(inp.notice, view, issued_at=view.updated_at)
         async with self._db.writer() as session:
-            await clearance_store.store_document(session, mrn=view.mrn, kind=inp.notice, html=html,
-                                                 issued_at=view.updated_at, commit=False)
+            await clearance_store.store_document(
+                session, mrn=view.mrn, kind=inp.notice, html=html, issued_at=view.updated_at, commit=False
+            )
             await clearance_store.project(session, inp.projection)
-        log.info("outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None,
-                 notice=inp.notice)
+        log.info(
+            "outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None, notice=inp.notice
+        )

@@ -58,13 +58,16 @@ class HttpScreeningService:
 
     def __init__(self, base_url: str, token: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None):
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
             headers={"Authorization": f"Bearer {token}"} if token else {},
         )
 
     async def screen(self, name: str, country: str | None, *, min_score: float) -> list[Match]:
         response = await self._client.post(
-            "/v1/screening/check", json={"name": name, "country": country, "min_score": min_score})
+            "/v1/screening/check", json={"name": name, "country": country, "min_score": min_score}
+        )
         response.raise_for_status()
         return [Match.model_validate(m) for m in response.json()["matches"]]
 

@@ -49,7 +49,7 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
             raise ApiError(503, "the workflow service is unavailable; retry shortly") from exc
         if memo.get("mrn") != mrn:
             raise not_found(f"clearance {mrn}")
-        ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, memo)
+        ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, dict(memo))
     if not may_read(principal, declarant_eori=ref.declarant_eori, agency=ref.agency):
         raise forbidden(f"clearance {mrn} belongs to another declarant or agency")
     return ref
@@ -59,10 +59,23 @@ def provisional_view(ref: ClearanceRef) -> dict[str, Any]:
     """The view of a clearance accepted moments ago, before its workflow first wrote the read model."""
     memo = ref.memo
     return {
-        "mrn": ref.mrn, "lrn": memo["lrn"], "status": "accepted", "stage": "intake", "lane": None,
-        "outcome": None, "sop": memo["sop"], "declaration": memo.get("declaration"), "screening": None,
-        "licences": None, "inspection": None, "decisions": [],
+        "mrn": ref.mrn,
+        "lrn": memo["lrn"],
+        "status": "accepted",
+        "stage": "intake",
+        "lane": None,
+        "outcome": None,
+        "sop": memo["sop"],
+        "declaration": memo.get("declaration"),
+        "screening": None,
+        "licences": None,
+        "inspection": None,
+        "decisions": [],
         "timeline": [{"stage": "intake", "started_at": memo["accepted_at"], "ended_at": None, "actor": None}],
-        "documents": [], "tasks": [], "declarant_eori": ref.declarant_eori, "agency": ref.agency,
-        "accepted_at": memo["accepted_at"], "updated_at": memo["accepted_at"],
+        "documents": [],
+        "tasks": [],
+        "declarant_eori": ref.declarant_eori,
+        "agency": ref.agency,
+        "accepted_at": memo["accepted_at"],
+        "updated_at": memo["accepted_at"],
     }

@@ -60,9 +60,7 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def current_principal(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+async def current_principal(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", headers=challenge)
@@ -77,9 +75,12 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 def require_role(principal: Principal, *roles: str) -> None:
     if not set(principal.roles) & set(roles):
-        raise forbidden(f"this needs one of the roles {', '.join(roles)}; {principal.id} holds {', '.join(principal.roles)}")
+        raise forbidden(
+            f"this needs one of the roles {', '.join(roles)}; {principal.id} holds {', '.join(principal.roles)}"
+        )
 
 
 def actor(principal: Principal) -> Actor:
-    return Actor(id=principal.id, name=principal.name, agency=principal.agency, roles=list(principal.roles),
-                 eori=principal.eori)
+    return Actor(
+        id=principal.id, name=principal.name, agency=principal.agency, roles=list(principal.roles), eori=principal.eori
+    )

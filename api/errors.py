@@ -20,8 +20,9 @@ STATUS_FOR = {Rejection.not_found: 404, Rejection.forbidden: 403, Rejection.conf
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, detail: str, *, loc: list[Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, detail: str, *, loc: list[Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.loc, self.headers = status, detail, loc, headers
 
@@ -73,5 +74,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.detail}, headers=getattr(exc, "headers", None)
+        )

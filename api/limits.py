@@ -51,6 +51,11 @@ class BodySizeLimit:
     async def _reject(self, send: Send) -> None:
         body: dict[str, Any] = {"detail": f"request body larger than {self.max_bytes} bytes"}
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

@@ -1,7 +1,7 @@
 """The FastAPI application: mounts the routers; connects to the database and Temporal on start-up.
 
-    python -m api.main                              # settings from the environment (see README)
-    uvicorn --factory api.main:create_app           # the same, under your own uvicorn options
+python -m api.main                              # settings from the environment (see README)
+uvicorn --factory api.main:create_app           # the same, under your own uvicorn options
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ screening, licence check, risk lane, joint inspection and approval, and complete
 Authenticate every `/v1` call with `Authorization: Bearer <token>`."""
 
 
-def create_app(settings: Settings | None = None, *, temporal: Client | None = None,
-               db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, temporal: Client | None = None, db: Database | None = None
+) -> FastAPI:
     """Build the app; tests pass their own Temporal client and database, `make run` lets it connect."""
     settings = settings or get_settings()
 
@@ -44,8 +45,9 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         if own_db:
             await database.init()
         client = temporal or await connect(settings)
-        app.state.services = Services(settings=settings, db=database, temporal=client,
-                                      screening=EmbeddedScreeningService(database))
+        app.state.services = Services(
+            settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database)
+        )
         log.info("api_started", temporal=settings.temporal_address)
         yield
         if own_db:
@@ -76,8 +78,14 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
 def serve() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
 
 
 if __name__ == "__main__":

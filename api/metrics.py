@@ -9,8 +9,12 @@ from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 REQUESTS = Counter("clearance_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("clearance_http_request_seconds", "HTTP request latency", ["method", "route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LATENCY = Histogram(
+    "clearance_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 DECLARATIONS = Counter("clearance_declarations_total", "Declarations lodged", ["result"])
 TASK_ACTIONS = Counter("clearance_task_actions_total", "Task claims and completions", ["action", "result"])
 

@@ -26,5 +26,8 @@ async def send_update(services: Services, workflow_id: str, update: Any, arg: An
             raise ApiError(409, "the clearance has already finished") from exc
         raise ApiError(503, f"the workflow service refused the action ({exc.message}); retry shortly") from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise ApiError(503, "the clearance engine did not answer in time; nothing was recorded, retry shortly",
-                       headers={"Retry-After": "5"}) from exc
+        raise ApiError(
+            503,
+            "the clearance engine did not answer in time; nothing was recorded, retry shortly",
+            headers={"Retry-After": "5"},
+        ) from exc

@@ -28,8 +28,13 @@ async def main() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    async with Worker(client, task_queue=settings.temporal_task_queue, workflows=[FloorWorkflow],
-                      workflow_runner=workflow_runner(), **TUNING):  # type: ignore[arg-type]
+    async with Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[FloorWorkflow],
+        workflow_runner=workflow_runner(),
+        **TUNING,
+    ):  # type: ignore[arg-type]
         await stop.wait()
 
 

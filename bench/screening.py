@@ -588,9 +588,7 @@ KEYBOARD = {
 
 # Latin -> Cyrillic for Russian romanisations (longest first); the way back is anyascii, which
 # romanises differently in places (Vasilyev -> Vasil'ev), as real documents do.
-_RU_LATIN = _words(
-    "shch yo zh kh ts ch sh yu ya ye iy yy a b v g d e z i y k l m n o p r s t u f c h j w x q"
-)
+_RU_LATIN = _words("shch yo zh kh ts ch sh yu ya ye iy yy a b v g d e z i y k l m n o p r s t u f c h j w x q")
 _RU_CYRILLIC = _words("щ ё ж х ц ч ш ю я е ий ый а б в г д е з и й к л м н о п р с т у ф к х й в кс к")  # noqa: RUF001
 _RU_TO_CYRILLIC = list(zip(_RU_LATIN, _RU_CYRILLIC, strict=True))
 _RU_ROMANISATION = [
@@ -779,9 +777,7 @@ class Names:
                 words.append(rng.choice(GENERIC_WORDS))
             text = f"{article}{' '.join(words)} {rng.choice(AR_COMPANY_INDUSTRY)} {rng.choice(AR_LEGAL)}"
         elif culture == "cn":
-            brand = "".join(
-                rng.choice(CN_BRAND_SYLLABLES) for _ in range(rng.choice([2, 2, 2, 3]))
-            ).capitalize()
+            brand = "".join(rng.choice(CN_BRAND_SYLLABLES) for _ in range(rng.choice([2, 2, 2, 3]))).capitalize()
             if rng.random() < 0.15:
                 brand = f"{brand} {rng.choice(GENERIC_WORDS)}"
             if rng.random() < 0.2:
@@ -870,9 +866,7 @@ def make_list(names: Names, n_names: int) -> tuple[list[ListEntry], dict[str, Na
                 name=named.text,
                 alt_names=aliases,
                 countries=[country],
-                addresses=[
-                    {"address": None, "city": None, "state": None, "postal_code": None, "country": country}
-                ],
+                addresses=[{"address": None, "city": None, "state": None, "postal_code": None, "country": country}],
                 programs=[rng.choice(PROGRAMS)],
                 source=rng.choice(SOURCES),
                 entity_type="Individual" if named.person else "Entity",
@@ -953,9 +947,7 @@ def _rule_positions(text: str, pattern: str, words: set[str] | None = None) -> l
     start = 0
     for word in lowered.split(" "):
         bare = word.removeprefix("al-").removeprefix("el-")
-        if word not in ("al", "al-", "el-", "bin", "ibn", *_RU_WORDS_EXCLUDED) and (
-            words is None or bare in words
-        ):
+        if word not in ("al", "al-", "el-", "bin", "ibn", *_RU_WORDS_EXCLUDED) and (words is None or bare in words):
             for i in range(len(word) - len(pattern) + 1):
                 if word.startswith(pattern, i) and (not at_end or i + len(pattern) == len(word)):
                     positions.append(start + i)
@@ -1173,9 +1165,7 @@ class Neighbourhood:
         return None
 
 
-def unrelated_names(
-    names: Names, neighbourhood: Neighbourhood, count: int
-) -> tuple[list[Named], Counter[str]]:
+def unrelated_names(names: Names, neighbourhood: Neighbourhood, count: int) -> tuple[list[Named], Counter[str]]:
     """Generated names that are not a variant of a listed name, and how many were set aside, by reason."""
     found: list[Named] = []
     set_aside: Counter[str] = Counter()
@@ -1256,10 +1246,7 @@ def main(argv: list[str] | None = None) -> int:
     median = statistics.median(ms)
 
     print(f"screening benchmark  seed={args.seed}  review threshold={REVIEW_THRESHOLD:g}")
-    print(
-        f"list: {len(entries)} entries, {len(index)} names and aliases indexed "
-        f"(generated in {generated:.1f} s)"
-    )
+    print(f"list: {len(entries)} entries, {len(index)} names and aliases indexed (generated in {generated:.1f} s)")
     print(f"index build: {build:.2f} s")
     print(f"queries: {len(recall_queries)} variants of listed names, {len(unrelated)} unrelated names")
     print(
@@ -1268,10 +1255,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(f"{'latency (ms)':<28}{'median':>10}{'p95':>10}{'p99':>10}{'max':>10}")
-    print(
-        f"{'search()':<28}{median:>10.3f}{percentile(ms, 0.95):>10.3f}{percentile(ms, 0.99):>10.3f}"
-        f"{max(ms):>10.3f}"
-    )
+    print(f"{'search()':<28}{median:>10.3f}{percentile(ms, 0.95):>10.3f}{percentile(ms, 0.99):>10.3f}{max(ms):>10.3f}")
     print()
     print(f"{'recall by variant kind':<28}{'found':>10}{'total':>10}{'recall':>10}")
     for kind in kinds:
@@ -1279,9 +1263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind:<28}{found_by_kind[kind]:>10}{total:>10}{found_by_kind[kind] / max(1, total):>10.3f}")
     print(f"{'all variants':<28}{sum(found_by_kind.values()):>10}{len(recall_queries):>10}{recall:>10.3f}")
     print()
-    print(
-        f"false positives: {len(false_positives)} of {len(unrelated)} unrelated names ({100 * fp_rate:.2f} %)"
-    )
+    print(f"false positives: {len(false_positives)} of {len(unrelated)} unrelated names ({100 * fp_rate:.2f} %)")
     by_kind = Counter(f"{n.culture}-{'person' if n.person else 'company'}" for n, _, _ in false_positives)
     if by_kind:
         print("  by kind: " + ", ".join(f"{kind} {count}" for kind, count in by_kind.most_common()))

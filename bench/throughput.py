@@ -55,8 +55,9 @@ def free_port() -> int:
 
 class Process:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("ab"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -83,9 +84,16 @@ def clearance_input(sop: Any, ref: Any) -> ClearanceInput:
     declaration = Declaration.model_validate(example("green-lane"))
     now = datetime.now(UTC)
     key = declaration_key(declaration.declarant.eori, declaration.lrn)
-    return ClearanceInput(mrn=make_mrn(year=now.year, country="DE", key=key), lrn=declaration.lrn,
-                          declarant_eori=declaration.declarant.eori, body_hash=declaration.body_hash(),
-                          accepted_at=now, declaration=declaration, sop=sop, sop_ref=ref)
+    return ClearanceInput(
+        mrn=make_mrn(year=now.year, country="DE", key=key),
+        lrn=declaration.lrn,
+        declarant_eori=declaration.declarant.eori,
+        body_hash=declaration.body_hash(),
+        accepted_at=now,
+        declaration=declaration,
+        sop=sop,
+        sop_ref=ref,
+    )
 
 
 async def floor(client: Client, env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float:
@@ -109,6 +117,7 @@ async def green_lane(client: Client, env: dict[str, str], tmp: Path, db: Databas
         published = await sops.latest(session, "bench-clearance")
     assert published is not None
     try:
+
         async def one(i: int) -> None:
             inp = clearance_input(published.definition, published.ref)
             key = declaration_key(inp.declarant_eori, inp.lrn)
@@ -121,8 +130,9 @@ async def green_lane(client: Client, env: dict[str, str], tmp: Path, db: Databas
         worker.stop()
 
 
-async def api_latency(env: dict[str, str], tmp: Path, db: Database, rate: float, duration: float,
-                      token: str) -> dict[str, float]:
+async def api_latency(
+    env: dict[str, str], tmp: Path, db: Database, rate: float, duration: float, token: str
+) -> dict[str, float]:
     tq = f"api-{uuid.uuid4().hex[:6]}"
     port = free_port()
     env = {**env, "TEMPORAL_TASK_QUEUE": tq, "API_PORT": str(port), "SOP_NAME": "bench-clearance"}
@@ -131,8 +141,12 @@ async def api_latency(env: dict[str, str], tmp: Path, db: Database, rate: float,
     base = f"http://127.0.0.1:{port}"
     submitted: dict[str, float] = {}
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"},
-                                     limits=httpx.Limits(max_connections=200)) as http:
+        async with httpx.AsyncClient(
+            base_url=base,
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+            limits=httpx.Limits(max_connections=200),
+        ) as http:
             for _ in range(100):
                 try:
                     if (await http.get("/healthz")).status_code == 200:
@@ -161,8 +175,14 @@ async def api_latency(env: dict[str, str], tmp: Path, db: Database, rate: float,
         worker.stop()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"offered_per_s": rate, "clearances": len(latencies), "p50_s": q[49], "p95_s": q[94], "p99_s": q[98],
-            "max_s": latencies[-1]}
+    return {
+        "offered_per_s": rate,
+        "clearances": len(latencies),
+        "p50_s": q[49],
+        "p95_s": q[94],
+        "p99_s": q[98],
+        "max_s": latencies[-1],
+    }
 
 
 async def _decision_latencies(db: Database, submitted: dict[str, float], timeout: float) -> list[float]:
@@ -187,9 +207,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         env_server = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(TEMPORAL_BIN), data_converter=pydantic_data_converter,
-            dev_server_database_filename=str(tmp / "temporal.db"), search_attributes=list(SEARCH_ATTRIBUTES),
-            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"])
+            dev_server_existing_path=str(TEMPORAL_BIN),
+            data_converter=pydantic_data_converter,
+            dev_server_database_filename=str(tmp / "temporal.db"),
+            search_attributes=list(SEARCH_ATTRIBUTES),
+            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+        )
         url = f"sqlite+aiosqlite:///{tmp / 'clearance.db'}"
         db = Database(url)
         try:
@@ -197,12 +220,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await load_reference_data(db, ROOT / "reference")
             async with db.session() as session:
                 await sops.publish(session, sop_definition(1, name="bench-clearance"), by="bench")
-                await principals.upsert_principal(session, id="bench", name="bench", agency="DEMO-TRADE",
-                                                  roles=["declarant"], eori="DE123456789012345")
+                await principals.upsert_principal(
+                    session,
+                    id="bench",
+                    name="bench",
+                    agency="DEMO-TRADE",
+                    roles=["declarant"],
+                    eori="DE123456789012345",
+                )
                 token = await principals.issue_token(session, principal_id="bench")
             client = env_server.client
-            env = {**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host, "DATABASE_URL": url,
-                   "LOG_LEVEL": "WARNING", "DATA_DIR": str(tmp)}
+            env = {
+                **os.environ,
+                "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+                "DATABASE_URL": url,
+                "LOG_LEVEL": "WARNING",
+                "DATA_DIR": str(tmp),
+            }
             print(f"floor: {args.n} workflows without activities, {args.concurrency} in flight …", flush=True)
             floor_rate = await floor(client, env, tmp, args.n, args.concurrency)
             print(f"  {floor_rate:.1f} workflows/s", flush=True)
@@ -214,21 +248,34 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await db.dispose()
             await env_server.shutdown()
-    return {"measured_at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "n": args.n,
-            "concurrency": args.concurrency, "floor_per_s": round(floor_rate, 1),
-            "green_lane_per_s": round(green_rate, 1), "ratio": round(green_rate / floor_rate, 2),
-            "latency": {k: round(v, 3) for k, v in latency.items()}}
+    return {
+        "measured_at": datetime.now(UTC).isoformat(),
+        "cores": os.cpu_count(),
+        "n": args.n,
+        "concurrency": args.concurrency,
+        "floor_per_s": round(floor_rate, 1),
+        "green_lane_per_s": round(green_rate, 1),
+        "ratio": round(green_rate / floor_rate, 2),
+        "latency": {k: round(v, 3) for k, v in latency.items()},
+    }
 
 
 def report(result: dict[str, Any]) -> bool:
     lat = result["latency"]
     rows = [
         ("bare-Temporal floor", f"{result['floor_per_s']:.1f} workflows/s", "", ""),
-        ("green-lane throughput", f"{result['green_lane_per_s']:.1f} clearances/s",
-         f">= 0.8 x floor ({result['ratio']:.2f} x)", "PASS" if result["ratio"] >= 0.8 else "FAIL"),
-        (f"latency at {lat['offered_per_s']:.0f}/s via API", f"p50 {lat['p50_s']*1000:.0f} ms, p95 "
-         f"{lat['p95_s']*1000:.0f} ms, p99 {lat['p99_s']*1000:.0f} ms", "p99 <= 1 s",
-         "PASS" if lat["p99_s"] <= 1.0 else "FAIL"),
+        (
+            "green-lane throughput",
+            f"{result['green_lane_per_s']:.1f} clearances/s",
+            f">= 0.8 x floor ({result['ratio']:.2f} x)",
+            "PASS" if result["ratio"] >= 0.8 else "FAIL",
+        ),
+        (
+            f"latency at {lat['offered_per_s']:.0f}/s via API",
+            f"p50 {lat['p50_s'] * 1000:.0f} ms, p95 {lat['p95_s'] * 1000:.0f} ms, p99 {lat['p99_s'] * 1000:.0f} ms",
+            "p99 <= 1 s",
+            "PASS" if lat["p99_s"] <= 1.0 else "FAIL",
+        ),
     ]
     print()
     for row in rows:

@@ -122,8 +122,12 @@ def grounds(view: ClearanceView) -> list[Ground]:
             if party.status != "confirmed_match":
                 continue
             entries = ", ".join(f"{m.list} {m.entry_id}" for m in party.matches) or "a listed entity"
-            found.append(Ground("screening", f"Confirmed restricted-party match: {_label(party.role)} "
-                                             f"“{party.name}” is listed ({entries})."))
+            found.append(
+                Ground(
+                    "screening",
+                    f"Confirmed restricted-party match: {_label(party.role)} “{party.name}” is listed ({entries}).",
+                )
+            )
     if view.licences:
         if view.licences.embargoed:
             reason = view.licences.embargo_reason or f"destination {view.declaration.country_of_destination}"
@@ -131,13 +135,22 @@ def grounds(view: ClearanceView) -> list[Ground]:
         for item in view.licences.items:
             if item.status == "no_licence":
                 why = f": {item.reason}" if item.reason else ""
-                found.append(Ground("licence", f"No valid licence for goods item {item.sequence} "
-                                               f"(control code {item.control_code or 'unclassified'}){why}."))
+                found.append(
+                    Ground(
+                        "licence",
+                        f"No valid licence for goods item {item.sequence} "
+                        f"(control code {item.control_code or 'unclassified'}){why}.",
+                    )
+                )
     if view.inspection and view.inspection.outcome == "non_compliant":
         for finding in view.inspection.findings:
             if finding.outcome == "non_compliant":
-                found.append(Ground("inspection", f"Inspection by {_label(finding.agency)} found the goods "
-                                                  f"non-compliant: {finding.reason}"))
+                found.append(
+                    Ground(
+                        "inspection",
+                        f"Inspection by {_label(finding.agency)} found the goods non-compliant: {finding.reason}",
+                    )
+                )
     for decision in view.decisions:
         if decision.kind == "approval" and decision.outcome in ("reject", "refer"):
             verb = "rejected" if decision.outcome == "reject" else "referred"
@@ -148,10 +161,7 @@ def grounds(view: ClearanceView) -> list[Ground]:
 
 
 def _invalidation(decisions: list[Decision]) -> Decision | None:
-    matching = [
-        d for d in decisions
-        if d.kind in ("invalidation", "invalidate") or d.outcome == "invalidated"
-    ]
+    matching = [d for d in decisions if d.kind in ("invalidation", "invalidate") or d.outcome == "invalidated"]
     return matching[-1] if matching else None
 
 

@@ -96,8 +96,10 @@ class ScreenPartiesInput(Model):
     declaration: Declaration
     review_threshold: float
     then_check_licences: CheckLicencesInput | None = Field(
-        default=None, description="when every party is clear, run the licence check (the next step) in the same "
-                                  "activity: the green lane's common path saves a local activity")
+        default=None,
+        description="when every party is clear, run the licence check (the next step) in the same "
+        "activity: the green lane's common path saves a local activity",
+    )
 
 
 class ScreeningResult(Model):

@@ -177,8 +177,9 @@ class Declaration(Strict):
     def body_hash(self) -> str:
         """Hash of the validated declaration: resubmissions that differ only in formatting (key order,
         white space, 14800.0 vs "14800.00") hash alike."""
-        canonical = json.dumps(self.model_dump(mode="python"), default=_canonical, sort_keys=True,
-                               separators=(",", ":"))
+        canonical = json.dumps(
+            self.model_dump(mode="python"), default=_canonical, sort_keys=True, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def parties(self) -> list[tuple[str, Party | Declarant]]:

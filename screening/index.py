@@ -155,12 +155,7 @@ _PINYIN_SYLLABLES = _words(
 # normalisation drops; bare "a", "e", "o" there are far more often Arabic or Russian vowels (Tameemi)
 _PINYIN_INSIDE = sorted((s for s in _PINYIN_SYLLABLES if s not in ("a", "e", "o")), key=len, reverse=True)
 _PINYIN = re.compile(
-    "(?:"
-    + "|".join(sorted(_PINYIN_SYLLABLES, key=len, reverse=True))
-    + ")"
-    + "(?:"
-    + "|".join(_PINYIN_INSIDE)
-    + ")*"
+    "(?:" + "|".join(sorted(_PINYIN_SYLLABLES, key=len, reverse=True)) + ")" + "(?:" + "|".join(_PINYIN_INSIDE) + ")*"
 )
 
 
@@ -255,10 +250,7 @@ def token_similarity(
         ids: dict[str, int] = {}
         query_keys, token_keys = (
             np.asarray(
-                [
-                    (ids.setdefault(transliteration_key(t), len(ids)) + 1) * (-1 if is_pinyin(t) else 1)
-                    for t in side
-                ]
+                [(ids.setdefault(transliteration_key(t), len(ids)) + 1) * (-1 if is_pinyin(t) else 1) for t in side]
             )
             for side in (query, tokens)
         )
@@ -379,9 +371,7 @@ class ScreeningIndex:
         # signed key ids for token_similarity: id + 1, negated for pinyin tokens; 0 for the pad
         signs = np.asarray([-1 if is_pinyin(t) else 1 for t in self._vocab], dtype=np.int64)
         self._vocab_keys = np.append((vocab_keys + 1) * signs, 0).astype(np.int32)
-        self._key_offsets, self._key_postings = _csr(
-            vocab_keys, np.arange(n_vocab, dtype=np.int64), len(key_ids)
-        )
+        self._key_offsets, self._key_postings = _csr(vocab_keys, np.arange(n_vocab, dtype=np.int64), len(key_ids))
         self._vocab_strings = [*self._vocab, ""]
         self._similar_tokens = lru_cache(maxsize=50_000)(self._similar_tokens_uncached)
 
@@ -423,9 +413,7 @@ class ScreeningIndex:
         if candidates.size == 0:
             return []
         scores = np.max([self._token_score(tokens, candidates) for tokens in tokenisations], axis=0)
-        whole = self._whole_name_similarity(
-            tuple(name_tokens(name)), sum(map(len, tokenisations[0])), candidates
-        )
+        whole = self._whole_name_similarity(tuple(name_tokens(name)), sum(map(len, tokenisations[0])), candidates)
         scores = 100.0 * np.maximum(scores, whole)
         return self._matches(name, candidates, scores, country, limit, min_score)
 
@@ -562,9 +550,7 @@ class ScreeningIndex:
         low = np.minimum(query_cover, name_cover)
         return HIGH_WEIGHT * high + (1.0 - HIGH_WEIGHT) * low
 
-    def _whole_name_similarity(
-        self, query: tuple[str, ...], query_letters: int, candidates: np.ndarray
-    ) -> np.ndarray:
+    def _whole_name_similarity(self, query: tuple[str, ...], query_letters: int, candidates: np.ndarray) -> np.ndarray:
         """``typo_similarity`` of the whole normalised names (articles and connectors kept, so that a typo
         in "Al" is one typo), in written and in sorted token order: a typo or two in a long name costs
         less than it would in the one token it hits."""
@@ -606,11 +592,7 @@ class ScreeningIndex:
             score = round(max(0.0, min(100.0, score)), 1)
             previous = best.get(entry_number)
             # the better name wins; on a tie the primary name (lower name number) wins
-            if (
-                previous is None
-                or score > previous[0]
-                or (score == previous[0] and name_number < previous[1])
-            ):
+            if previous is None or score > previous[0] or (score == previous[0] and name_number < previous[1]):
                 best[entry_number] = (score, name_number)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
         matches: list[Match] = []

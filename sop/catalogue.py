@@ -22,22 +22,38 @@ class SopError(ValueError):
 
 
 def _sample_contexts() -> list[dict[str, Any]]:
-    declaration = {
-        "lrn": "SAMPLE-1", "declaration_type": "EX", "procedure": "1000",
+    declaration: dict[str, Any] = {
+        "lrn": "SAMPLE-1",
+        "declaration_type": "EX",
+        "procedure": "1000",
         "declarant": {"eori": "DE123456789012345", "name": "Sample Broker"},
         "exporter": {"eori": "DE1", "name": "Sample Exporter", "address": {"city": "Jena", "country": "DE"}},
         "consignee": {"name": "Sample Consignee", "address": {"city": "Toronto", "country": "CA"}},
-        "end_user": None, "office_of_export": "DE004098", "office_of_exit": "DE002651",
-        "country_of_destination": "CA", "transport": {"mode": "air", "identity": "LH0470"}, "aeo": False,
-        "goods_items": [{
-            "sequence": 1, "commodity_code": "82054000", "description": "Screwdrivers", "origin_country": "DE",
-            "net_mass_kg": 1.0, "gross_mass_kg": 1.5, "quantity": {"value": 1.0, "unit": "pcs"},
-            "statistical_value": {"amount": 100.0, "currency": "EUR"}, "control_code": None, "documents": [],
-        }],
+        "end_user": None,
+        "office_of_export": "DE004098",
+        "office_of_exit": "DE002651",
+        "country_of_destination": "CA",
+        "transport": {"mode": "air", "identity": "LH0470"},
+        "aeo": False,
+        "goods_items": [
+            {
+                "sequence": 1,
+                "commodity_code": "82054000",
+                "description": "Screwdrivers",
+                "origin_country": "DE",
+                "net_mass_kg": 1.0,
+                "gross_mass_kg": 1.5,
+                "quantity": {"value": 1.0, "unit": "pcs"},
+                "statistical_value": {"amount": 100.0, "currency": "EUR"},
+                "control_code": None,
+                "documents": [],
+            }
+        ],
     }
     return [
-        rule_context(declaration=declaration, controlled=c, control_codes=["5A002"] if c else [],
-                     screening_hits=h, lane=lane)
+        rule_context(
+            declaration=declaration, controlled=c, control_codes=["5A002"] if c else [], screening_hits=h, lane=lane
+        )
         for c, h, lane in ((False, 0, ""), (True, 1, "red"), (False, 0, "green"), (True, 0, "yellow"))
     ]
 

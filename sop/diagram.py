@@ -170,8 +170,13 @@ def _start_node(svg: _Svg, y: float) -> float:
 
 
 def _conditional_step(
-    svg: _Svg, number: int, step: Step, y: float, outcomes: dict[Outcome, float],
-    channel_tops: dict[Outcome, float], joins: list[tuple[float, float]],
+    svg: _Svg,
+    number: int,
+    step: Step,
+    y: float,
+    outcomes: dict[Outcome, float],
+    channel_tops: dict[Outcome, float],
+    joins: list[tuple[float, float]],
 ) -> float:
     assert step.when is not None
     diamond_bottom, mid_y = _diamond(svg, step.when, y, step.id)
@@ -184,8 +189,10 @@ def _conditional_step(
     svg.path(f"M{left},{mid_y} H{BYPASS_X} V{join_y} H{CX - 1}", cls="edge bypass", marker="arrow")
     svg.text((left + BYPASS_X) / 2, mid_y - 6, "no", cls="branch", anchor="middle")
     label_x, label_y = BYPASS_X - 6, (mid_y + join_y) / 2
-    svg.add(f'<text x="{label_x}" y="{label_y:g}" class="branch" text-anchor="middle" '
-            f'transform="rotate(-90 {label_x} {label_y:g})">skip {escape(step.title)}</text>')
+    svg.add(
+        f'<text x="{label_x}" y="{label_y:g}" class="branch" text-anchor="middle" '
+        f'transform="rotate(-90 {label_x} {label_y:g})">skip {escape(step.title)}</text>'
+    )
     return bottom
 
 
@@ -196,8 +203,7 @@ def _diamond(svg: _Svg, condition: str, y: float, step_id: str) -> tuple[float, 
     half = DIAMOND_W / 2
     svg.add(f'<g class="node condition" data-step="{escape(step_id)}">')
     svg.add(f"<title>when {escape(condition)}</title>")
-    svg.add(f'<path d="M{CX},{y} L{CX + half},{mid:g} L{CX},{y + h} L{CX - half},{mid:g} Z" '
-            'class="diamond"/>')
+    svg.add(f'<path d="M{CX},{y} L{CX + half},{mid:g} L{CX},{y + h} L{CX - half},{mid:g} Z" class="diamond"/>')
     first = mid - (len(lines) - 1) * 7 + 4
     for i, line in enumerate(lines):
         svg.text(CX, first + i * 14, line, cls="cel", anchor="middle")
@@ -216,8 +222,13 @@ def _condition_lines(condition: str) -> list[str]:
 
 
 def _step_node(
-    svg: _Svg, number: int, step: Step, y: float, outcomes: dict[Outcome, float],
-    channel_tops: dict[Outcome, float], joins: list[tuple[float, float]],
+    svg: _Svg,
+    number: int,
+    step: Step,
+    y: float,
+    outcomes: dict[Outcome, float],
+    channel_tops: dict[Outcome, float],
+    joins: list[tuple[float, float]],
 ) -> float:
     details = step_details(step)
     h = 52 + 17 * len(details) + (6 if details else 0)
@@ -241,14 +252,14 @@ def _step_node(
 def step_details(step: Step) -> list[tuple[str, Lane | None]]:
     """Lines shown in a step's box: its kind-specific parameters, a lane dot where a line sets a lane."""
     if isinstance(step, ScreeningStep):
-        return [(f"possible match ≥ {step.review_threshold:g} → review task", None),
-                (f"{_role(step.review.role)}, due {_short(step.review.due)}", None)]
+        return [
+            (f"possible match ≥ {step.review_threshold:g} → review task", None),
+            (f"{_role(step.review.role)}, due {_short(step.review.due)}", None),
+        ]
     if isinstance(step, LicenceCheckStep):
         return [("control list · embargo · licence", None)]
     if isinstance(step, RiskStep):
-        lines: list[tuple[str, Lane | None]] = [
-            (f"{rule.id} → {rule.lane.value}", rule.lane) for rule in step.rules
-        ]
+        lines: list[tuple[str, Lane | None]] = [(f"{rule.id} → {rule.lane.value}", rule.lane) for rule in step.rules]
         lines.append((f"otherwise → {step.default_lane.value}", step.default_lane))
         if step.random_selection:
             r = step.random_selection
@@ -263,8 +274,13 @@ def step_details(step: Step) -> list[tuple[str, Lane | None]]:
 
 
 def _exits(
-    svg: _Svg, step: Step, y: float, h: float, outcomes: dict[Outcome, float],
-    channel_tops: dict[Outcome, float], joins: list[tuple[float, float]],
+    svg: _Svg,
+    step: Step,
+    y: float,
+    h: float,
+    outcomes: dict[Outcome, float],
+    channel_tops: dict[Outcome, float],
+    joins: list[tuple[float, float]],
 ) -> None:
     exits = step_exits(step)
     for i, exit_ in enumerate(exits):
@@ -280,8 +296,11 @@ def _exits(
 
 
 def _channels(
-    svg: _Svg, outcomes: dict[Outcome, float], channel_tops: dict[Outcome, float],
-    joins: list[tuple[float, float]], outcome_y: float,
+    svg: _Svg,
+    outcomes: dict[Outcome, float],
+    channel_tops: dict[Outcome, float],
+    joins: list[tuple[float, float]],
+    outcome_y: float,
 ) -> None:
     for outcome, top in channel_tops.items():
         x = _channel_x(outcome, outcomes)
@@ -299,10 +318,11 @@ def _outcome_node(svg: _Svg, outcome: Outcome, x: float, y: float) -> None:
     label, note = OUTCOME_LABELS[outcome]
     stroke, fill = TONES[outcome]
     svg.add(f'<g class="node outcome" data-outcome="{outcome.value}">')
-    svg.add(f'<rect x="{x - OUTCOME_W / 2:g}" y="{y:g}" width="{OUTCOME_W}" height="{OUTCOME_H}" '
-            f'rx="{OUTCOME_H / 2:g}" fill="{fill}" stroke="{stroke}" stroke-width="1.6"/>')
-    svg.add(f'<text x="{x:g}" y="{y + 20:g}" class="title" text-anchor="middle" fill="{stroke}">'
-            f"{escape(label)}</text>")
+    svg.add(
+        f'<rect x="{x - OUTCOME_W / 2:g}" y="{y:g}" width="{OUTCOME_W}" height="{OUTCOME_H}" '
+        f'rx="{OUTCOME_H / 2:g}" fill="{fill}" stroke="{stroke}" stroke-width="1.6"/>'
+    )
+    svg.add(f'<text x="{x:g}" y="{y + 20:g}" class="title" text-anchor="middle" fill="{stroke}">{escape(label)}</text>')
     svg.text(x, y + 35, note, cls="meta", anchor="middle")
     svg.add("</g>")
 
@@ -351,8 +371,7 @@ _RULES = [
     ".detail{font-size:12px;fill:#2b3440}",
     f".cel{{font-size:11.5px;font-family:{_MONO}}}",
     ".branch{font-size:11px;fill:#5b6675;font-style:italic}",
-    ".exit-label{font-size:11px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:4px;"
-    "stroke-linejoin:round}",
+    ".exit-label{font-size:11px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}",
     ".box{fill:#f7f9fb;stroke:#6b7686;stroke-width:1.3}",
     ".terminal{fill:#eef1f5;stroke:#5b6675;stroke-width:1.4}",
     ".diamond{fill:#fffbea;stroke:#a08a2c;stroke-width:1.3}",

@@ -34,7 +34,7 @@ def to_cel(value: Any) -> Any:
         return {str(k): to_cel(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_cel(v) for v in value]
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):
+    if hasattr(value, "value") and isinstance(value.value, str):
         return value.value
     return value
 

@@ -17,8 +17,15 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")
 SopName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Role = Literal[
-    "declarant", "customs_officer", "export_control_officer", "inspector", "supervisor",
-    "sop_author", "auditor", "admin", "duty_chief",
+    "declarant",
+    "customs_officer",
+    "export_control_officer",
+    "inspector",
+    "supervisor",
+    "sop_author",
+    "auditor",
+    "admin",
+    "duty_chief",
 ]
 
 

@@ -1,7 +1,7 @@
 """`clearance` command: run the embedded stack, seed the database, manage principals, export the SOP schema.
 
-    make run                      # = python -m stack.cli run
-    python -m stack.cli --help
+make run                      # = python -m stack.cli run
+python -m stack.cli --help
 """
 
 from __future__ import annotations
@@ -55,11 +55,24 @@ def _wait_for_port(host: str, port: int, timeout: float, process: subprocess.Pop
 def temporal_server_command(settings: Settings, db_file: Path) -> list[str]:
     host, port = _host_port(settings.temporal_address)
     command = [
-        str(BIN / "temporal"), "server", "start-dev",
-        "--db-filename", str(db_file),
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-        "--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port),
-        "--log-level", "warn", "--ui-disable-news-fetch",
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db_file),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--log-level",
+        "warn",
+        "--ui-disable-news-fetch",
     ]
     if settings.temporal_namespace != "default":
         command += ["--namespace", settings.temporal_namespace]
@@ -79,8 +92,14 @@ class Stack:
     def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
         log_file = (self.logs / f"{name}.log").open("ab")
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         self.processes.append((name, process))
         return process
 
@@ -110,11 +129,16 @@ def run() -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     t_host, t_port = _host_port(settings.temporal_address)
-    busy = [f"{h}:{p}" for h, p in ((t_host, t_port), (t_host, settings.temporal_ui_port),
-                                   (settings.api_host, settings.api_port)) if not _port_free(h, p)]
+    busy = [
+        f"{h}:{p}"
+        for h, p in ((t_host, t_port), (t_host, settings.temporal_ui_port), (settings.api_host, settings.api_port))
+        if not _port_free(h, p)
+    ]
     if busy:
-        console.print(f"[red]Port(s) already in use: {', '.join(busy)}.[/] Is another `make run` still running? "
-                      "Stop it, or set API_PORT / TEMPORAL_ADDRESS / TEMPORAL_UI_PORT.")
+        console.print(
+            f"[red]Port(s) already in use: {', '.join(busy)}.[/] Is another `make run` still running? "
+            "Stop it, or set API_PORT / TEMPORAL_ADDRESS / TEMPORAL_UI_PORT."
+        )
         raise typer.Exit(1)
     stack = Stack(settings)
     stopping = False
@@ -174,20 +198,22 @@ def _banner(settings: Settings, tokens: dict[str, str]) -> None:
     api = f"http://{settings.api_host}:{settings.api_port}"
     t_host, _ = _host_port(settings.temporal_address)
     token_lines = "\n".join(f"  {role:<24}{token}" for role, token in tokens.items())
-    console.print(Panel.fit(
-        f"[bold]Clearance engine is running[/]\n\n"
-        f"API            {api}\n"
-        f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
-        f"Web console    {api}/console\n"
-        f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
-        f"Temporal gRPC  {settings.temporal_address}\n"
-        f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
-        f"Authenticate with  Authorization: Bearer <token>\n"
-        f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
-        f"Try:  curl -s -X POST {api}/v1/declarations -H \"Authorization: Bearer $(jq -r .declarant "
-        f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json\n\n"
-        f"Ctrl-C stops everything.",
-        title="make run"))
+    console.print(
+        Panel.fit(
+            f"[bold]Clearance engine is running[/]\n\n"
+            f"API            {api}\n"
+            f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
+            f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
+            f"Temporal gRPC  {settings.temporal_address}\n"
+            f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
+            f"Authenticate with  Authorization: Bearer <token>\n"
+            f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
+            f'Try:  curl -s -X POST {api}/v1/declarations -H "Authorization: Bearer $(jq -r .declarant '
+            f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json\n\n"
+            f"Ctrl-C stops everything.",
+            title="make run",
+        )
+    )
 
 
 @app.command("seed")

@@ -12,8 +12,10 @@ from settings import Settings
 async def connect(settings: Settings) -> Client:
     tls: bool | TLSConfig = settings.temporal_tls
     if settings.temporal_tls_cert and settings.temporal_tls_key:
-        tls = TLSConfig(client_cert=settings.temporal_tls_cert.read_bytes(),
-                        client_private_key=settings.temporal_tls_key.read_bytes())
+        tls = TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes(),
+            client_private_key=settings.temporal_tls_key.read_bytes(),
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, or_
@@ -20,59 +21,113 @@ from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Task
 from store.db import upsert
 from store.models import AuditRecord, ClearanceRecord, DocumentRecord, TaskRecord
 
+_CLEARANCE = ClearanceRecord.__table__  # type: ignore[attr-defined]
+_TASKS = TaskRecord.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
+_DOCUMENTS = DocumentRecord.__table__  # type: ignore[attr-defined]
+_FORWARD_ONLY_COLUMNS = [c.name for c in _CLEARANCE.columns if c.name != "mrn"]
+_TASK_UPDATE_COLUMNS = ("state", "assignee", "due_at", "version", "data")
+
+
+@lru_cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The hot-path writes, built once per dialect: Core statements executed with parameters reuse SQLAlchemy's
+    compiled cache; rebuilding them per call (ORM upserts with `excluded`) cost more than the writes."""
+    clearance = upsert(dialect, _CLEARANCE)
+    clearance = clearance.on_conflict_do_update(
+        index_elements=["mrn"],
+        set_={name: clearance.excluded[name] for name in _FORWARD_ONLY_COLUMNS},
+        where=_CLEARANCE.c.revision < clearance.excluded.revision,
+    )
+    task = upsert(dialect, _TASKS)
+    task = task.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: task.excluded[name] for name in _TASK_UPDATE_COLUMNS},
+        where=_TASKS.c.version < task.excluded.version,
+    )
+    return {
+        "clearance": clearance,
+        "task": task,
+        "audit": upsert(dialect, _AUDIT).on_conflict_do_nothing(index_elements=["mrn", "seq"]),
+        "document": upsert(dialect, _DOCUMENTS).on_conflict_do_nothing(index_elements=["mrn", "kind"]),
+    }
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
 
 async def project(session: AsyncSession, projection: ProjectionInput) -> None:
-    dialect = session.get_bind().dialect.name
+    statements = _statements(_dialect(session))
     view = projection.view
-    values = {
-        "mrn": view.mrn, "workflow_id": view.workflow_id, "lrn": view.lrn,
-        "declarant_eori": view.declarant_eori, "agency": view.agency, "status": view.status.value,
-        "stage": view.stage, "lane": view.lane.value if view.lane else None,
-        "outcome": view.outcome.value if view.outcome else None, "sop_name": view.sop.name,
-        "sop_version": view.sop.version, "accepted_at": view.accepted_at, "updated_at": view.updated_at,
-        "revision": view.revision, "view": view.model_dump(mode="json"),
-    }
-    stmt = upsert(dialect, ClearanceRecord).values(**values)
-    await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
-        index_elements=["mrn"],
-        set_={k: stmt.excluded[k] for k in values if k != "mrn"},
-        where=col(ClearanceRecord.revision) < stmt.excluded.revision,
-    ))
-    await _write_tasks(session, dialect, projection.tasks)
-    await _write_audit(session, dialect, view.mrn, projection.audit)
+    await session.exec(
+        statements["clearance"],
+        params={  # type: ignore[call-overload]
+            "mrn": view.mrn,
+            "workflow_id": view.workflow_id,
+            "lrn": view.lrn,
+            "declarant_eori": view.declarant_eori,
+            "agency": view.agency,
+            "status": view.status.value,
+            "stage": view.stage,
+            "lane": view.lane.value if view.lane else None,
+            "outcome": view.outcome.value if view.outcome else None,
+            "sop_name": view.sop.name,
+            "sop_version": view.sop.version,
+            "accepted_at": view.accepted_at,
+            "updated_at": view.updated_at,
+            "revision": view.revision,
+            "view": view.model_dump(mode="json"),
+        },
+    )
+    await _write_tasks(session, statements, projection.tasks)
+    await _write_audit(session, statements, view.mrn, projection.audit)
     await session.commit()
 
 
 async def project_tasks(session: AsyncSession, tasks: list[Task], mrn: str, audit: list[AuditEvent]) -> None:
-    dialect = session.get_bind().dialect.name
-    await _write_tasks(session, dialect, tasks)
-    await _write_audit(session, dialect, mrn, audit)
+    statements = _statements(_dialect(session))
+    await _write_tasks(session, statements, tasks)
+    await _write_audit(session, statements, mrn, audit)
     await session.commit()
 
 
-async def _write_tasks(session: AsyncSession, dialect: str, tasks: list[Task]) -> None:
+async def _write_tasks(session: AsyncSession, statements: dict[str, Any], tasks: list[Task]) -> None:
     for task in tasks:
-        values = {
-            "id": task.id, "mrn": task.mrn, "workflow_id": task.workflow_id, "kind": task.kind.value,
-            "role": task.role, "agency": task.agency, "state": task.state.value, "assignee": task.assignee,
-            "due_at": task.due_at, "created_at": task.created_at, "version": task.version,
-            "data": task.model_dump(mode="json"),
-        }
-        stmt = upsert(dialect, TaskRecord).values(**values)
-        await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in ("state", "assignee", "due_at", "version", "data")},
-            where=col(TaskRecord.version) < stmt.excluded.version,
-        ))
+        await session.exec(
+            statements["task"],
+            params={  # type: ignore[call-overload]
+                "id": task.id,
+                "mrn": task.mrn,
+                "workflow_id": task.workflow_id,
+                "kind": task.kind.value,
+                "role": task.role,
+                "agency": task.agency,
+                "state": task.state.value,
+                "assignee": task.assignee,
+                "due_at": task.due_at,
+                "created_at": task.created_at,
+                "version": task.version,
+                "data": task.model_dump(mode="json"),
+            },
+        )
 
 
-async def _write_audit(session: AsyncSession, dialect: str, mrn: str, events: list[AuditEvent]) -> None:
+async def _write_audit(session: AsyncSession, statements: dict[str, Any], mrn: str, events: list[AuditEvent]) -> None:
     if not events:
         return
-    rows = [{"mrn": mrn, "seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor,
-             "detail": json.loads(json.dumps(e.detail, default=str))} for e in events]
-    stmt = upsert(dialect, AuditRecord).values(rows)
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "seq"]))  # type: ignore[call-overload]
+    rows = [
+        {
+            "mrn": mrn,
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "actor": e.actor,
+            "detail": json.loads(json.dumps(e.detail, default=str)),
+        }
+        for e in events
+    ]
+    await session.exec(statements["audit"], params=rows)  # type: ignore[call-overload]
 
 
 async def get_view(session: AsyncSession, mrn: str) -> ClearanceView | None:
@@ -99,8 +154,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def list_clearances(
-    session: AsyncSession, *, agency: str | None, declarant_eori: str | None, status: str | None,
-    lane: str | None, stage: str | None, limit: int, cursor: str | None,
+    session: AsyncSession,
+    *,
+    agency: str | None,
+    declarant_eori: str | None,
+    status: str | None,
+    lane: str | None,
+    stage: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[ClearanceRecord], str | None]:
     """Newest first; `agency`/`declarant_eori` scope what the caller may see."""
     query = select(ClearanceRecord)
@@ -108,14 +170,21 @@ async def list_clearances(
         query = query.where(ClearanceRecord.agency == agency)
     if declarant_eori is not None:
         query = query.where(ClearanceRecord.declarant_eori == declarant_eori)
-    for column, value in ((ClearanceRecord.status, status), (ClearanceRecord.lane, lane),
-                          (ClearanceRecord.stage, stage)):
+    for column, value in (
+        (ClearanceRecord.status, status),
+        (ClearanceRecord.lane, lane),
+        (ClearanceRecord.stage, stage),
+    ):
         if value is not None:
             query = query.where(column == value)
     if cursor:
         at, mrn = decode_cursor(cursor)
-        query = query.where(or_(col(ClearanceRecord.accepted_at) < at,
-                                and_(col(ClearanceRecord.accepted_at) == at, col(ClearanceRecord.mrn) < mrn)))
+        query = query.where(
+            or_(
+                col(ClearanceRecord.accepted_at) < at,
+                and_(col(ClearanceRecord.accepted_at) == at, col(ClearanceRecord.mrn) < mrn),
+            )
+        )
     query = query.order_by(col(ClearanceRecord.accepted_at).desc(), col(ClearanceRecord.mrn).desc()).limit(limit + 1)
     rows = list((await session.exec(query)).all())
     next_cursor = encode_cursor(rows[limit - 1].accepted_at, rows[limit - 1].mrn) if len(rows) > limit else None
@@ -127,7 +196,13 @@ async def get_task(session: AsyncSession, task_id: str) -> TaskRecord | None:
 
 
 async def list_tasks(
-    session: AsyncSession, *, agency: str, roles: list[str], state: str | None, mrn: str | None, limit: int = 200,
+    session: AsyncSession,
+    *,
+    agency: str,
+    roles: list[str],
+    state: str | None,
+    mrn: str | None,
+    limit: int = 200,
 ) -> list[TaskRecord]:
     query = select(TaskRecord).where(TaskRecord.agency == agency, col(TaskRecord.role).in_(roles))
     if state is not None:
@@ -143,12 +218,14 @@ async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:
     return list(result.all())
 
 
-async def store_document(session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime,
-                         commit: bool = True) -> None:
+async def store_document(
+    session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime, commit: bool = True
+) -> None:
     """Issued once: a retried write keeps the first document."""
-    dialect = session.get_bind().dialect.name
-    stmt = upsert(dialect, DocumentRecord).values(mrn=mrn, kind=kind, html=html, issued_at=issued_at)
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["mrn", "kind"]))  # type: ignore[call-overload]
+    await session.exec(  # type: ignore[call-overload]
+        _statements(_dialect(session))["document"],
+        params={"mrn": mrn, "kind": kind, "html": html, "issued_at": issued_at},
+    )
     if commit:
         await session.commit()
 
@@ -159,8 +236,15 @@ async def get_document(session: AsyncSession, mrn: str, kind: str) -> DocumentRe
 
 def summary(row: ClearanceRecord) -> dict[str, Any]:
     return {
-        "mrn": row.mrn, "lrn": row.lrn, "status": row.status, "stage": row.stage, "lane": row.lane,
-        "outcome": row.outcome, "sop": {"name": row.sop_name, "version": row.sop_version},
-        "declarant_eori": row.declarant_eori, "accepted_at": row.accepted_at, "updated_at": row.updated_at,
+        "mrn": row.mrn,
+        "lrn": row.lrn,
+        "status": row.status,
+        "stage": row.stage,
+        "lane": row.lane,
+        "outcome": row.outcome,
+        "sop": {"name": row.sop_name, "version": row.sop_version},
+        "declarant_eori": row.declarant_eori,
+        "accepted_at": row.accepted_at,
+        "updated_at": row.updated_at,
         "links": {"self": f"/v1/clearances/{row.mrn}"},
     }

@@ -50,22 +50,34 @@ def _from_cents(value: int | None) -> Decimal | None:
 async def register(session: AsyncSession, licence: LicenceCreate, *, by: str) -> LicenceView:
     if await session.get(Licence, licence.reference) is not None:
         raise LicenceExists(licence.reference)
-    session.add(Licence(
-        reference=licence.reference, holder_eori=licence.holder_eori, destinations=licence.destinations,
-        valid_from=licence.valid_from, valid_until=licence.valid_until, created_by=by,
-    ))
+    session.add(
+        Licence(
+            reference=licence.reference,
+            holder_eori=licence.holder_eori,
+            destinations=licence.destinations,
+            valid_from=licence.valid_from,
+            valid_until=licence.valid_until,
+            created_by=by,
+        )
+    )
     await session.flush()
     for line, item in enumerate(licence.items, start=1):
         quantity = _milli(item.quantity.value) if item.quantity else None
         value = _cents(item.value.amount) if item.value else None
-        session.add(LicenceItem(
-            licence_reference=licence.reference, line=line, control_code=item.control_code,
-            commodity_code=item.commodity_code,
-            quantity_unit=item.quantity.unit if item.quantity else None,
-            quantity_milli=quantity, remaining_quantity_milli=quantity,
-            value_currency=item.value.currency if item.value else None,
-            value_cents=value, remaining_value_cents=value,
-        ))
+        session.add(
+            LicenceItem(
+                licence_reference=licence.reference,
+                line=line,
+                control_code=item.control_code,
+                commodity_code=item.commodity_code,
+                quantity_unit=item.quantity.unit if item.quantity else None,
+                quantity_milli=quantity,
+                remaining_quantity_milli=quantity,
+                value_currency=item.value.currency if item.value else None,
+                value_cents=value,
+                remaining_value_cents=value,
+            )
+        )
     try:
         await session.commit()
     except IntegrityError as exc:
@@ -80,53 +92,84 @@ async def get_view(session: AsyncSession, reference: str, *, today: date) -> Lic
     licence = await session.get(Licence, reference)
     if licence is None:
         return None
-    items = (await session.exec(
-        select(LicenceItem).where(LicenceItem.licence_reference == reference).order_by(col(LicenceItem.line))
-    )).all()
-    depletions = (await session.exec(
-        select(LicenceDepletion).where(LicenceDepletion.licence_reference == reference)
-        .order_by(col(LicenceDepletion.depleted_at), col(LicenceDepletion.id))
-    )).all()
-    status = ("not_yet_valid" if today < licence.valid_from
-              else "expired" if today > licence.valid_until else "valid")
+    items = (
+        await session.exec(
+            select(LicenceItem).where(LicenceItem.licence_reference == reference).order_by(col(LicenceItem.line))
+        )
+    ).all()
+    depletions = (
+        await session.exec(
+            select(LicenceDepletion)
+            .where(LicenceDepletion.licence_reference == reference)
+            .order_by(col(LicenceDepletion.depleted_at), col(LicenceDepletion.id))
+        )
+    ).all()
+    status = "not_yet_valid" if today < licence.valid_from else "expired" if today > licence.valid_until else "valid"
     return LicenceView(
-        reference=licence.reference, holder_eori=licence.holder_eori, destinations=licence.destinations,
-        valid_from=licence.valid_from, valid_until=licence.valid_until, status=status,
+        reference=licence.reference,
+        holder_eori=licence.holder_eori,
+        destinations=licence.destinations,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        status=status,
         created_at=licence.created_at,
-        items=[LicenceItemView(
-            line=i.line, control_code=i.control_code, commodity_code=i.commodity_code,
-            quantity=_quantity(i.quantity_milli, i.quantity_unit),
-            value=_money(i.value_cents, i.value_currency),
-            remaining=Balance(quantity=_quantity(i.remaining_quantity_milli, i.quantity_unit),
-                              value=_money(i.remaining_value_cents, i.value_currency)),
-        ) for i in items],
-        depletions=[DepletionView(
-            mrn=d.mrn, item_sequence=d.item_sequence, line=d.line,
-            quantity=_from_milli(d.quantity_milli), value=_from_cents(d.value_cents),
-            depleted_at=d.depleted_at, restored_at=d.restored_at, restore_reason=d.restore_reason,
-        ) for d in depletions],
+        items=[
+            LicenceItemView(
+                line=i.line,
+                control_code=i.control_code,
+                commodity_code=i.commodity_code,
+                quantity=_quantity(i.quantity_milli, i.quantity_unit),
+                value=_money(i.value_cents, i.value_currency),
+                remaining=Balance(
+                    quantity=_quantity(i.remaining_quantity_milli, i.quantity_unit),
+                    value=_money(i.remaining_value_cents, i.value_currency),
+                ),
+            )
+            for i in items
+        ],
+        depletions=[
+            DepletionView(
+                mrn=d.mrn,
+                item_sequence=d.item_sequence,
+                line=d.line,
+                quantity=_from_milli(d.quantity_milli),
+                value=_from_cents(d.value_cents),
+                depleted_at=d.depleted_at,
+                restored_at=d.restored_at,
+                restore_reason=d.restore_reason,
+            )
+            for d in depletions
+        ],
     )
 
 
 def _quantity(milli: int | None, unit: str | None) -> Quantity | None:
     # model_construct: a spent balance is zero, which a declared quantity may not be.
-    return None if milli is None or unit is None else Quantity.model_construct(value=_from_milli(milli), unit=unit)
+    if milli is None or unit is None:
+        return None
+    return Quantity.model_construct(value=(Decimal(milli) / 1000).quantize(Decimal("0.001")), unit=unit)
 
 
 def _money(cents: int | None, currency: str | None) -> Money | None:
     if cents is None or currency is None:
         return None
-    return Money.model_construct(amount=_from_cents(cents), currency=currency)
+    return Money.model_construct(amount=(Decimal(cents) / 100).quantize(Decimal("0.01")), currency=currency)
 
 
 def _result(d: LicenceDepletion) -> DepletionResult:
-    return DepletionResult(covered=True, licence_reference=d.licence_reference, line=d.line,
-                           quantity=_from_milli(d.quantity_milli), value=_from_cents(d.value_cents))
+    return DepletionResult(
+        covered=True,
+        licence_reference=d.licence_reference,
+        line=d.line,
+        quantity=_from_milli(d.quantity_milli),
+        value=_from_cents(d.value_cents),
+    )
 
 
 async def _existing(session: AsyncSession, mrn: str, sequence: int) -> LicenceDepletion | None:
-    result = await session.exec(select(LicenceDepletion).where(
-        LicenceDepletion.mrn == mrn, LicenceDepletion.item_sequence == sequence))
+    result = await session.exec(
+        select(LicenceDepletion).where(LicenceDepletion.mrn == mrn, LicenceDepletion.item_sequence == sequence)
+    )
     return result.first()
 
 
@@ -136,9 +179,14 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
     if existing is not None:
         return _result(existing)
     query = (
-        select(LicenceItem, Licence).join(Licence)
-        .where(Licence.holder_eori == request.holder_eori, LicenceItem.control_code == request.control_code,
-               col(Licence.valid_from) <= request.on, col(Licence.valid_until) >= request.on)
+        select(LicenceItem, Licence)
+        .join(Licence)
+        .where(
+            Licence.holder_eori == request.holder_eori,
+            LicenceItem.control_code == request.control_code,
+            col(Licence.valid_from) <= request.on,
+            col(Licence.valid_until) >= request.on,
+        )
         .order_by(col(Licence.valid_until), col(LicenceItem.id))
     )
     if request.licence_reference:
@@ -157,10 +205,12 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
         stmt = update(LicenceItem).where(col(LicenceItem.id) == item.id)
         if taken_quantity is not None:
             stmt = stmt.where(col(LicenceItem.remaining_quantity_milli) >= taken_quantity).values(
-                remaining_quantity_milli=col(LicenceItem.remaining_quantity_milli) - taken_quantity)
+                remaining_quantity_milli=col(LicenceItem.remaining_quantity_milli) - taken_quantity
+            )
         if taken_value is not None:
             stmt = stmt.where(col(LicenceItem.remaining_value_cents) >= taken_value).values(
-                remaining_value_cents=col(LicenceItem.remaining_value_cents) - taken_value)
+                remaining_value_cents=col(LicenceItem.remaining_value_cents) - taken_value
+            )
         if taken_quantity is None and taken_value is None:
             stmt = stmt.values(line=item.line)  # unlimited licence item: nothing to take, still record use
         if (await session.exec(stmt)).rowcount != 1:  # type: ignore[call-overload]
@@ -168,8 +218,12 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
             await session.rollback()
             continue
         depletion = LicenceDepletion(
-            licence_reference=licence.reference, line=item.line, mrn=request.mrn,
-            item_sequence=request.item_sequence, quantity_milli=taken_quantity, value_cents=taken_value,
+            licence_reference=licence.reference,
+            line=item.line,
+            mrn=request.mrn,
+            item_sequence=request.item_sequence,
+            quantity_milli=taken_quantity,
+            value_cents=taken_value,
         )
         session.add(depletion)
         try:
@@ -190,8 +244,9 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
     return DepletionResult(covered=False, reason="; ".join(reasons))
 
 
-def _unfit(item: LicenceItem, licence: Licence, request: DepletionRequest,
-           quantity: int | None, value: int) -> str | None:
+def _unfit(
+    item: LicenceItem, licence: Licence, request: DepletionRequest, quantity: int | None, value: int
+) -> str | None:
     if request.destination not in licence.destinations:
         return f"destination {request.destination} not licensed"
     if item.commodity_code and not request.commodity_code.startswith(item.commodity_code):
@@ -211,13 +266,18 @@ def _unfit(item: LicenceItem, licence: Licence, request: DepletionRequest,
 
 async def restore(session: AsyncSession, *, mrn: str, reason: str) -> int:
     """Give back what a clearance took when it ends without release; idempotent."""
-    rows = (await session.exec(select(LicenceDepletion).where(
-        LicenceDepletion.mrn == mrn, col(LicenceDepletion.restored_at).is_(None)))).all()
+    rows = (
+        await session.exec(
+            select(LicenceDepletion).where(LicenceDepletion.mrn == mrn, col(LicenceDepletion.restored_at).is_(None))
+        )
+    ).all()
     restored = 0
     for d in rows:
         marked = await session.exec(  # type: ignore[call-overload]
-            update(LicenceDepletion).where(col(LicenceDepletion.id) == d.id, col(LicenceDepletion.restored_at).is_(None))
-            .values(restored_at=utcnow(), restore_reason=reason[:400]))
+            update(LicenceDepletion)
+            .where(col(LicenceDepletion.id) == d.id, col(LicenceDepletion.restored_at).is_(None))
+            .values(restored_at=utcnow(), restore_reason=reason[:400])
+        )
         if marked.rowcount != 1:
             continue
         values: dict[str, object] = {}
@@ -226,8 +286,11 @@ async def restore(session: AsyncSession, *, mrn: str, reason: str) -> int:
         if d.value_cents is not None:
             values["remaining_value_cents"] = col(LicenceItem.remaining_value_cents) + d.value_cents
         if values:
-            await session.exec(update(LicenceItem).where(  # type: ignore[call-overload]
-                LicenceItem.licence_reference == d.licence_reference, LicenceItem.line == d.line).values(**values))
+            await session.exec(
+                update(LicenceItem)
+                .where(col(LicenceItem.licence_reference) == d.licence_reference, col(LicenceItem.line) == d.line)
+                .values(**values)
+            )
         restored += 1
     await session.commit()
     return restored

@@ -11,8 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from store.models import ApiToken, Principal
 
 ROLES = (
-    "declarant", "customs_officer", "export_control_officer", "inspector", "supervisor",
-    "sop_author", "auditor", "admin",
+    "declarant",
+    "customs_officer",
+    "export_control_officer",
+    "inspector",
+    "supervisor",
+    "sop_author",
+    "auditor",
+    "admin",
 )
 
 
@@ -44,7 +50,5 @@ async def issue_token(session: AsyncSession, *, principal_id: str, label: str = 
 
 
 async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:
-    row = await session.exec(
-        select(Principal).join(ApiToken).where(ApiToken.token_hash == hash_token(token))
-    )
+    row = await session.exec(select(Principal).join(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     return row.first()

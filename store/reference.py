@@ -25,10 +25,12 @@ async def load_control_list(session: AsyncSession, path: Path) -> int:
     dialect = session.get_bind().dialect.name
     for row in rows:
         stmt = upsert(dialect, ControlListRule).values(**row)
-        await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
-            index_elements=["commodity_prefix"],
-            set_={"control_code": stmt.excluded.control_code, "description": stmt.excluded.description},
-        ))
+        await session.exec(
+            stmt.on_conflict_do_update(  # type: ignore[call-overload]
+                index_elements=["commodity_prefix"],
+                set_={"control_code": stmt.excluded.control_code, "description": stmt.excluded.description},
+            )
+        )
     await session.commit()
     return len(rows)
 
@@ -38,9 +40,12 @@ async def load_embargoes(session: AsyncSession, path: Path) -> int:
     dialect = session.get_bind().dialect.name
     for row in rows:
         stmt = upsert(dialect, Embargo).values(**row)
-        await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
-            index_elements=["country"], set_={"scope": stmt.excluded.scope, "regime": stmt.excluded.regime},
-        ))
+        await session.exec(
+            stmt.on_conflict_do_update(  # type: ignore[call-overload]
+                index_elements=["country"],
+                set_={"scope": stmt.excluded.scope, "regime": stmt.excluded.regime},
+            )
+        )
     await session.commit()
     return len(rows)
 

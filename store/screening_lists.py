@@ -11,18 +11,19 @@ from screening.lists import ListEntry
 from store.models import ScreeningList, ScreeningListEntry, utcnow
 
 
-async def replace_list(
-    session: AsyncSession, *, name: str, entries: list[ListEntry], by: str
-) -> tuple[int, int]:
+async def replace_list(session: AsyncSession, *, name: str, entries: list[ListEntry], by: str) -> tuple[int, int]:
     """Replace the list's entries in one transaction; returns (imported, updated) counted by entry id."""
-    before = set((await session.exec(
-        select(ScreeningListEntry.entry_id).where(ScreeningListEntry.list == name))).all())
+    before = set((await session.exec(select(ScreeningListEntry.entry_id).where(ScreeningListEntry.list == name))).all())
     unique = {e.entry_id: e for e in entries}
     revision = (await session.exec(select(func.max(ScreeningList.revision)))).one() or 0
     await session.exec(delete(ScreeningListEntry).where(col(ScreeningListEntry.list) == name))  # type: ignore[call-overload]
     session.add_all(
-        ScreeningListEntry(list=name, entry_id=e.entry_id, name=e.name[:500],
-                           data=e.model_copy(update={"list": name}).model_dump(mode="json"))
+        ScreeningListEntry(
+            list=name,
+            entry_id=e.entry_id,
+            name=e.name[:500],
+            data=e.model_copy(update={"list": name}).model_dump(mode="json"),
+        )
         for e in unique.values()
     )
     record = await session.get(ScreeningList, name) or ScreeningList(name=name)

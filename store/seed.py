@@ -47,8 +47,11 @@ async def load_reference_data(db: Database, reference_dir: Path) -> None:
         await reference.load_control_list(session, reference_dir / "control-list.csv")
         await reference.load_embargoes(session, reference_dir / "embargoes.csv")
         if await session.get(ScreeningList, DEMO_LIST) is None:
-            parsed = parse_csl((reference_dir / "screening" / "demo-csl.json").read_bytes(), list_name=DEMO_LIST,
-                               filename="demo-csl.json")
+            parsed = parse_csl(
+                (reference_dir / "screening" / "demo-csl.json").read_bytes(),
+                list_name=DEMO_LIST,
+                filename="demo-csl.json",
+            )
             await screening_lists.replace_list(session, name=DEMO_LIST, entries=parsed.entries, by="seed")
 
 
@@ -64,11 +67,11 @@ async def demo_principals(db: Database, tokens_file: Path) -> dict[str, str]:
     async with db.session() as session:
         for role, (pid, name, agency, eori) in DEMO_PRINCIPALS.items():
             await principals.upsert_principal(session, id=pid, name=name, agency=agency, roles=[role], eori=eori)
-            token = existing.get(role)
-            holder = await principals.principal_for_token(session, token) if token else None
-            if holder is None or holder.id != pid:
-                token = await principals.issue_token(session, principal_id=pid, label="demo")
-            tokens[role] = token
+            kept = existing.get(role)
+            holder = await principals.principal_for_token(session, kept) if kept else None
+            if kept is None or holder is None or holder.id != pid:
+                kept = await principals.issue_token(session, principal_id=pid, label="demo")
+            tokens[role] = kept
     tokens_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = tokens_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(tokens, indent=2) + "\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sop.model import PublishedSop, SopDefinition, SopRef
@@ -34,8 +34,11 @@ async def publish(session: AsyncSession, definition: SopDefinition, *, by: str) 
             )
         return _published(existing), False
     row = SopVersionRecord(
-        name=definition.name, version=definition.version, hash=digest,
-        definition=definition.model_dump(mode="json"), published_by=by,
+        name=definition.name,
+        version=definition.version,
+        hash=digest,
+        definition=definition.model_dump(mode="json"),
+        published_by=by,
     )
     session.add(row)
     await session.commit()
@@ -61,5 +64,7 @@ async def get(session: AsyncSession, name: str, version: int) -> PublishedSop | 
 
 
 async def catalogue(session: AsyncSession) -> list[SopVersionRecord]:
-    result = await session.exec(select(SopVersionRecord).order_by(SopVersionRecord.name, SopVersionRecord.version))
+    result = await session.exec(
+        select(SopVersionRecord).order_by(col(SopVersionRecord.name), col(SopVersionRecord.version))
+    )
     return list(result.all())

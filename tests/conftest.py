@@ -82,10 +82,14 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=pydantic_data_converter)
-    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=env.client.namespace,
-        search_attributes={k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES}))
+        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=pydantic_data_converter
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES},
+        )
+    )
     yield env
     await env.shutdown()
 
@@ -106,19 +110,30 @@ class Stack:
 
 
 async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str) -> AsyncIterator[Stack]:
-    settings = Settings(environment="test", data_dir=tmp, temporal_task_queue=f"tq-{uuid.uuid4().hex[:8]}",
-                        sop_name=sop_name, log_format="console", update_timeout_seconds=15)
+    settings = Settings(
+        environment="test",
+        data_dir=tmp,
+        temporal_task_queue=f"tq-{uuid.uuid4().hex[:8]}",
+        sop_name=sop_name,
+        log_format="console",
+        update_timeout_seconds=15,
+    )
     tokens: dict[str, str] = {}
     async with db.session() as session:
         for pid, (roles, agency, eori) in PRINCIPALS.items():
-            await principals.upsert_principal(session, id=pid, name=pid.replace("_", " ").title(), agency=agency,
-                                              roles=roles, eori=eori)
+            await principals.upsert_principal(
+                session, id=pid, name=pid.replace("_", " ").title(), agency=agency, roles=roles, eori=eori
+            )
             tokens[pid] = await principals.issue_token(session, principal_id=pid)
     app = create_app(settings, temporal=env.client, db=db)
     worker = build_worker(env.client, settings, db)
-    async with worker, app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            yield Stack(http=http, client=env.client, db=db, settings=settings, tokens=tokens)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        worker,
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+    ):
+        yield Stack(http=http, client=env.client, db=db, settings=settings, tokens=tokens)
 
 
 @pytest.fixture(scope="session")

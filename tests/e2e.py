@@ -23,8 +23,9 @@ async def clearance(stack: Stack, mrn: str, who: str = "customs_officer") -> dic
     return response.json()
 
 
-async def wait_for(stack: Stack, mrn: str, until: Callable[[dict[str, Any]], bool], timeout: float = 30.0,
-                   who: str = "customs_officer") -> dict[str, Any]:
+async def wait_for(
+    stack: Stack, mrn: str, until: Callable[[dict[str, Any]], bool], timeout: float = 30.0, who: str = "customs_officer"
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -32,8 +33,10 @@ async def wait_for(stack: Stack, mrn: str, until: Callable[[dict[str, Any]], boo
         if until(view):
             return view
         await asyncio.sleep(0.1)
-    raise AssertionError(f"clearance {mrn} did not reach the expected state in {timeout} s; last view: "
-                         f"status={view.get('status')} stage={view.get('stage')} outcome={view.get('outcome')}")
+    raise AssertionError(
+        f"clearance {mrn} did not reach the expected state in {timeout} s; last view: "
+        f"status={view.get('status')} stage={view.get('stage')} outcome={view.get('outcome')}"
+    )
 
 
 def completed(view: dict[str, Any]) -> bool:
@@ -43,6 +46,7 @@ def completed(view: dict[str, Any]) -> bool:
 def awaiting(kind: str) -> Callable[[dict[str, Any]], bool]:
     def check(view: dict[str, Any]) -> bool:
         return any(t["kind"] == kind and t["state"] == "open" for t in view.get("tasks", []))
+
     return check
 
 
@@ -52,8 +56,9 @@ async def open_tasks(stack: Stack, who: str, mrn: str, kind: str | None = None) 
     return [t for t in response.json()["items"] if kind is None or t["kind"] == kind]
 
 
-async def finish_task(stack: Stack, who: str, task_id: str, outcome: str, reason: str = "checked",
-                      findings: dict[str, Any] | None = None) -> dict[str, Any]:
+async def finish_task(
+    stack: Stack, who: str, task_id: str, outcome: str, reason: str = "checked", findings: dict[str, Any] | None = None
+) -> dict[str, Any]:
     claimed = await stack.http.post(f"/v1/tasks/{task_id}/claim", headers=stack.auth(who))
     assert claimed.status_code == 200, claimed.text
     body: dict[str, Any] = {"outcome": outcome, "reason": reason}
@@ -64,13 +69,28 @@ async def finish_task(stack: Stack, who: str, task_id: str, outcome: str, reason
     return done.json()
 
 
-def licence_body(reference: str, *, holder: str = "DE555000111222333", destinations: list[str] | None = None,
-                 quantity: int = 100, amount: str = "500000.00", control_code: str = "6A003") -> dict[str, Any]:
+def licence_body(
+    reference: str,
+    *,
+    holder: str = "DE555000111222333",
+    destinations: list[str] | None = None,
+    quantity: int = 100,
+    amount: str = "500000.00",
+    control_code: str = "6A003",
+) -> dict[str, Any]:
     return {
-        "reference": reference, "holder_eori": holder, "destinations": destinations or ["JP"],
-        "items": [{"control_code": control_code, "quantity": {"value": quantity, "unit": "pcs"},
-                   "value": {"amount": amount, "currency": "EUR"}}],
-        "valid_from": "2026-01-01", "valid_until": "2027-12-31",
+        "reference": reference,
+        "holder_eori": holder,
+        "destinations": destinations or ["JP"],
+        "items": [
+            {
+                "control_code": control_code,
+                "quantity": {"value": quantity, "unit": "pcs"},
+                "value": {"amount": amount, "currency": "EUR"},
+            }
+        ],
+        "valid_from": "2026-01-01",
+        "valid_until": "2027-12-31",
     }
 
 

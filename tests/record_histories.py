@@ -71,21 +71,28 @@ async def invalidated_while_awaiting_approval(stack: Stack) -> str:
     body["consignee"]["address"]["country"] = "CN"
     mrn = (await lodge(stack, body))["mrn"]
     await wait_for(stack, mrn, awaiting("approval"))
-    await stack.http.post(f"/v1/clearances/{mrn}/invalidation", json={"reason": "order cancelled"},
-                          headers=stack.auth("declarant"))
+    await stack.http.post(
+        f"/v1/clearances/{mrn}/invalidation", json={"reason": "order cancelled"}, headers=stack.auth("declarant")
+    )
     await wait_for(stack, mrn, completed)
     return mrn
 
 
-SCENARIOS = (green_lane, dual_use_inspected_and_approved, screening_confirmed_referred,
-             invalidated_while_awaiting_approval)
+SCENARIOS = (
+    green_lane,
+    dual_use_inspected_and_approved,
+    screening_confirmed_referred,
+    invalidated_while_awaiting_approval,
+)
 
 
 async def record() -> None:
     HISTORIES.mkdir(exist_ok=True)
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_BIN),
-                                                data_converter=pydantic_data_converter,
-                                                search_attributes=list(SEARCH_ATTRIBUTES))
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_BIN),
+        data_converter=pydantic_data_converter,
+        search_attributes=list(SEARCH_ATTRIBUTES),
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = await _fresh_db(f"sqlite+aiosqlite:///{tmp}/clearance.db")

@@ -33,8 +33,9 @@ EXAMPLE = EXAMPLES / "dual-use-licensed.json"
 
 T0 = datetime(2026, 3, 9, 8, 15, 0, tzinfo=UTC)
 ISSUED = datetime(2026, 3, 9, 14, 2, 31, tzinfo=UTC)
-SOP = SopRef(name="export-clearance", version=1,
-             hash="3f6a9c0d2b7e41f58a90c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718")
+SOP = SopRef(
+    name="export-clearance", version=1, hash="3f6a9c0d2b7e41f58a90c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"
+)
 
 
 def _declaration(**changes: Any) -> Declaration:
@@ -46,16 +47,18 @@ def _declaration(**changes: Any) -> Declaration:
 def _two_items() -> Declaration:
     """The contract example plus an uncontrolled second item, so tables show more than one row."""
     data = json.loads(EXAMPLE.read_text())
-    data["goods_items"].append({
-        "sequence": 2,
-        "commodity_code": "85444290",
-        "description": "Shielded interface cables, 2 m",
-        "origin_country": "CZ",
-        "net_mass_kg": 12.5,
-        "gross_mass_kg": 14.0,
-        "quantity": {"value": 80, "unit": "pcs"},
-        "statistical_value": {"amount": "1840.00", "currency": "EUR"},
-    })
+    data["goods_items"].append(
+        {
+            "sequence": 2,
+            "commodity_code": "85444290",
+            "description": "Shielded interface cables, 2 m",
+            "origin_country": "CZ",
+            "net_mass_kg": 12.5,
+            "gross_mass_kg": 14.0,
+            "quantity": {"value": 80, "unit": "pcs"},
+            "statistical_value": {"amount": "1840.00", "currency": "EUR"},
+        }
+    )
     return Declaration.model_validate_json(json.dumps(data))
 
 
@@ -74,61 +77,124 @@ def _view(declaration: Declaration, **changes: Any) -> ClearanceView:
         "outcome": Outcome.released,
         "sop": SOP,
         "declaration": declaration,
-        "screening": ScreeningResult(parties=[
-            PartyScreening(role="exporter", name="Optronik Systeme AG", country="DE"),
-            PartyScreening(
-                role="consignee", name="Hikari Precision Instruments K.K.", country="JP",
-                status="false_positive", review_task_id="T-0001",
-                matches=[ScreeningMatch(
-                    list="EU-FSF", entry_id="EU.4471.88", name="HIKARI TRADING LLC", score=89.4,
-                    matched_alias="Hikari Precision Trading", programs=["RUSSIA-EO14024"], country="AE",
-                )],
-            ),
-            PartyScreening(role="end_user", name="Tohoku Institute of Photonics", country="JP"),
-            PartyScreening(role="declarant", name="Rheinfracht Zollagentur GmbH"),
-        ]),
-        "licences": LicenceCheckResult(embargoed=False, items=[
-            ItemLicence(
-                sequence=1, commodity_code="90138000", control_code="6A003", control_source="declared",
-                status="covered", licence_reference="DE-DU-2026-00981",
-                depleted_quantity=Decimal("40"), depleted_value=Decimal("96000.00"),
-            ),
-        ]),
-        "inspection": InspectionResult(outcome="compliant", findings=[
-            AgencyFinding(
-                agency="customs", task_id="T-0002", outcome="compliant",
-                reason="Seals intact; 40 cores counted.",
-                findings={"packages_opened": 4, "seal": "DE-S-558812"}, completed_by="inspector.weber",
-                completed_at=T0 + timedelta(hours=3),
-            ),
-            AgencyFinding(
-                agency="export_control", task_id="T-0003", outcome="compliant",
-                reason="Serial numbers match licence annex.", completed_by="eco.brandt",
-                completed_at=T0 + timedelta(hours=3, minutes=40),
-            ),
-        ]),
+        "screening": ScreeningResult(
+            parties=[
+                PartyScreening(role="exporter", name="Optronik Systeme AG", country="DE"),
+                PartyScreening(
+                    role="consignee",
+                    name="Hikari Precision Instruments K.K.",
+                    country="JP",
+                    status="false_positive",
+                    review_task_id="T-0001",
+                    matches=[
+                        ScreeningMatch(
+                            list="EU-FSF",
+                            entry_id="EU.4471.88",
+                            name="HIKARI TRADING LLC",
+                            score=89.4,
+                            matched_alias="Hikari Precision Trading",
+                            programs=["RUSSIA-EO14024"],
+                            country="AE",
+                        )
+                    ],
+                ),
+                PartyScreening(role="end_user", name="Tohoku Institute of Photonics", country="JP"),
+                PartyScreening(role="declarant", name="Rheinfracht Zollagentur GmbH"),
+            ]
+        ),
+        "licences": LicenceCheckResult(
+            embargoed=False,
+            items=[
+                ItemLicence(
+                    sequence=1,
+                    commodity_code="90138000",
+                    control_code="6A003",
+                    control_source="declared",
+                    status="covered",
+                    licence_reference="DE-DU-2026-00981",
+                    depleted_quantity=Decimal("40"),
+                    depleted_value=Decimal("96000.00"),
+                ),
+            ],
+        ),
+        "inspection": InspectionResult(
+            outcome="compliant",
+            findings=[
+                AgencyFinding(
+                    agency="customs",
+                    task_id="T-0002",
+                    outcome="compliant",
+                    reason="Seals intact; 40 cores counted.",
+                    findings={"packages_opened": 4, "seal": "DE-S-558812"},
+                    completed_by="inspector.weber",
+                    completed_at=T0 + timedelta(hours=3),
+                ),
+                AgencyFinding(
+                    agency="export_control",
+                    task_id="T-0003",
+                    outcome="compliant",
+                    reason="Serial numbers match licence annex.",
+                    completed_by="eco.brandt",
+                    completed_at=T0 + timedelta(hours=3, minutes=40),
+                ),
+            ],
+        ),
         "decisions": [
-            Decision(at=T0 + timedelta(minutes=50), stage="screening", kind="screening_review",
-                     outcome="false_positive", actor="eco.brandt",
-                     reason="Different legal entity: registered in Tokyo since 1987.", task_id="T-0001"),
-            Decision(at=T0 + timedelta(hours=3, minutes=40), stage="joint_inspection", kind="inspection",
-                     outcome="compliant", actor="inspector.weber, eco.brandt"),
-            Decision(at=T0 + timedelta(hours=5, minutes=47), stage="approval", kind="approval",
-                     outcome="approve", actor="supervisor.kaya", reason="Licence covers the consignment.",
-                     task_id="T-0004"),
+            Decision(
+                at=T0 + timedelta(minutes=50),
+                stage="screening",
+                kind="screening_review",
+                outcome="false_positive",
+                actor="eco.brandt",
+                reason="Different legal entity: registered in Tokyo since 1987.",
+                task_id="T-0001",
+            ),
+            Decision(
+                at=T0 + timedelta(hours=3, minutes=40),
+                stage="joint_inspection",
+                kind="inspection",
+                outcome="compliant",
+                actor="inspector.weber, eco.brandt",
+            ),
+            Decision(
+                at=T0 + timedelta(hours=5, minutes=47),
+                stage="approval",
+                kind="approval",
+                outcome="approve",
+                actor="supervisor.kaya",
+                reason="Licence covers the consignment.",
+                task_id="T-0004",
+            ),
         ],
         "timeline": [
             TimelineEntry(stage="intake", started_at=T0, ended_at=T0 + timedelta(seconds=2)),
-            TimelineEntry(stage="screening", started_at=T0 + timedelta(seconds=2),
-                          ended_at=T0 + timedelta(minutes=50), actor="eco.brandt"),
-            TimelineEntry(stage="licence_check", started_at=T0 + timedelta(minutes=50),
-                          ended_at=T0 + timedelta(minutes=50, seconds=1)),
-            TimelineEntry(stage="risk", started_at=T0 + timedelta(minutes=50, seconds=1),
-                          ended_at=T0 + timedelta(minutes=50, seconds=1)),
-            TimelineEntry(stage="joint_inspection", started_at=T0 + timedelta(minutes=50, seconds=1),
-                          ended_at=T0 + timedelta(hours=3, minutes=40)),
-            TimelineEntry(stage="approval", started_at=T0 + timedelta(hours=3, minutes=40),
-                          ended_at=T0 + timedelta(hours=5, minutes=47), actor="supervisor.kaya"),
+            TimelineEntry(
+                stage="screening",
+                started_at=T0 + timedelta(seconds=2),
+                ended_at=T0 + timedelta(minutes=50),
+                actor="eco.brandt",
+            ),
+            TimelineEntry(
+                stage="licence_check",
+                started_at=T0 + timedelta(minutes=50),
+                ended_at=T0 + timedelta(minutes=50, seconds=1),
+            ),
+            TimelineEntry(
+                stage="risk",
+                started_at=T0 + timedelta(minutes=50, seconds=1),
+                ended_at=T0 + timedelta(minutes=50, seconds=1),
+            ),
+            TimelineEntry(
+                stage="joint_inspection",
+                started_at=T0 + timedelta(minutes=50, seconds=1),
+                ended_at=T0 + timedelta(hours=3, minutes=40),
+            ),
+            TimelineEntry(
+                stage="approval",
+                started_at=T0 + timedelta(hours=3, minutes=40),
+                ended_at=T0 + timedelta(hours=5, minutes=47),
+                actor="supervisor.kaya",
+            ),
         ],
         "accepted_at": T0,
         "updated_at": T0 + timedelta(hours=5, minutes=47),
@@ -173,11 +239,27 @@ def test_release_notice_carries_what_ie529_carries(released: ClearanceView) -> N
     d = released.declaration
     assert "Release for export" in html
     for text in (
-        released.mrn, d.lrn, d.declarant.name, d.declarant.eori, d.exporter.name, d.exporter.eori,
-        "Hikari Precision Instruments K.K.", "Tohoku Institute of Photonics",
-        d.office_of_export, d.office_of_exit, "NH0210",
-        "90138000", "85444290", "6A003", "DE-DU-2026-00981",
-        "42 kg", "55 kg", "96,000.00 EUR", "1,840.00 EUR", "97,840.00 EUR", "40 pcs",
+        released.mrn,
+        d.lrn,
+        d.declarant.name,
+        d.declarant.eori,
+        d.exporter.name,
+        d.exporter.eori,
+        "Hikari Precision Instruments K.K.",
+        "Tohoku Institute of Photonics",
+        d.office_of_export,
+        d.office_of_exit,
+        "NH0210",
+        "90138000",
+        "85444290",
+        "6A003",
+        "DE-DU-2026-00981",
+        "42 kg",
+        "55 kg",
+        "96,000.00 EUR",
+        "1,840.00 EUR",
+        "97,840.00 EUR",
+        "40 pcs",
     ):
         assert text in html, text
     # Decisions with their actors and reasons, the lane, the SOP that ran, the issue time in UTC.
@@ -215,28 +297,43 @@ def test_referral_notice_is_a_dossier(released: ClearanceView) -> None:
     screening = released.screening
     assert screening is not None
     consignee = screening.parties[1].model_copy(update={"status": "confirmed_match"})
-    view = released.model_copy(update={
-        "outcome": Outcome.referred,
-        "screening": ScreeningResult(parties=[screening.parties[0], consignee, *screening.parties[2:]]),
-        "inspection": InspectionResult(outcome="non_compliant", findings=[
-            AgencyFinding(agency="customs", task_id="T-0002", outcome="non_compliant",
-                          reason="Twelve cores carry serial numbers not in the licence annex.",
-                          findings={"discrepancy": "serials 6A-0441..0452"}, completed_by="inspector.weber",
-                          completed_at=T0 + timedelta(hours=3)),
-        ]),
-        "decisions": [
-            Decision(at=T0 + timedelta(minutes=50), stage="screening", kind="screening_review",
-                     outcome="confirmed_match", actor="eco.brandt",
-                     reason="Same address as the listed entity's Tokyo branch.", task_id="T-0001"),
-        ],
-    })
+    view = released.model_copy(
+        update={
+            "outcome": Outcome.referred,
+            "screening": ScreeningResult(parties=[screening.parties[0], consignee, *screening.parties[2:]]),
+            "inspection": InspectionResult(
+                outcome="non_compliant",
+                findings=[
+                    AgencyFinding(
+                        agency="customs",
+                        task_id="T-0002",
+                        outcome="non_compliant",
+                        reason="Twelve cores carry serial numbers not in the licence annex.",
+                        findings={"discrepancy": "serials 6A-0441..0452"},
+                        completed_by="inspector.weber",
+                        completed_at=T0 + timedelta(hours=3),
+                    ),
+                ],
+            ),
+            "decisions": [
+                Decision(
+                    at=T0 + timedelta(minutes=50),
+                    stage="screening",
+                    kind="screening_review",
+                    outcome="confirmed_match",
+                    actor="eco.brandt",
+                    reason="Same address as the listed entity's Tokyo branch.",
+                    task_id="T-0001",
+                ),
+            ],
+        }
+    )
     html = render_notice("referral-notice", view, issued_at=ISSUED)
     assert "Referral to enforcement" in html
     assert "Reasons for referral" in html
     assert "Confirmed restricted-party match: Consignee" in html
     # The screening match in full: list, entry, listed name, alias, score.
-    for text in ("EU-FSF", "EU.4471.88", "HIKARI TRADING LLC", "Hikari Precision Trading", "89.4",
-                 "RUSSIA-EO14024"):
+    for text in ("EU-FSF", "EU.4471.88", "HIKARI TRADING LLC", "Hikari Precision Trading", "89.4", "RUSSIA-EO14024"):
         assert text in html, text
     # Licence findings and per-agency inspection findings.
     assert "DE-DU-2026-00981" in html and "covered" in html
@@ -247,9 +344,13 @@ def test_referral_notice_is_a_dossier(released: ClearanceView) -> None:
 
 
 def test_not_released_notice_gives_each_reason() -> None:
-    declaration = _declaration(country_of_destination="RU", consignee={
-        "name": "Volga Optics OOO", "address": {"city": "Kazan", "country": "RU"},
-    })
+    declaration = _declaration(
+        country_of_destination="RU",
+        consignee={
+            "name": "Volga Optics OOO",
+            "address": {"city": "Kazan", "country": "RU"},
+        },
+    )
     view = _view(
         declaration,
         outcome=Outcome.not_released,
@@ -257,13 +358,29 @@ def test_not_released_notice_gives_each_reason() -> None:
         lane_reason=None,
         inspection=None,
         licences=LicenceCheckResult(
-            embargoed=True, embargo_reason="RU: Council Regulation (EU) No 833/2014, Article 2",
-            items=[ItemLicence(sequence=1, commodity_code="90138000", control_code="6A003",
-                               control_source="declared", status="no_licence",
-                               reason="DE-DU-2026-00981 does not cover destination RU")],
+            embargoed=True,
+            embargo_reason="RU: Council Regulation (EU) No 833/2014, Article 2",
+            items=[
+                ItemLicence(
+                    sequence=1,
+                    commodity_code="90138000",
+                    control_code="6A003",
+                    control_source="declared",
+                    status="no_licence",
+                    reason="DE-DU-2026-00981 does not cover destination RU",
+                )
+            ],
         ),
-        decisions=[Decision(at=T0 + timedelta(hours=1), stage="approval", kind="approval", outcome="reject",
-                            actor="supervisor.kaya", reason="Licence conditions breached.")],
+        decisions=[
+            Decision(
+                at=T0 + timedelta(hours=1),
+                stage="approval",
+                kind="approval",
+                outcome="reject",
+                actor="supervisor.kaya",
+                reason="Licence conditions breached.",
+            )
+        ],
     )
     html = render_notice("not-released-notice", view, issued_at=ISSUED)
     assert "Not released for export" in html
@@ -276,14 +393,23 @@ def test_not_released_notice_gives_each_reason() -> None:
 
 def test_invalidation_notice_says_who_when_and_why(released: ClearanceView) -> None:
     at = T0 + timedelta(minutes=20)
-    view = released.model_copy(update={
-        "status": Status.invalidated,
-        "outcome": Outcome.invalidated,
-        "inspection": None,
-        "decisions": [Decision(at=at, stage="screening", kind="invalidation", outcome="invalidated",
-                               actor="DE123456789012345",
-                               reason="Shipment cancelled by the consignee; a new declaration follows.")],
-    })
+    view = released.model_copy(
+        update={
+            "status": Status.invalidated,
+            "outcome": Outcome.invalidated,
+            "inspection": None,
+            "decisions": [
+                Decision(
+                    at=at,
+                    stage="screening",
+                    kind="invalidation",
+                    outcome="invalidated",
+                    actor="DE123456789012345",
+                    reason="Shipment cancelled by the consignee; a new declaration follows.",
+                )
+            ],
+        }
+    )
     html = render_notice("invalidation-notice", view, issued_at=ISSUED)
     assert "Declaration invalidated" in html
     assert "2026-03-09T08:35:00Z" in html

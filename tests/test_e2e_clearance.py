@@ -46,8 +46,9 @@ async def test_green_lane_is_released_with_a_release_notice(stack: Stack) -> Non
 
 async def test_dual_use_with_licence_goes_through_joint_inspection_and_approval(stack: Stack) -> None:
     reference = new_licence_reference()
-    created = await stack.http.post("/v1/licences", json=licence_body(reference),
-                                    headers=stack.auth("export_control_officer"))
+    created = await stack.http.post(
+        "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+    )
     assert created.status_code == 201, created.text
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
 
@@ -59,8 +60,14 @@ async def test_dual_use_with_licence_goes_through_joint_inspection_and_approval(
 
     [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
     [export_control] = await open_tasks(stack, "export_control_officer", mrn, "inspection_findings")
-    await finish_task(stack, "inspector", customs["id"], "compliant", "seals intact, 40 pcs counted",
-                      {"seals_checked": True, "quantity_counted": 40})
+    await finish_task(
+        stack,
+        "inspector",
+        customs["id"],
+        "compliant",
+        "seals intact, 40 pcs counted",
+        {"seals_checked": True, "quantity_counted": 40},
+    )
     await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "matches licence")
 
     view = await wait_for(stack, mrn, awaiting("approval"))
@@ -91,7 +98,9 @@ async def test_controlled_goods_without_licence_are_not_released(stack: Stack) -
     assert view["outcome"] == "not_released" and view["lane"] is None
     assert view["licences"]["items"][0]["status"] == "no_licence"
     assert "no valid licence" in view["decisions"][-1]["reason"]
-    notice = await stack.http.get(f"/v1/clearances/{mrn}/documents/not-released-notice", headers=stack.auth("declarant"))
+    notice = await stack.http.get(
+        f"/v1/clearances/{mrn}/documents/not-released-notice", headers=stack.auth("declarant")
+    )
     assert notice.status_code == 200
 
 
@@ -100,7 +109,11 @@ async def test_control_code_from_the_commodity_table_needs_a_licence_too(stack: 
     body["goods_items"][0]["commodity_code"] = "85176200"  # network equipment: 5A002 by the control list
     view = await wait_for(stack, (await lodge(stack, body))["mrn"], completed)
     item = view["licences"]["items"][0]
-    assert (item["control_code"], item["control_source"], view["outcome"]) == ("5A002", "commodity_table", "not_released")
+    assert (item["control_code"], item["control_source"], view["outcome"]) == (
+        "5A002",
+        "commodity_table",
+        "not_released",
+    )
 
 
 async def test_embargoed_destination_is_not_released(stack: Stack) -> None:
@@ -170,25 +183,40 @@ async def test_invalidation_before_outcome_cancels_tasks_and_after_outcome_confl
     body["consignee"]["address"]["country"] = "CN"
     mrn = (await lodge(stack, body))["mrn"]
     await wait_for(stack, mrn, awaiting("approval"))
-    officer = await stack.http.post(f"/v1/clearances/{mrn}/invalidation", json={"reason": "x"},
-                                    headers=stack.auth("customs_officer"))
+    officer = await stack.http.post(
+        f"/v1/clearances/{mrn}/invalidation", json={"reason": "x"}, headers=stack.auth("customs_officer")
+    )
     assert officer.status_code == 403
-    response = await stack.http.post(f"/v1/clearances/{mrn}/invalidation", json={"reason": "order cancelled"},
-                                     headers=stack.auth("declarant"))
+    response = await stack.http.post(
+        f"/v1/clearances/{mrn}/invalidation", json={"reason": "order cancelled"}, headers=stack.auth("declarant")
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "invalidated"
     view = await wait_for(stack, mrn, completed)
     assert view["outcome"] == "invalidated"
     assert all(t["state"] == "cancelled" for t in view["tasks"])
     assert await open_tasks(stack, "supervisor", mrn) == []
-    again = await stack.http.post(f"/v1/clearances/{mrn}/invalidation", json={"reason": "again"},
-                                  headers=stack.auth("declarant"))
+    cancelled = view["tasks"][0]["id"]
+    late_task = await stack.http.post(
+        f"/v1/tasks/{cancelled}/complete", json={"outcome": "approve", "reason": "x"}, headers=stack.auth("supervisor")
+    )
+    assert late_task.status_code == 409
+    audit = (await stack.http.get(f"/v1/clearances/{mrn}/audit", headers=stack.auth("auditor"))).json()["events"]
+    kinds = [e["kind"] for e in audit]
+    assert kinds[0] == "accepted" and "task_created" in kinds and kinds[-1] == "invalidated"
+    assert [e["seq"] for e in audit] == sorted(e["seq"] for e in audit)
+    assert next(e for e in audit if e["kind"] == "invalidated")["actor"] == "declarant"
+    assert (await stack.http.get(f"/v1/clearances/{mrn}/audit", headers=stack.auth("declarant"))).status_code == 403
+    again = await stack.http.post(
+        f"/v1/clearances/{mrn}/invalidation", json={"reason": "again"}, headers=stack.auth("declarant")
+    )
     assert again.status_code == 409
 
     released = (await lodge(stack, example("green-lane")))["mrn"]
     await wait_for(stack, released, completed)
-    late = await stack.http.post(f"/v1/clearances/{released}/invalidation", json={"reason": "too late"},
-                                 headers=stack.auth("declarant"))
+    late = await stack.http.post(
+        f"/v1/clearances/{released}/invalidation", json={"reason": "too late"}, headers=stack.auth("declarant")
+    )
     assert late.status_code == 409
 
 
@@ -205,6 +233,7 @@ async def test_clearance_reads_are_scoped_to_owner_and_agency(stack: Stack) -> N
     assert bad_token.status_code == 401
     unknown = "26DE" + "0" * 13
     from domain.mrn import check_character
+
     unknown += check_character(unknown)
     assert (await stack.http.get(f"/v1/clearances/{unknown}", headers=stack.auth("auditor"))).status_code == 404
     assert (await stack.http.get("/v1/clearances/NOT-AN-MRN", headers=stack.auth("auditor"))).status_code == 422
@@ -226,8 +255,9 @@ async def test_listing_filters_and_paginates_with_a_cursor(stack: Stack) -> None
         if cursor is None:
             break
     assert set(mrns) <= set(seen) and len(seen) == len(set(seen))
-    assert (await stack.http.get("/v1/clearances", params={"limit": 2},
-                                 headers=stack.auth("other_declarant"))).json()["items"] == []
+    assert (await stack.http.get("/v1/clearances", params={"limit": 2}, headers=stack.auth("other_declarant"))).json()[
+        "items"
+    ] == []
     bad = await stack.http.get("/v1/clearances", params={"lane": "purple"}, headers=stack.auth("auditor"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "lane"]
     bad_cursor = await stack.http.get("/v1/clearances", params={"cursor": "zzz"}, headers=stack.auth("auditor"))

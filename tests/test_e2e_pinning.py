@@ -23,8 +23,10 @@ async def pinning(stack: Stack) -> AsyncIterator[tuple[Stack, str]]:
     name = f"pinning-{uuid.uuid4().hex[:6]}"
     settings = stack.settings.model_copy(update={"sop_name": name})
     app = create_app(settings, temporal=stack.client, db=stack.db)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
         yield Stack(http=http, client=stack.client, db=stack.db, settings=settings, tokens=stack.tokens), name
 
 
@@ -41,12 +43,16 @@ async def test_a_clearance_started_on_v1_finishes_on_v1_after_v2_is_published(pi
     no_sop = await stack.http.post("/v1/declarations", json=example("green-lane"), headers=stack.auth("declarant"))
     assert no_sop.status_code == 503
 
-    assert (await stack.http.post("/v1/sops", content=json.dumps(sop_data(1, name=name)), headers=author)).status_code == 201
+    assert (
+        await stack.http.post("/v1/sops", content=json.dumps(sop_data(1, name=name)), headers=author)
+    ).status_code == 201
     first = await lodge(stack, high_value_with_a_possible_match())
     assert first["sop"] == {"name": name, "version": 1}
     await wait_for(stack, first["mrn"], awaiting("screening_review"))
 
-    assert (await stack.http.post("/v1/sops", content=json.dumps(sop_data(2, name=name)), headers=author)).status_code == 201
+    assert (
+        await stack.http.post("/v1/sops", content=json.dumps(sop_data(2, name=name)), headers=author)
+    ).status_code == 201
     second = await lodge(stack, high_value_with_a_possible_match())
     assert second["sop"] == {"name": name, "version": 2}
     await wait_for(stack, second["mrn"], awaiting("screening_review"))

@@ -40,31 +40,41 @@ async def test_claim_complete_and_their_refusals(stack: Stack) -> None:
     assert claimed.status_code == 200 and claimed.json()["assignee"] == "supervisor"
     assert (await stack.http.post(f"/v1/tasks/{tid}/claim", headers=stack.auth("supervisor"))).status_code == 200
     assert (await stack.http.post(f"/v1/tasks/{tid}/claim", headers=stack.auth("supervisor2"))).status_code == 409
-    by_other = await stack.http.post(f"/v1/tasks/{tid}/complete", json={"outcome": "approve", "reason": "ok"},
-                                     headers=stack.auth("supervisor2"))
+    by_other = await stack.http.post(
+        f"/v1/tasks/{tid}/complete", json={"outcome": "approve", "reason": "ok"}, headers=stack.auth("supervisor2")
+    )
     assert by_other.status_code == 403
-    wrong = await stack.http.post(f"/v1/tasks/{tid}/complete", json={"outcome": "compliant", "reason": "ok"},
-                                  headers=stack.auth("supervisor"))
+    wrong = await stack.http.post(
+        f"/v1/tasks/{tid}/complete", json={"outcome": "compliant", "reason": "ok"}, headers=stack.auth("supervisor")
+    )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"] == ["body", "outcome"]
     listed = (await stack.http.get("/v1/tasks", params={"mrn": mrn}, headers=stack.auth("supervisor"))).json()
     assert [t["assignee"] for t in listed["items"]] == ["supervisor"]
-    done = await stack.http.post(f"/v1/tasks/{tid}/complete", json={"outcome": "approve", "reason": "documents fine"},
-                                 headers=stack.auth("supervisor"))
+    done = await stack.http.post(
+        f"/v1/tasks/{tid}/complete",
+        json={"outcome": "approve", "reason": "documents fine"},
+        headers=stack.auth("supervisor"),
+    )
     assert done.status_code == 200 and done.json()["state"] == "completed" and done.json()["outcome"] == "approve"
-    twice = await stack.http.post(f"/v1/tasks/{tid}/complete", json={"outcome": "approve", "reason": "again"},
-                                  headers=stack.auth("supervisor"))
+    twice = await stack.http.post(
+        f"/v1/tasks/{tid}/complete", json={"outcome": "approve", "reason": "again"}, headers=stack.auth("supervisor")
+    )
     assert twice.status_code == 409
     view = await wait_for(stack, mrn, completed)
     assert view["outcome"] == "released"
-    history = (await stack.http.get("/v1/tasks", params={"state": "completed", "mrn": mrn},
-                                    headers=stack.auth("supervisor"))).json()["items"]
+    history = (
+        await stack.http.get("/v1/tasks", params={"state": "completed", "mrn": mrn}, headers=stack.auth("supervisor"))
+    ).json()["items"]
     assert [t["id"] for t in history] == [tid]
 
 
 async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
     reference = new_licence_reference()
-    assert (await stack.http.post("/v1/licences", json=licence_body(reference),
-                                  headers=stack.auth("export_control_officer"))).status_code == 201
+    assert (
+        await stack.http.post(
+            "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+        )
+    ).status_code == 201
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
     await wait_for(stack, mrn, awaiting("inspection_findings"))
     [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
@@ -73,8 +83,11 @@ async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
     await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok")
     await wait_for(stack, mrn, awaiting("approval"))
     [approval] = await open_tasks(stack, "multi_officer", mrn, "approval")
-    refused = await stack.http.post(f"/v1/tasks/{approval['id']}/complete",
-                                    json={"outcome": "approve", "reason": "mine"}, headers=stack.auth("multi_officer"))
+    refused = await stack.http.post(
+        f"/v1/tasks/{approval['id']}/complete",
+        json={"outcome": "approve", "reason": "mine"},
+        headers=stack.auth("multi_officer"),
+    )
     assert refused.status_code == 403 and "four-eyes" in refused.json()["detail"]
     await finish_task(stack, "supervisor", approval["id"], "approve", "independent review")
     assert (await wait_for(stack, mrn, completed))["outcome"] == "released"
@@ -82,15 +95,24 @@ async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
 
 async def test_non_compliant_inspection_refers_and_gives_the_licence_back(stack: Stack) -> None:
     reference = new_licence_reference()
-    assert (await stack.http.post("/v1/licences", json=licence_body(reference),
-                                  headers=stack.auth("export_control_officer"))).status_code == 201
+    assert (
+        await stack.http.post(
+            "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+        )
+    ).status_code == 201
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
     await wait_for(stack, mrn, awaiting("inspection_findings"))
     for who in ("inspector", "export_control_officer"):
         [task] = await open_tasks(stack, who, mrn, "inspection_findings")
         outcome = "non_compliant" if who == "inspector" else "compliant"
-        await finish_task(stack, who, task["id"], outcome, "48 pcs counted, 40 declared",
-                          {"discrepancies": [{"item_sequence": 1, "declared": 40, "counted": 48}]})
+        await finish_task(
+            stack,
+            who,
+            task["id"],
+            outcome,
+            "48 pcs counted, 40 declared",
+            {"discrepancies": [{"item_sequence": 1, "declared": 40, "counted": 48}]},
+        )
     view = await wait_for(stack, mrn, completed)
     assert view["outcome"] == "referred" and view["inspection"]["outcome"] == "non_compliant"
     licence = (await stack.http.get(f"/v1/licences/{reference}", headers=stack.auth("auditor"))).json()

@@ -35,8 +35,13 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=self.env,
-                                        stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "worker.py")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
         assert self.process is not None
@@ -53,14 +58,20 @@ class WorkerProcess:
 
 
 @pytest.fixture
-async def remote_worker_stack(temporal_env: WorkflowEnvironment,
-                              tmp_path: Path) -> AsyncIterator[tuple[Stack, WorkerProcess]]:
+async def remote_worker_stack(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[tuple[Stack, WorkerProcess]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'clearance.db'}"
     db = await _fresh_db(url)
     async with db.session() as session:
         await sops.publish(session, sop_definition(1), by="tests")
-    settings = Settings(environment="test", data_dir=tmp_path, temporal_task_queue=f"tq-{uuid.uuid4().hex[:8]}",
-                        sop_name="test-clearance", update_timeout_seconds=30)
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path,
+        temporal_task_queue=f"tq-{uuid.uuid4().hex[:8]}",
+        sop_name="test-clearance",
+        update_timeout_seconds=30,
+    )
     from store import principals
 
     tokens = {}
@@ -68,15 +79,22 @@ async def remote_worker_stack(temporal_env: WorkflowEnvironment,
         for pid, (roles, agency, eori) in PRINCIPALS.items():
             await principals.upsert_principal(session, id=pid, name=pid, agency=agency, roles=roles, eori=eori)
             tokens[pid] = await principals.issue_token(session, principal_id=pid)
-    env = {**os.environ, "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-           "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue, "DATABASE_URL": url, "LOG_FORMAT": "json",
-           "DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "DATABASE_URL": url,
+        "LOG_FORMAT": "json",
+        "DATA_DIR": str(tmp_path),
+    }
     worker = WorkerProcess(env, tmp_path / "worker.log")
     worker.start()
     app = create_app(settings, temporal=temporal_env.client, db=db)
     try:
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        ):
             yield Stack(http=http, client=temporal_env.client, db=db, settings=settings, tokens=tokens), worker
     finally:
         worker.stop()
@@ -92,11 +110,17 @@ async def _count(db: Database, model: type, **where: object) -> int:
 
 
 async def test_killed_worker_loses_nothing_and_depletes_each_licence_once(
-        remote_worker_stack: tuple[Stack, WorkerProcess]) -> None:
+    remote_worker_stack: tuple[Stack, WorkerProcess],
+) -> None:
     stack, worker = remote_worker_stack
     reference = f"DE-DU-K{uuid.uuid4().hex[:8].upper()}"
-    assert (await stack.http.post("/v1/licences", json=licence_body(reference, quantity=1000, amount="9000000.00"),
-                                  headers=stack.auth("export_control_officer"))).status_code == 201
+    assert (
+        await stack.http.post(
+            "/v1/licences",
+            json=licence_body(reference, quantity=1000, amount="9000000.00"),
+            headers=stack.auth("export_control_officer"),
+        )
+    ).status_code == 201
     dual_use: list[str] = []
     green: list[str] = []
 

@@ -1,4 +1,11 @@
-from domain.mrn import check_character, declaration_key, is_valid_mrn, make_mrn, workflow_id_for_key, workflow_id_for_mrn
+from domain.mrn import (
+    check_character,
+    declaration_key,
+    is_valid_mrn,
+    make_mrn,
+    workflow_id_for_key,
+    workflow_id_for_mrn,
+)
 
 
 def test_check_character_follows_iso_6346() -> None:

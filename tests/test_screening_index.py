@@ -96,9 +96,7 @@ def test_harmless_demo_parties_do_not_match(demo: ScreeningIndex, party: str) ->
     "name",
     ["Golden Star Trading", "Volga Dynamics Group", "Ivan Petrov", "Horizon Logistics GmbH", "Zhou Wei"],
 )
-def test_names_sharing_only_common_words_stay_below_the_review_threshold(
-    demo: ScreeningIndex, name: str
-) -> None:
+def test_names_sharing_only_common_words_stay_below_the_review_threshold(demo: ScreeningIndex, name: str) -> None:
     assert demo.search(name, min_score=REVIEW_THRESHOLD) == []
 
 

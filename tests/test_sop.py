@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.declaration import Declaration
 from sop.catalogue import SopError, discover, load_file, parse_document, validate_definition
 from sop.expressions import ExpressionError, evaluate_condition, rule_context, to_cel
-from domain.declaration import Declaration
 from tests.support import ROOT, example, sop_data
 
 
@@ -72,14 +72,19 @@ def test_file_name_must_match_name_and_version(tmp_path: Path) -> None:
     folder.mkdir()
     path = folder / "v7.yaml"
     path.write_text((ROOT / "sop" / "export-clearance" / "v1.yaml").read_text())
-    with pytest.raises(SopError, match="must be stored as export-clearance/v1.yaml"):
+    with pytest.raises(SopError, match=r"must be stored as export-clearance/v1\.yaml"):
         load_file(path)
 
 
 def context_for(body: dict[str, object], *, controlled: bool = False, lane: str = "") -> dict[str, object]:
     declaration = Declaration.model_validate(body)
-    return rule_context(declaration=to_cel(declaration.model_dump()), controlled=controlled,
-                        control_codes=["6A003"] if controlled else [], screening_hits=0, lane=lane)
+    return rule_context(
+        declaration=to_cel(declaration.model_dump()),
+        controlled=controlled,
+        control_codes=["6A003"] if controlled else [],
+        screening_hits=0,
+        lane=lane,
+    )
 
 
 def test_rules_see_the_declaration_as_numbers_and_strings() -> None:

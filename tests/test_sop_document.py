@@ -68,8 +68,21 @@ def test_document_shows_every_step_and_rule_of_the_definition(version: int) -> N
     for rule in risk.rules:
         assert escape(rule.reason) in html
     # Kind-specific parameters, durations both readable and as written in the file.
-    for text in ("88", "4 hours", "PT4H", "1 day", "P1D", "8 hours", "PT8H", "2 %", "0.5 %",
-                 "Customs physical inspection", "Export-control verification", "Not released", "Referred"):
+    for text in (
+        "88",
+        "4 hours",
+        "PT4H",
+        "1 day",
+        "P1D",
+        "8 hours",
+        "PT8H",
+        "2 %",
+        "0.5 %",
+        "Customs physical inspection",
+        "Export-control verification",
+        "Not released",
+        "Referred",
+    ):
         assert text in html, text
 
 
@@ -109,8 +122,12 @@ def test_flow_diagram_draws_the_early_endings_and_the_lanes() -> None:
         assert label in texts, label
     risk_box = next(g for g in _nodes(svg, "step") if g.get("data-step") == "risk")
     risk_lines = _texts(risk_box)
-    for line in ("controlled_goods → red", "sensitive_destination → yellow", "high_value → yellow",
-                 "otherwise → green"):
+    for line in (
+        "controlled_goods → red",
+        "sensitive_destination → yellow",
+        "high_value → yellow",
+        "otherwise → green",
+    ):
         assert line in risk_lines, line
     # Skipped steps are dashed bypasses; arrowheads come from markers, not drawn by hand.
     assert any("bypass" in p.get("class", "") for p in svg.iter(f"{SVG}path"))
@@ -143,9 +160,7 @@ def test_author_text_is_escaped_in_document_and_diagram() -> None:
 def test_diagram_follows_configured_outcomes_and_long_conditions() -> None:
     data: dict[str, Any] = yaml.safe_load((SOP_DIR / "v1.yaml").read_text())
     data["steps"][1]["on_embargo"] = "referred"  # embargo refers, missing licence still refuses
-    data["steps"][4]["when"] = (
-        "lane == 'red' || lane == 'yellow' || (controlled && destination in ['CN', 'RU'])"
-    )
+    data["steps"][4]["when"] = "lane == 'red' || lane == 'yellow' || (controlled && destination in ['CN', 'RU'])"
     definition = SopDefinition.model_validate(data)
     svg = ET.fromstring(flow_svg(definition))
     texts = _texts(svg)

@@ -12,8 +12,8 @@ import pytest
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Status, Task, TaskKind, TaskState
 from domain.declaration import Declaration, Money, Quantity
-from domain.mrn import make_mrn
 from domain.licence import DepletionRequest, LicenceCreate
+from domain.mrn import make_mrn
 from screening.lists import ListEntry
 from sop.model import SopRef
 from store import clearances, licences, principals, reference, screening_lists, sops
@@ -24,19 +24,34 @@ pytestmark = pytest.mark.store
 
 
 def licence(reference: str, quantity: str = "100", amount: str = "1000.00") -> LicenceCreate:
-    return LicenceCreate.model_validate({
-        "reference": reference, "holder_eori": "DE555000111222333", "destinations": ["JP", "KR"],
-        "items": [{"control_code": "6A003", "quantity": {"value": quantity, "unit": "pcs"},
-                   "value": {"amount": amount, "currency": "EUR"}}],
-        "valid_from": "2026-01-01", "valid_until": "2026-12-31",
-    })
+    return LicenceCreate.model_validate(
+        {
+            "reference": reference,
+            "holder_eori": "DE555000111222333",
+            "destinations": ["JP", "KR"],
+            "items": [
+                {
+                    "control_code": "6A003",
+                    "quantity": {"value": quantity, "unit": "pcs"},
+                    "value": {"amount": amount, "currency": "EUR"},
+                }
+            ],
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
+        }
+    )
 
 
 def request(mrn: str, seq: int = 1, qty: str = "10", amount: str = "100.00", **changes: object) -> DepletionRequest:
     values: dict[str, object] = {
-        "mrn": mrn, "item_sequence": seq, "holder_eori": "DE555000111222333", "destination": "JP",
-        "control_code": "6A003", "commodity_code": "90138000",
-        "quantity": Quantity(value=Decimal(qty), unit="pcs"), "value": Money(amount=Decimal(amount), currency="EUR"),
+        "mrn": mrn,
+        "item_sequence": seq,
+        "holder_eori": "DE555000111222333",
+        "destination": "JP",
+        "control_code": "6A003",
+        "commodity_code": "90138000",
+        "quantity": Quantity(value=Decimal(qty), unit="pcs"),
+        "value": Money(amount=Decimal(amount), currency="EUR"),
         "on": date(2026, 6, 1),
     }
     values.update(changes)
@@ -75,8 +90,7 @@ async def test_concurrent_depletions_never_overdraw_a_licence(store_db: Database
 
     async def take(n: int) -> bool:
         async with store_db.session() as s:
-            return (await licences.deplete(s, request(new_mrn(), qty="10",
-                                                      licence_reference=reference))).covered
+            return (await licences.deplete(s, request(new_mrn(), qty="10", licence_reference=reference))).covered
 
     results = await asyncio.gather(*(take(n) for n in range(8)))
     assert sum(results) == 5
@@ -93,8 +107,9 @@ async def test_unfit_licences_are_explained(store_db: Database) -> None:
         too_much = await licences.deplete(s, request(new_mrn(), qty="6", licence_reference=reference))
         wrong_place = await licences.deplete(s, request(new_mrn(), destination="CN", licence_reference=reference))
         expired = await licences.deplete(s, request(new_mrn(), on=date(2027, 1, 1), licence_reference=reference))
-        wrong_unit = await licences.deplete(s, request(new_mrn(), licence_reference=reference,
-                                                       quantity=Quantity(value=Decimal(1), unit="kg")))
+        wrong_unit = await licences.deplete(
+            s, request(new_mrn(), licence_reference=reference, quantity=Quantity(value=Decimal(1), unit="kg"))
+        )
     assert not too_much.covered and "remaining quantity 5.000 too small" in (too_much.reason or "")
     assert not wrong_place.covered and "destination CN not licensed" in (wrong_place.reason or "")
     assert not expired.covered and "valid on 2027-01-01" in (expired.reason or "")
@@ -125,9 +140,17 @@ async def test_duplicate_licence_reference_is_refused(store_db: Database) -> Non
 def view(mrn: str, revision: int, status: Status) -> ClearanceView:
     now = datetime.now(UTC)
     return ClearanceView(
-        mrn=mrn, lrn="L", workflow_id=f"clearance-{mrn}", declarant_eori="DE123456789012345", agency="DEMO-CUSTOMS",
-        status=status, stage="risk", sop=SopRef(name="s", version=1, hash="h"),
-        declaration=Declaration.model_validate(example("green-lane")), accepted_at=now, updated_at=now,
+        mrn=mrn,
+        lrn="L",
+        workflow_id=f"clearance-{mrn}",
+        declarant_eori="DE123456789012345",
+        agency="DEMO-CUSTOMS",
+        status=status,
+        stage="risk",
+        sop=SopRef(name="s", version=1, hash="h"),
+        declaration=Declaration.model_validate(example("green-lane")),
+        accepted_at=now,
+        updated_at=now,
         revision=revision,
     )
 
@@ -146,9 +169,19 @@ async def test_read_model_only_moves_forward_and_audit_is_written_once(store_db:
 
 async def test_task_rows_take_only_newer_versions(store_db: Database) -> None:
     now = datetime.now(UTC)
-    task = Task(id=f"T{uuid.uuid4().hex[:10]}", mrn="M", workflow_id="w", kind=TaskKind.approval, role="supervisor",
-                agency="DEMO-CUSTOMS", title="Approval", due_at=now + timedelta(hours=1), created_at=now, version=2,
-                state=TaskState.completed)
+    task = Task(
+        id=f"T{uuid.uuid4().hex[:10]}",
+        mrn="M",
+        workflow_id="w",
+        kind=TaskKind.approval,
+        role="supervisor",
+        agency="DEMO-CUSTOMS",
+        title="Approval",
+        due_at=now + timedelta(hours=1),
+        created_at=now,
+        version=2,
+        state=TaskState.completed,
+    )
     async with store_db.session() as s:
         await clearances.project_tasks(s, [task], "M", [])
         await clearances.project_tasks(s, [task.model_copy(update={"version": 1, "state": TaskState.open})], "M", [])
@@ -175,8 +208,18 @@ async def test_list_import_replaces_atomically_and_bumps_the_revision(store_db: 
     name = f"list-{uuid.uuid4().hex[:6]}"
 
     def entry(i: str) -> ListEntry:
-        return ListEntry(list=name, entry_id=i, name=f"Entity {i}", alt_names=[], countries=["RU"], addresses=[],
-                         programs=["EL"], source="test", entity_type="Entity", remarks=None)
+        return ListEntry(
+            list=name,
+            entry_id=i,
+            name=f"Entity {i}",
+            alt_names=[],
+            countries=["RU"],
+            addresses=[],
+            programs=["EL"],
+            source="test",
+            entity_type="Entity",
+            remarks=None,
+        )
 
     async with store_db.session() as s:
         before = await screening_lists.revision(s)

@@ -60,20 +60,33 @@ class FakeAgencies:
         parties = []
         for role, party in inp.declaration.parties():
             hit = "Volkov" in party.name
-            parties.append(PartyScreening(
-                role=role, name=party.name, status="possible_match" if hit else "clear",
-                matches=[ScreeningMatch(list="demo", entry_id="demo-0001", name="Volkov Dynamics OOO", score=93.0)]
-                if hit else []))
+            parties.append(
+                PartyScreening(
+                    role=role,
+                    name=party.name,
+                    status="possible_match" if hit else "clear",
+                    matches=[ScreeningMatch(list="demo", entry_id="demo-0001", name="Volkov Dynamics OOO", score=93.0)]
+                    if hit
+                    else [],
+                )
+            )
         return ScreeningResult(parties=parties)
 
     @activity.defn(name=options.CHECK_LICENCES)
     async def licences(self, inp: CheckLicencesInput) -> LicenceCheckResult:
-        return LicenceCheckResult(embargoed=False, items=[
-            ItemLicence(sequence=i.sequence, commodity_code=i.commodity_code,
-                        control_code="6A003" if self.controlled else None,
-                        status="covered" if self.controlled else "not_controlled",
-                        licence_reference="LIC-1" if self.controlled else None)
-            for i in inp.declaration.goods_items])
+        return LicenceCheckResult(
+            embargoed=False,
+            items=[
+                ItemLicence(
+                    sequence=i.sequence,
+                    commodity_code=i.commodity_code,
+                    control_code="6A003" if self.controlled else None,
+                    status="covered" if self.controlled else "not_controlled",
+                    licence_reference="LIC-1" if self.controlled else None,
+                )
+                for i in inp.declaration.goods_items
+            ],
+        )
 
     @activity.defn(name=options.RESTORE_LICENCES)
     async def restore(self, inp: ReleaseDepletionsInput) -> int:
@@ -108,9 +121,16 @@ def actor(who: str, *roles: str, agency: str = "DEMO-CUSTOMS", eori: str | None 
 def clearance_input(body: dict[str, Any], sop: SopDefinition) -> ClearanceInput:
     declaration = Declaration.model_validate(body)
     mrn = "26DE" + uuid.uuid4().hex[:13].upper() + "0"
-    return ClearanceInput(mrn=mrn, lrn=declaration.lrn, declarant_eori=declaration.declarant.eori,
-                          body_hash=declaration.body_hash(), accepted_at=datetime.now(UTC), declaration=declaration,
-                          sop=sop, sop_ref=SopRef(name=sop.name, version=sop.version, hash=sop.content_hash()))
+    return ClearanceInput(
+        mrn=mrn,
+        lrn=declaration.lrn,
+        declarant_eori=declaration.declarant.eori,
+        body_hash=declaration.body_hash(),
+        accepted_at=datetime.now(UTC),
+        declaration=declaration,
+        sop=sop,
+        sop_ref=SopRef(name=sop.name, version=sop.version, hash=sop.content_hash()),
+    )
 
 
 async def start(client: Client, inp: ClearanceInput, task_queue: str) -> WorkflowHandle[Any, Any]:
@@ -129,25 +149,36 @@ async def until(env: WorkflowEnvironment, check: Any, timeout: float = 10.0) -> 
 
 
 def worker(env: WorkflowEnvironment, fakes: FakeAgencies, task_queue: str) -> Worker:
-    return Worker(env.client, task_queue=task_queue, workflows=[ClearanceWorkflow, JointInspectionWorkflow],
-                  activities=fakes.all(), workflow_runner=workflow_runner(strict=True))
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[ClearanceWorkflow, JointInspectionWorkflow],
+        activities=fakes.all(),
+        workflow_runner=workflow_runner(strict=True),
+    )
 
 
 async def complete(env: WorkflowEnvironment, task: Task, who: Actor, outcome: str, reason: str = "ok") -> Task:
     handle = env.client.get_workflow_handle(task.workflow_id)
     await handle.execute_update(HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=who), result_type=Task)
-    return await handle.execute_update(HumanTasks.complete_task, CompleteTask(
-        task_id=task.id, actor=who, outcome=outcome, reason=reason), result_type=Task)
+    return await handle.execute_update(
+        HumanTasks.complete_task,
+        CompleteTask(task_id=task.id, actor=who, outcome=outcome, reason=reason),
+        result_type=Task,
+    )
 
 
 async def test_red_lane_runs_joint_inspection_as_a_child_then_approval(time_skipping_env: WorkflowEnvironment) -> None:
     env, fakes, tq = time_skipping_env, FakeAgencies(controlled=True), f"tq-{uuid.uuid4().hex[:6]}"
     async with worker(env, fakes, tq):
-        handle = await start(env.client, clearance_input(example("dual-use-licensed"), SopDefinition.model_validate(
-            sop_data())), tq)
+        handle = await start(
+            env.client, clearance_input(example("dual-use-licensed"), SopDefinition.model_validate(sop_data())), tq
+        )
         await until(env, lambda: len(fakes.open("inspection_findings")) == 2)
         customs, export_control = sorted(fakes.open("inspection_findings"), key=lambda t: t.role)
-        assert customs.workflow_id.endswith("-joint_inspection") and customs.due_at - customs.created_at == timedelta(days=1)
+        assert customs.workflow_id.endswith("-joint_inspection") and customs.due_at - customs.created_at == timedelta(
+            days=1
+        )
         await complete(env, customs, actor("insp", "export_control_officer"), "compliant")  # role decides, not name
         await complete(env, export_control, actor("insp2", "inspector"), "compliant")
         await until(env, lambda: len(fakes.open("approval")) == 1)
@@ -168,22 +199,27 @@ async def test_validators_reject_before_anything_reaches_history(time_skipping_e
         [task] = fakes.open("approval")
         rejections = {
             "Invalid": CompleteTask(task_id=task.id, actor=actor("boss", "supervisor"), outcome="maybe", reason="x"),
-            "Forbidden": CompleteTask(task_id=task.id, actor=actor("clerk", "customs_officer"), outcome="approve",
-                                      reason="x"),
+            "Forbidden": CompleteTask(
+                task_id=task.id, actor=actor("clerk", "customs_officer"), outcome="approve", reason="x"
+            ),
             "NotFound": CompleteTask(task_id="nope", actor=actor("boss", "supervisor"), outcome="approve", reason="x"),
         }
         for expected, command in rejections.items():
             with pytest.raises(WorkflowUpdateFailedError) as info:
                 await handle.execute_update(HumanTasks.complete_task, command, result_type=Task)
             assert isinstance(info.value.cause, ApplicationError) and info.value.cause.type == expected
-        await handle.execute_update(HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=actor("boss", "supervisor")),
-                                    result_type=Task)
+        await handle.execute_update(
+            HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=actor("boss", "supervisor")), result_type=Task
+        )
         with pytest.raises(WorkflowUpdateFailedError) as info:
-            await handle.execute_update(HumanTasks.claim_task, ClaimTask(
-                task_id=task.id, actor=actor("boss2", "supervisor")), result_type=Task)
+            await handle.execute_update(
+                HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=actor("boss2", "supervisor")), result_type=Task
+            )
         assert info.value.cause.type == "Conflict"  # type: ignore[union-attr]
         history = await handle.fetch_history()
-        accepted = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+        accepted = [
+            e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ]
         assert len(accepted) == 1  # only the successful claim
         await complete(env, task, actor("boss", "supervisor"), "refer", "suspicious routing")
         view: ClearanceView = await handle.result()
@@ -194,22 +230,26 @@ async def test_four_eyes_spans_the_inspection_child_and_the_approval(time_skippi
     env, fakes, tq = time_skipping_env, FakeAgencies(controlled=True), f"tq-{uuid.uuid4().hex[:6]}"
     both = actor("both", "export_control_officer", "supervisor", "inspector")
     async with worker(env, fakes, tq):
-        handle = await start(env.client, clearance_input(example("dual-use-licensed"), SopDefinition.model_validate(
-            sop_data())), tq)
+        handle = await start(
+            env.client, clearance_input(example("dual-use-licensed"), SopDefinition.model_validate(sop_data())), tq
+        )
         await until(env, lambda: len(fakes.open("inspection_findings")) == 2)
         for task in fakes.open("inspection_findings"):
             await complete(env, task, both, "compliant")
         await until(env, lambda: len(fakes.open("approval")) == 1)
         [approval] = fakes.open("approval")
         with pytest.raises(WorkflowUpdateFailedError) as info:
-            await handle.execute_update(HumanTasks.claim_task, ClaimTask(task_id=approval.id, actor=both),
-                                        result_type=Task)
+            await handle.execute_update(
+                HumanTasks.claim_task, ClaimTask(task_id=approval.id, actor=both), result_type=Task
+            )
         assert info.value.cause.type == "Forbidden" and "four-eyes" in str(info.value.cause)  # type: ignore[union-attr]
         await complete(env, approval, actor("boss", "supervisor"), "approve")
         await handle.result()
 
 
-async def test_invalidation_cancels_the_inspection_and_restores_licences(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_invalidation_cancels_the_inspection_and_restores_licences(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
     env, fakes, tq = time_skipping_env, FakeAgencies(controlled=True), f"tq-{uuid.uuid4().hex[:6]}"
     declarant = actor("decl", "declarant", agency="DEMO-TRADE", eori="DE123456789012345")
     async with worker(env, fakes, tq):
@@ -217,10 +257,14 @@ async def test_invalidation_cancels_the_inspection_and_restores_licences(time_sk
         handle = await start(env.client, inp, tq)
         await until(env, lambda: len(fakes.open("inspection_findings")) == 2)
         with pytest.raises(WorkflowUpdateFailedError):
-            await handle.execute_update(ClearanceWorkflow.invalidate, Invalidate(
-                actor=actor("other", "declarant", eori="FR1"), reason="not mine"), result_type=ClearanceView)
-        view = await handle.execute_update(ClearanceWorkflow.invalidate, Invalidate(actor=declarant, reason="cancelled"),
-                                           result_type=ClearanceView)
+            await handle.execute_update(
+                ClearanceWorkflow.invalidate,
+                Invalidate(actor=actor("other", "declarant", eori="FR1"), reason="not mine"),
+                result_type=ClearanceView,
+            )
+        view = await handle.execute_update(
+            ClearanceWorkflow.invalidate, Invalidate(actor=declarant, reason="cancelled"), result_type=ClearanceView
+        )
         assert view.status.value == "invalidated"
         await handle.result()
         await until(env, lambda: not fakes.open("inspection_findings"))
@@ -228,7 +272,9 @@ async def test_invalidation_cancels_the_inspection_and_restores_licences(time_sk
     assert {t.state.value for t in fakes.tasks.values()} == {"cancelled"}
 
 
-async def test_random_selection_and_failing_rules_send_clearances_to_people(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_random_selection_and_failing_rules_send_clearances_to_people(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
     env, tq = time_skipping_env, f"tq-{uuid.uuid4().hex[:6]}"
     selected = sop_data(random_rate=1.0)
     broken = sop_data()
@@ -236,8 +282,9 @@ async def test_random_selection_and_failing_rules_send_clearances_to_people(time
     fakes = FakeAgencies()
     async with worker(env, fakes, tq):
         for data, reason in ((selected, "random selection"), (broken, "could not be evaluated")):
-            handle = await start(env.client, clearance_input(example("green-lane"),
-                                                             SopDefinition.model_validate(data)), tq)
+            handle = await start(
+                env.client, clearance_input(example("green-lane"), SopDefinition.model_validate(data)), tq
+            )
             await until(env, lambda: len(fakes.open("inspection_findings")) == 2)
             view = await handle.query(ClearanceWorkflow.view)
             assert view.lane is not None and view.lane.value == "red" and reason in (view.lane_reason or "")

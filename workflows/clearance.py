@@ -11,11 +11,12 @@ Interpreter changes that alter the commands a recorded history produced must be 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 from domain import search
@@ -91,12 +92,21 @@ class ClearanceWorkflow(HumanTasks):
         self._depleted = False
         self._prefetched_licences: LicenceCheckResult | None = None
         workflow_id = workflow.info().workflow_id
-        self._book = TaskBook(mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency,
-                              four_eyes=list(inp.sop.settings.four_eyes))
+        self._book = TaskBook(
+            mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency, four_eyes=list(inp.sop.settings.four_eyes)
+        )
         self._view = ClearanceView(
-            mrn=inp.mrn, lrn=inp.lrn, workflow_id=workflow_id, declarant_eori=inp.declarant_eori,
-            agency=inp.sop.agency, status=Status.accepted, stage="intake", sop=inp.sop_ref,
-            declaration=inp.declaration, accepted_at=inp.accepted_at, updated_at=inp.accepted_at,
+            mrn=inp.mrn,
+            lrn=inp.lrn,
+            workflow_id=workflow_id,
+            declarant_eori=inp.declarant_eori,
+            agency=inp.sop.agency,
+            status=Status.accepted,
+            stage="intake",
+            sop=inp.sop_ref,
+            declaration=inp.declaration,
+            accepted_at=inp.accepted_at,
+            updated_at=inp.accepted_at,
             timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
         )
 
@@ -167,10 +177,16 @@ class ClearanceWorkflow(HumanTasks):
         return decided
 
     async def _screening(self, step: ScreeningStep) -> tuple[Outcome, str] | None:
-        result: ScreeningResult = await run_local(SCREEN_PARTIES, ScreenPartiesInput(
-            mrn=self._mrn, declaration=self._inp.declaration, review_threshold=step.review_threshold,
-            then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
-        ), ScreeningResult)
+        result: ScreeningResult = await run_local(
+            SCREEN_PARTIES,
+            ScreenPartiesInput(
+                mrn=self._mrn,
+                declaration=self._inp.declaration,
+                review_threshold=step.review_threshold,
+                then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
+            ),
+            ScreeningResult,
+        )
         if result.licences is not None:
             # The licence check ran in the same activity: the screening stage ended when the activity says.
             self._prefetched_licences, result.licences = result.licences, None
@@ -184,8 +200,13 @@ class ClearanceWorkflow(HumanTasks):
             return None
         tasks = []
         for party in hits:
-            task = self._open_task(TaskKind.screening_review, step.review.role, f"Screening review: {party.name}",
-                                   step.review.due, {"party": party.model_dump(mode="json")})
+            task = self._open_task(
+                TaskKind.screening_review,
+                step.review.role,
+                f"Screening review: {party.name}",
+                step.review.due,
+                {"party": party.model_dump(mode="json")},
+            )
             party.review_task_id = task.id
             tasks.append(task)
         await self._wait_for(tasks)
@@ -215,16 +236,22 @@ class ClearanceWorkflow(HumanTasks):
             self._view.timeline[-1].started_at = self._view.timeline[-2].ended_at or self._view.timeline[-1].started_at
         self._view.licences = result
         self._depleted = any(i.licence_reference for i in result.items)
-        self._audit("licences_checked", None, controlled=result.controlled, embargoed=result.embargoed,
-                    depleted=[i.licence_reference for i in result.items if i.licence_reference])
+        self._audit(
+            "licences_checked",
+            None,
+            controlled=result.controlled,
+            embargoed=result.embargoed,
+            depleted=[i.licence_reference for i in result.items if i.licence_reference],
+        )
         self._check_invalidated()
         if result.embargoed:
             reason = result.embargo_reason or "destination under embargo"
             self._decide(step.id, "embargo", step.on_embargo.value, None, reason)
             return step.on_embargo, reason
         if not result.all_covered:
-            missing = [f"item {i.sequence} ({i.control_code}): {i.reason}" for i in result.items
-                       if i.status == "no_licence"]
+            missing = [
+                f"item {i.sequence} ({i.control_code}): {i.reason}" for i in result.items if i.status == "no_licence"
+            ]
             reason = "no valid licence with enough balance for " + "; ".join(missing)
             self._decide(step.id, "licence", step.on_missing_licence.value, None, reason)
             return step.on_missing_licence, reason
@@ -259,9 +286,16 @@ class ClearanceWorkflow(HumanTasks):
         handle = await workflow.start_child_workflow(
             JointInspectionWorkflow.run,
             InspectionInput(
-                mrn=self._mrn, parent_workflow_id=workflow.info().workflow_id, agency=self._inp.sop.agency,
-                step_id=step.id, title=step.title, agencies=step.agencies, due=step.due, first_task_number=first,
-                four_eyes=list(self._inp.sop.settings.four_eyes), prior_completers=dict(self._book.completers),
+                mrn=self._mrn,
+                parent_workflow_id=workflow.info().workflow_id,
+                agency=self._inp.sop.agency,
+                step_id=step.id,
+                title=step.title,
+                agencies=step.agencies,
+                due=step.due,
+                first_task_number=first,
+                four_eyes=list(self._inp.sop.settings.four_eyes),
+                prior_completers=dict(self._book.completers),
                 subject={"lane": self._view.lane.value if self._view.lane else None},
             ),
             id=f"{workflow.info().workflow_id}-{step.id}",
@@ -277,18 +311,18 @@ class ClearanceWorkflow(HumanTasks):
         await workflow.wait_condition(lambda: collector.done() or self._invalidation is not None)
         if not collector.done():
             handle.cancel()
-            try:
+            # The child ends cancelled (its tasks closed): that is the expected result here.
+            with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
                 await collector
-            except BaseException:  # noqa: BLE001 - the child reports its cancellation as an error
-                pass
             raise _Invalidated
         collector.result()
         result = outcome[0]
         self._view.inspection = result
         for finding in result.findings:
             self._book.completers[finding.task_id] = finding.completed_by
-            self._decide(step.id, "inspection_findings", finding.outcome, finding.completed_by, finding.reason,
-                         finding.task_id)
+            self._decide(
+                step.id, "inspection_findings", finding.outcome, finding.completed_by, finding.reason, finding.task_id
+            )
         self._set(status=Status.in_progress)
         if result.outcome == "non_compliant":
             agencies = [f.agency for f in result.findings if f.outcome == "non_compliant"]
@@ -296,8 +330,13 @@ class ClearanceWorkflow(HumanTasks):
         return None
 
     async def _approval(self, step: ApprovalStep) -> tuple[Outcome, str] | None:
-        task = self._open_task(TaskKind.approval, step.task.role, step.title, step.task.due,
-                               {"lane": self._view.lane.value if self._view.lane else None})
+        task = self._open_task(
+            TaskKind.approval,
+            step.task.role,
+            step.title,
+            step.task.due,
+            {"lane": self._view.lane.value if self._view.lane else None},
+        )
         await self._wait_for([task])
         self._decide(step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id)
         decided = APPROVAL_OUTCOMES.get(task.outcome or "")
@@ -312,7 +351,9 @@ class ClearanceWorkflow(HumanTasks):
         self._enter("outcome")
         self._audit("outcome", None, outcome=outcome.value, reason=reason)
         if outcome != Outcome.released and self._depleted:
-            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"{outcome.value}: {reason}"))
+            await run_local(
+                RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"{outcome.value}: {reason}")
+            )
         await self._record_outcome(outcome, Status.completed)
 
     async def _finish_invalidated(self) -> None:
@@ -328,7 +369,9 @@ class ClearanceWorkflow(HumanTasks):
         self._audit("invalidated", cmd.actor.id, reason=cmd.reason)
         cancelled = self._book.cancel_open(now, "declaration invalidated")
         if self._depleted:
-            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}"))
+            await run_local(
+                RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}")
+            )
         await self._record_outcome(Outcome.invalidated, Status.invalidated, tasks=cancelled)
 
     async def _record_outcome(self, outcome: Outcome, status: Status, tasks: list[Task] | None = None) -> None:
@@ -350,8 +393,11 @@ class ClearanceWorkflow(HumanTasks):
         codes = sorted({i.control_code for i in licences.items if i.control_code}) if licences else []
         hits = sum(1 for p in self._view.screening.parties if p.status != "clear") if self._view.screening else 0
         return rule_context(
-            declaration=to_cel(self._inp.declaration.model_dump()), controlled=bool(codes), control_codes=codes,
-            screening_hits=hits, lane=self._view.lane.value if self._view.lane else "",
+            declaration=to_cel(self._inp.declaration.model_dump()),
+            controlled=bool(codes),
+            control_codes=codes,
+            screening_hits=hits,
+            lane=self._view.lane.value if self._view.lane else "",
         )
 
     def _condition(self, step: Step) -> bool:
@@ -365,8 +411,15 @@ class ClearanceWorkflow(HumanTasks):
 
     def _open_task(self, kind: TaskKind, role: str, title: str, due: Any, subject: dict[str, Any]) -> Task:
         self._task_number += 1
-        task = self._book.open(number=self._task_number, kind=kind, role=role, title=title, now=workflow.now(),
-                               due=due, subject={**subject, "stage": self._view.stage})
+        task = self._book.open(
+            number=self._task_number,
+            kind=kind,
+            role=role,
+            title=title,
+            now=workflow.now(),
+            due=due,
+            subject={**subject, "stage": self._view.stage},
+        )
         self._audit("task_created", None, task_id=task.id, kind=kind.value, role=role, due_at=task.due_at.isoformat())
         return task
 
@@ -380,10 +433,14 @@ class ClearanceWorkflow(HumanTasks):
             self._view.timeline[-1].actor = completed[-1].completed_by
         self._set(status=Status.in_progress)
 
-    def _decide(self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None,
-                task_id: str | None = None) -> None:
-        self._view.decisions.append(Decision(at=workflow.now(), stage=stage, kind=kind, outcome=outcome,
-                                             actor=actor, reason=reason, task_id=task_id))
+    def _decide(
+        self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None, task_id: str | None = None
+    ) -> None:
+        self._view.decisions.append(
+            Decision(
+                at=workflow.now(), stage=stage, kind=kind, outcome=outcome, actor=actor, reason=reason, task_id=task_id
+            )
+        )
 
     def _enter(self, stage: str) -> None:
         self._view.stage = stage
@@ -401,13 +458,15 @@ class ClearanceWorkflow(HumanTasks):
         """The next revision of the read model, and the search attributes that go with it."""
         self._set(status=status)
         self._view.revision += 1
-        workflow.upsert_search_attributes([
-            search.STATUS.value_set(status.value),
-            *([search.LANE.value_set(self._view.lane.value)] if self._view.lane else []),
-        ])
-        return ProjectionInput(view=self._view.model_copy(deep=True), audit=self._take_audit(),
-                               tasks=[t.model_copy() for t in tasks or []])
+        workflow.upsert_search_attributes(
+            [
+                search.STATUS.value_set(status.value),
+                *([search.LANE.value_set(self._view.lane.value)] if self._view.lane else []),
+            ]
+        )
+        return ProjectionInput(
+            view=self._view.model_copy(deep=True), audit=self._take_audit(), tasks=[t.model_copy() for t in tasks or []]
+        )
 
     async def _project(self, status: Status, tasks: list[Task] | None = None) -> None:
         await run_local(PROJECT_CLEARANCE, self._projection(status, tasks))
-

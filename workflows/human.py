@@ -23,16 +23,19 @@ class HumanTasks:
 
     def _audit(self, event: str, actor: str | None = None, **detail: Any) -> None:
         self._audit_seq += 1
-        self._pending_audit.append(AuditEvent(seq=self._audit_seq, at=workflow.now(), kind=event, actor=actor,
-                                              detail=detail))
+        self._pending_audit.append(
+            AuditEvent(seq=self._audit_seq, at=workflow.now(), kind=event, actor=actor, detail=detail)
+        )
 
     def _take_audit(self) -> list[AuditEvent]:
         events, self._pending_audit = self._pending_audit, []
         return events
 
     async def _project_tasks(self, tasks: list[Task]) -> None:
-        await run_local(PROJECT_TASKS, TaskProjectionInput(
-            tasks=[t.model_copy() for t in tasks], audit_mrn=self._mrn, audit=self._take_audit()))
+        await run_local(
+            PROJECT_TASKS,
+            TaskProjectionInput(tasks=[t.model_copy() for t in tasks], audit_mrn=self._mrn, audit=self._take_audit()),
+        )
 
     def _on_task_change(self, task: Task, now: datetime) -> None:
         """Hook for the clearance to mirror task changes into its own view."""
@@ -53,8 +56,14 @@ class HumanTasks:
     async def complete_task(self, cmd: CompleteTask) -> Task:
         now = workflow.now()
         task = self._book.complete(cmd, now)
-        self._audit("task_completed", cmd.actor.id, task_id=task.id, kind=task.kind.value, outcome=task.outcome,
-                    reason=task.reason)
+        self._audit(
+            "task_completed",
+            cmd.actor.id,
+            task_id=task.id,
+            kind=task.kind.value,
+            outcome=task.outcome,
+            reason=task.reason,
+        )
         self._on_task_change(task, now)
         await self._project_tasks([task])
         return task

@@ -26,16 +26,27 @@ class JointInspectionWorkflow(HumanTasks):
         self._pending_audit: list[AuditEvent] = []
         # Audit sequence numbers of the child live in their own range so they never collide with the parent's.
         self._audit_seq = 1_000_000 * inp.first_task_number
-        self._book = TaskBook(mrn=inp.mrn, workflow_id=workflow.info().workflow_id, agency=inp.agency,
-                              four_eyes=inp.four_eyes, prior_completers=inp.prior_completers)
+        self._book = TaskBook(
+            mrn=inp.mrn,
+            workflow_id=workflow.info().workflow_id,
+            agency=inp.agency,
+            four_eyes=inp.four_eyes,
+            prior_completers=inp.prior_completers,
+        )
 
     @workflow.run
     async def run(self, inp: InspectionInput) -> InspectionResult:
         now = workflow.now()
         tasks = [
-            self._book.open(number=inp.first_task_number + n, kind=TaskKind.inspection_findings, role=a.role,
-                            title=a.title, now=now, due=inp.due,
-                            subject={**inp.subject, "inspection": inp.step_id, "inspecting_agency": a.agency})
+            self._book.open(
+                number=inp.first_task_number + n,
+                kind=TaskKind.inspection_findings,
+                role=a.role,
+                title=a.title,
+                now=now,
+                due=inp.due,
+                subject={**inp.subject, "inspection": inp.step_id, "inspecting_agency": a.agency},
+            )
             for n, a in enumerate(inp.agencies)
         ]
         ids = [t.id for t in tasks]
@@ -50,9 +61,15 @@ class JointInspectionWorkflow(HumanTasks):
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         findings = [
-            AgencyFinding(agency=a.agency, task_id=t.id, outcome=t.outcome or "", reason=t.reason or "",
-                          findings=t.findings, completed_by=t.completed_by or "",
-                          completed_at=t.completed_at or now)
+            AgencyFinding(
+                agency=a.agency,
+                task_id=t.id,
+                outcome=t.outcome or "",
+                reason=t.reason or "",
+                findings=t.findings,
+                completed_by=t.completed_by or "",
+                completed_at=t.completed_at or now,
+            )
             for a, t in zip(inp.agencies, (self._book.tasks[i] for i in ids), strict=True)
             if t.state == TaskState.completed
         ]

@@ -11,7 +11,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 RETRY_UNTIL_DONE = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1),
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
 )
 LOCAL_TIMEOUT = timedelta(seconds=15)
 
@@ -26,5 +28,9 @@ RECORD_OUTCOME = "record_outcome"
 async def run_local(name: str, arg: Any, result_type: type | None = None) -> Any:
     """Local activities: short, idempotent work that needs no separate task queue round trip."""
     return await workflow.execute_local_activity(
-        name, arg, result_type=result_type, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=RETRY_UNTIL_DONE,
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=LOCAL_TIMEOUT,
+        retry_policy=RETRY_UNTIL_DONE,
     )

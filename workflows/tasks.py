@@ -19,8 +19,15 @@ def reject(kind: Rejection, message: str) -> ApplicationError:
 
 
 class TaskBook:
-    def __init__(self, *, mrn: str, workflow_id: str, agency: str, four_eyes: list[str],
-                 prior_completers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        mrn: str,
+        workflow_id: str,
+        agency: str,
+        four_eyes: list[str],
+        prior_completers: dict[str, str] | None = None,
+    ) -> None:
         self.mrn = mrn
         self.workflow_id = workflow_id
         self.agency = agency
@@ -29,11 +36,28 @@ class TaskBook:
         # task id -> who completed it, including tasks completed in other workflows of the same clearance
         self.completers: dict[str, str] = dict(prior_completers or {})
 
-    def open(self, *, number: int, kind: TaskKind, role: str, title: str, now: datetime, due: timedelta,
-             subject: dict[str, Any]) -> Task:
+    def open(
+        self,
+        *,
+        number: int,
+        kind: TaskKind,
+        role: str,
+        title: str,
+        now: datetime,
+        due: timedelta,
+        subject: dict[str, Any],
+    ) -> Task:
         task = Task(
-            id=f"{self.mrn}-T{number}", mrn=self.mrn, workflow_id=self.workflow_id, kind=kind, role=role,
-            agency=self.agency, title=title, due_at=now + due, created_at=now, subject=subject,
+            id=f"{self.mrn}-T{number}",
+            mrn=self.mrn,
+            workflow_id=self.workflow_id,
+            kind=kind,
+            role=role,
+            agency=self.agency,
+            title=title,
+            due_at=now + due,
+            created_at=now,
+            subject=subject,
         )
         self.tasks[task.id] = task
         return task
@@ -51,8 +75,10 @@ class TaskBook:
 
     def _check_role(self, task: Task, actor: Actor) -> None:
         if task.role not in actor.roles or actor.agency != task.agency:
-            raise reject(Rejection.forbidden,
-                         f"task {task.id} is for role {task.role} at {task.agency}; {actor.id} does not hold it")
+            raise reject(
+                Rejection.forbidden,
+                f"task {task.id} is for role {task.role} at {task.agency}; {actor.id} does not hold it",
+            )
 
     def _check_open(self, task: Task) -> None:
         if task.state != TaskState.open:
@@ -63,9 +89,11 @@ class TaskBook:
             return
         other = sorted(t for t, who in self.completers.items() if who == actor.id and t != task.id)
         if other:
-            raise reject(Rejection.forbidden,
-                         f"four-eyes: {actor.id} completed {', '.join(other)} of this clearance and may not "
-                         f"complete this {task.kind.value} task")
+            raise reject(
+                Rejection.forbidden,
+                f"four-eyes: {actor.id} completed {', '.join(other)} of this clearance and may not "
+                f"complete this {task.kind.value} task",
+            )
 
     def validate_claim(self, cmd: ClaimTask) -> Task:
         task = self._get(cmd.task_id)
@@ -84,9 +112,10 @@ class TaskBook:
             raise reject(Rejection.forbidden, f"task {task.id} is assigned to {task.assignee}, not {cmd.actor.id}")
         allowed = TASK_OUTCOMES[task.kind]
         if cmd.outcome not in allowed:
-            raise reject(Rejection.invalid,
-                         f"outcome '{cmd.outcome}' is not allowed for a {task.kind.value} task; "
-                         f"use one of {', '.join(allowed)}")
+            raise reject(
+                Rejection.invalid,
+                f"outcome '{cmd.outcome}' is not allowed for a {task.kind.value} task; use one of {', '.join(allowed)}",
+            )
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required")
         self._check_four_eyes(task, cmd.actor)

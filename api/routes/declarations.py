@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api import metrics
 from api.deps import CurrentPrincipal, ServicesDep, require_role
@@ -26,16 +27,27 @@ router = APIRouter(prefix="/v1", tags=["declarations"])
 
 
 def _accepted(mrn: str, status: str, sop: dict[str, Any]) -> dict[str, Any]:
-    return {"mrn": mrn, "status": status, "sop": {"name": sop["name"], "version": sop["version"]},
-            "links": {"self": f"/v1/clearances/{mrn}"}}
+    return {
+        "mrn": mrn,
+        "status": status,
+        "sop": {"name": sop["name"], "version": sop["version"]},
+        "links": {"self": f"/v1/clearances/{mrn}"},
+    }
 
 
-@router.post("/declarations", status_code=202, summary="Lodge an export declaration",
-             responses={200: {"description": "the same declaration again: the existing MRN"},
-                        409: {"description": "same declarant and LRN with a different body"},
-                        422: {"description": "invalid declaration; nothing started"}})
-async def lodge_declaration(declaration: Declaration, principal: CurrentPrincipal,
-                            services: ServicesDep) -> JSONResponse:
+@router.post(
+    "/declarations",
+    status_code=202,
+    summary="Lodge an export declaration",
+    responses={
+        200: {"description": "the same declaration again: the existing MRN"},
+        409: {"description": "same declarant and LRN with a different body"},
+        422: {"description": "invalid declaration; nothing started"},
+    },
+)
+async def lodge_declaration(
+    declaration: Declaration, principal: CurrentPrincipal, services: ServicesDep
+) -> JSONResponse:
     require_role(principal, "declarant")
     if principal.eori != declaration.declarant.eori:
         raise forbidden(f"you may lodge declarations only as declarant {principal.eori}")
@@ -44,40 +56,64 @@ async def lodge_declaration(declaration: Declaration, principal: CurrentPrincipa
     if published is None:
         raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
     if declaration.declaration_type.value not in published.definition.declaration_types:
-        raise invalid(["body", "declaration_type"],
-                      f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
-                      f"{declaration.declaration_type.value}")
+        raise invalid(
+            ["body", "declaration_type"],
+            f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
+            f"{declaration.declaration_type.value}",
+        )
     now = datetime.now(UTC)
     key = declaration_key(declaration.declarant.eori, declaration.lrn)
     workflow_id = workflow_id_for_key(key)
     mrn = make_mrn(year=now.year, country=declaration.office_of_export[:2], key=key)
     body_hash = declaration.body_hash()
     sop = {"name": published.ref.name, "version": published.ref.version}
-    memo = {"mrn": mrn, "lrn": declaration.lrn, "declarant_eori": declaration.declarant.eori,
-            "agency": published.definition.agency, "body_hash": body_hash, "sop": sop,
-            "accepted_at": now.isoformat()}
+    memo = {
+        "mrn": mrn,
+        "lrn": declaration.lrn,
+        "declarant_eori": declaration.declarant.eori,
+        "agency": published.definition.agency,
+        "body_hash": body_hash,
+        "sop": sop,
+        "accepted_at": now.isoformat(),
+    }
     try:
         await services.temporal.start_workflow(
             ClearanceWorkflow.run,
-            ClearanceInput(mrn=mrn, lrn=declaration.lrn, declarant_eori=declaration.declarant.eori,
-                           body_hash=body_hash, accepted_at=now, declaration=declaration,
-                           sop=published.definition, sop_ref=published.ref),
+            ClearanceInput(
+                mrn=mrn,
+                lrn=declaration.lrn,
+                declarant_eori=declaration.declarant.eori,
+                body_hash=body_hash,
+                accepted_at=now,
+                declaration=declaration,
+                sop=published.definition,
+                sop_ref=published.ref,
+            ),
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             memo=memo,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(search.MRN, mrn),
-                SearchAttributePair(search.DECLARANT, declaration.declarant.eori),
-                SearchAttributePair(search.STATUS, "accepted"),
-                SearchAttributePair(search.SOP_VERSION, f"{published.ref.name}@{published.ref.version}"),
-            ]),
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.MRN, mrn),
+                    SearchAttributePair(search.DECLARANT, declaration.declarant.eori),
+                    SearchAttributePair(search.STATUS, "accepted"),
+                    SearchAttributePair(search.SOP_VERSION, f"{published.ref.name}@{published.ref.version}"),
+                ]
+            ),
         )
     except WorkflowAlreadyStartedError:
         return await _existing(services, workflow_id, body_hash, declaration.lrn)
+    except RPCError as exc:
+        raise ApiError(
+            503,
+            "the clearance engine is not reachable; nothing was lodged, retry shortly",
+            headers={"Retry-After": "5"},
+        ) from exc
     metrics.DECLARATIONS.labels(result="accepted").inc()
-    return JSONResponse(status_code=202, content=_accepted(mrn, "accepted", sop),
-                        headers={"Location": f"/v1/clearances/{mrn}"})
+    return JSONResponse(
+        status_code=202, content=_accepted(mrn, "accepted", sop), headers={"Location": f"/v1/clearances/{mrn}"}
+    )
 
 
 async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn: str) -> JSONResponse:
@@ -85,8 +121,11 @@ async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn
     memo = await description.memo()
     if memo.get("body_hash") != body_hash:
         metrics.DECLARATIONS.labels(result="conflict").inc()
-        raise ApiError(409, f"LRN {lrn} was already lodged by this declarant with a different declaration "
-                            f"(MRN {memo.get('mrn')}); use a new LRN or invalidate the first")
+        raise ApiError(
+            409,
+            f"LRN {lrn} was already lodged by this declarant with a different declaration "
+            f"(MRN {memo.get('mrn')}); use a new LRN or invalidate the first",
+        )
     async with services.db.session() as session:
         record = await clearance_store.get_record(session, memo["mrn"])
     if record is not None:
@@ -94,5 +133,8 @@ async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn
     else:
         status = "accepted" if description.status == WorkflowExecutionStatus.RUNNING else "completed"
     metrics.DECLARATIONS.labels(result="duplicate").inc()
-    return JSONResponse(status_code=200, content=_accepted(memo["mrn"], status, memo["sop"]),
-                        headers={"Location": f"/v1/clearances/{memo['mrn']}"})
+    return JSONResponse(
+        status_code=200,
+        content=_accepted(memo["mrn"], status, memo["sop"]),
+        headers={"Location": f"/v1/clearances/{memo['mrn']}"},
+    )

@@ -18,20 +18,28 @@ router = APIRouter(prefix="/v1", tags=["licences"])
 LICENCE_READERS = ("customs_officer", "export_control_officer", "inspector", "supervisor", "auditor", "admin")
 
 
-@router.post("/licences", status_code=201, response_model=LicenceView,
-             responses={409: {"description": "a licence with this reference exists"}})
+@router.post(
+    "/licences",
+    status_code=201,
+    response_model=LicenceView,
+    responses={409: {"description": "a licence with this reference exists"}},
+)
 async def register_licence(licence: LicenceCreate, principal: CurrentPrincipal, session: SessionDep) -> JSONResponse:
     require_role(principal, "export_control_officer")
     try:
         view = await licence_store.register(session, licence, by=principal.id)
     except licence_store.LicenceExists as exc:
         raise ApiError(409, f"licence {licence.reference} already exists") from exc
-    return JSONResponse(status_code=201, content=view.model_dump(mode="json"),
-                        headers={"Location": f"/v1/licences/{view.reference}"})
+    return JSONResponse(
+        status_code=201, content=view.model_dump(mode="json"), headers={"Location": f"/v1/licences/{view.reference}"}
+    )
 
 
-@router.get("/licences/{reference}", response_model=LicenceView,
-            summary="A licence with the remaining balance per item and its depletions by MRN")
+@router.get(
+    "/licences/{reference}",
+    response_model=LicenceView,
+    summary="A licence with the remaining balance per item and its depletions by MRN",
+)
 async def get_licence(reference: str, principal: CurrentPrincipal, session: SessionDep) -> LicenceView:
     view = await licence_store.get_view(session, reference, today=date.today())
     if view is None:
@@ -41,8 +49,11 @@ async def get_licence(reference: str, principal: CurrentPrincipal, session: Sess
     return view
 
 
-@router.post("/licence-depletions", response_model=DepletionResult,
-             summary="Deplete a covering licence for one goods item, exactly once per (MRN, item)")
+@router.post(
+    "/licence-depletions",
+    response_model=DepletionResult,
+    summary="Deplete a covering licence for one goods item, exactly once per (MRN, item)",
+)
 async def deplete(request: DepletionRequest, principal: CurrentPrincipal, session: SessionDep) -> DepletionResult:
     require_role(principal, "export_control_officer", "admin")
     return await licence_store.deplete(session, request)

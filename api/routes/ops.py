@@ -26,15 +26,17 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         async with services.db.session() as session:
             await asyncio.wait_for(session.exec(text("SELECT 1")), timeout=3)  # type: ignore[call-overload]
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
     try:
         await asyncio.wait_for(services.temporal.service_client.check_health(), timeout=3)
         checks["temporal"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["temporal"] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse(status_code=200 if ready else 503, content={"status": "ready" if ready else "not ready", **checks})
+    return JSONResponse(
+        status_code=200 if ready else 503, content={"status": "ready" if ready else "not ready", **checks}
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics")

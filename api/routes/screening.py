@@ -27,11 +27,18 @@ class CheckRequest(BaseModel):
     limit: int = Field(default=10, ge=1, le=50)
 
 
-IMPORT_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object", "description": "CSL JSON: {\"results\": [...]}"}},
-    "text/csv": {"schema": {"type": "string"}},
-    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
-}}}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": 'CSL JSON: {"results": [...]}'}},
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+}
 
 
 async def _upload(request: Request) -> tuple[bytes, str | None, str | None]:
@@ -45,10 +52,14 @@ async def _upload(request: Request) -> tuple[bytes, str | None, str | None]:
     return await request.body(), None, content_type or None
 
 
-@router.post("/screening-lists/{list_name}/import", openapi_extra=IMPORT_BODY,
-             summary="Replace a restricted-party list atomically with a CSL JSON or CSV file")
-async def import_list(list_name: str, request: Request, principal: CurrentPrincipal,
-                      services: ServicesDep) -> dict[str, Any]:
+@router.post(
+    "/screening-lists/{list_name}/import",
+    openapi_extra=IMPORT_BODY,
+    summary="Replace a restricted-party list atomically with a CSL JSON or CSV file",
+)
+async def import_list(
+    list_name: str, request: Request, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
     require_role(principal, "export_control_officer", "admin")
     if not LIST_NAME.match(list_name):
         raise invalid(["path", "list"], "list names are 2-63 lowercase letters, digits and hyphens")
@@ -63,10 +74,15 @@ async def import_list(list_name: str, request: Request, principal: CurrentPrinci
         raise invalid(["body"], "no valid entries in the file; the list was left unchanged")
     async with services.db.writer() as session:
         imported, updated = await screening_lists.replace_list(
-            session, name=list_name, entries=parsed.entries, by=principal.id)
+            session, name=list_name, entries=parsed.entries, by=principal.id
+        )
     services.screening.invalidate()
-    return {"list": list_name, "imported": imported, "updated": updated,
-            "rejected": [r.model_dump() for r in parsed.rejected]}
+    return {
+        "list": list_name,
+        "imported": imported,
+        "updated": updated,
+        "rejected": [r.model_dump() for r in parsed.rejected],
+    }
 
 
 @router.get("/screening-lists", summary="Imported lists with their revision and size")
@@ -74,8 +90,18 @@ async def get_lists(principal: CurrentPrincipal, services: ServicesDep) -> dict[
     require_role(principal, *OFFICER_ROLES, "auditor", "admin")
     async with services.db.session() as session:
         rows = await screening_lists.lists(session)
-    return {"items": [{"list": r.name, "entries": r.entry_count, "revision": r.revision,
-                       "imported_at": r.imported_at, "imported_by": r.imported_by} for r in rows]}
+    return {
+        "items": [
+            {
+                "list": r.name,
+                "entries": r.entry_count,
+                "revision": r.revision,
+                "imported_at": r.imported_at,
+                "imported_by": r.imported_by,
+            }
+            for r in rows
+        ]
+    }
 
 
 @router.post("/screening/check", summary="Screen one name against every imported list, best match first")

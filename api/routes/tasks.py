@@ -58,8 +58,9 @@ async def list_tasks(
             raise forbidden(f"you do not hold role {role}")
         roles = [role]
     async with services.db.session() as session:
-        rows = await clearance_store.list_tasks(session, agency=principal.agency, roles=roles,
-                                                state=None if state == "all" else state, mrn=mrn, limit=limit)
+        rows = await clearance_store.list_tasks(
+            session, agency=principal.agency, roles=roles, state=None if state == "all" else state, mrn=mrn, limit=limit
+        )
     return {"items": [task_body(dict(r.data)) for r in rows]}
 
 
@@ -77,8 +78,13 @@ async def get_task(task_id: str, principal: CurrentPrincipal, services: Services
 async def claim(task_id: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
     record = await _task_for(services, principal, task_id)
     try:
-        task: Task = await send_update(services, record.workflow_id, HumanTasks.claim_task,
-                                       ClaimTask(task_id=task_id, actor=actor(principal)), Task)
+        task: Task = await send_update(
+            services,
+            record.workflow_id,
+            HumanTasks.claim_task,
+            ClaimTask(task_id=task_id, actor=actor(principal)),
+            Task,
+        )
     except ApiError as exc:
         metrics.TASK_ACTIONS.labels("claim", str(exc.status)).inc()
         raise
@@ -86,15 +92,22 @@ async def claim(task_id: str, principal: CurrentPrincipal, services: ServicesDep
     return task_body(task)
 
 
-@router.post("/{task_id}/complete", summary="Complete a task with an outcome and a reason",
-             responses={403: {"description": "not the assignee, or a four-eyes violation"},
-                        409: {"description": "already completed"},
-                        422: {"description": "an outcome this task does not allow"}})
-async def complete(task_id: str, body: CompletionRequest, principal: CurrentPrincipal,
-                   services: ServicesDep) -> dict[str, Any]:
+@router.post(
+    "/{task_id}/complete",
+    summary="Complete a task with an outcome and a reason",
+    responses={
+        403: {"description": "not the assignee, or a four-eyes violation"},
+        409: {"description": "already completed"},
+        422: {"description": "an outcome this task does not allow"},
+    },
+)
+async def complete(
+    task_id: str, body: CompletionRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
     record = await _task_for(services, principal, task_id)
-    command = CompleteTask(task_id=task_id, actor=actor(principal), outcome=body.outcome, reason=body.reason,
-                           findings=body.findings)
+    command = CompleteTask(
+        task_id=task_id, actor=actor(principal), outcome=body.outcome, reason=body.reason, findings=body.findings
+    )
     try:
         task: Task = await send_update(services, record.workflow_id, HumanTasks.complete_task, command, Task)
     except ApiError as exc:
