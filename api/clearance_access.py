@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import READER_ROLES, Services
@@ -32,6 +33,7 @@ def may_read(principal: Principal, *, declarant_eori: str, agency: str) -> bool:
 
 
 async def find_clearance(services: Services, principal: Principal, mrn: str) -> ClearanceRef:
+    structlog.contextvars.bind_contextvars(mrn=mrn)
     if not is_valid_mrn(mrn):
         raise invalid(["path", "mrn"], "not a valid MRN (18 characters with an ISO 6346 check character)")
     async with services.db.session() as session:

@@ -60,8 +60,7 @@ def create_app(
     @app.middleware("http")
     async def _bind_request(request: Request, call_next):  # type: ignore[no-untyped-def]
         structlog.contextvars.clear_contextvars()
-        mrn = request.path_params.get("mrn") if request.path_params else None
-        structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path, mrn=mrn)
+        structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
         return await call_next(request)
 
     for module in (declarations, clearances, tasks, licences, screening, sops, ops):

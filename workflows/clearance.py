@@ -376,6 +376,7 @@ class ClearanceWorkflow(HumanTasks):
 
     async def _record_outcome(self, outcome: Outcome, status: Status, tasks: list[Task] | None = None) -> None:
         """One write for the end: the notice (rendered from the final view) and the view that lists it."""
+        workflow.logger.info("clearance concluded", extra={"mrn": self._mrn, "outcome": outcome.value})
         kind = NOTICE_FOR[outcome]
         self._view.documents.append(DocumentRef(kind=kind, href=f"/v1/clearances/{self._mrn}/documents/{kind}"))
         self._leave()
@@ -424,6 +425,7 @@ class ClearanceWorkflow(HumanTasks):
         return task
 
     async def _wait_for(self, tasks: list[Task]) -> None:
+        workflow.logger.info("awaiting decision", extra={"mrn": self._mrn, "tasks": [t.id for t in tasks]})
         await self._project(Status.awaiting_decision, tasks=tasks)
         ids = [t.id for t in tasks]
         await workflow.wait_condition(lambda: self._book.done(ids) or self._invalidation is not None)

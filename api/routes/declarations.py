@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus
@@ -66,6 +67,7 @@ async def lodge_declaration(
     workflow_id = workflow_id_for_key(key)
     mrn = make_mrn(year=now.year, country=declaration.office_of_export[:2], key=key)
     body_hash = declaration.body_hash()
+    structlog.contextvars.bind_contextvars(mrn=mrn, lrn=declaration.lrn)
     sop = {"name": published.ref.name, "version": published.ref.version}
     memo = {
         "mrn": mrn,
