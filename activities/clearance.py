@@ -84,6 +84,7 @@ class ClearanceActivities:
         result = ScreeningResult(parties=parties, screened_at=datetime.now(UTC))
         if inp.then_check_licences is not None and not hits:
             result.licences = await self.check_licences(inp.then_check_licences)
+        result.finished_at = datetime.now(UTC)
         return result
 
     @activity.defn(name=options.CHECK_LICENCES)

@@ -105,6 +105,7 @@ class ScreenPartiesInput(Model):
 class ScreeningResult(Model):
     parties: list[PartyScreening]
     screened_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, description="end of the activity, after a licence check it ran")
     licences: LicenceCheckResult | None = None
 
 

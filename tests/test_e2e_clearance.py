@@ -35,6 +35,8 @@ async def test_green_lane_is_released_with_a_release_notice(stack: Stack) -> Non
     assert view["licences"]["items"][0]["status"] == "not_controlled"
     assert [t["stage"] for t in view["timeline"]] == ["intake", "screening", "licence_check", "risk", "outcome"]
     assert all(t["ended_at"] for t in view["timeline"])
+    for earlier, later in zip(view["timeline"], view["timeline"][1:], strict=False):
+        assert earlier["started_at"] <= earlier["ended_at"] <= later["started_at"] <= later["ended_at"]
     assert {"kind": "release-notice", "href": f"/v1/clearances/{mrn}/documents/release-notice"} in view["documents"]
 
     notice = await stack.http.get(f"/v1/clearances/{mrn}/documents/release-notice", headers=stack.auth("declarant"))

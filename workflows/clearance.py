@@ -91,6 +91,7 @@ class ClearanceWorkflow(HumanTasks):
         self._invalidation: Invalidate | None = None
         self._depleted = False
         self._prefetched_licences: LicenceCheckResult | None = None
+        self._prefetched_finished_at: datetime | None = None
         workflow_id = workflow.info().workflow_id
         self._book = TaskBook(
             mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency, four_eyes=list(inp.sop.settings.four_eyes)
@@ -188,10 +189,12 @@ class ClearanceWorkflow(HumanTasks):
             ScreeningResult,
         )
         if result.licences is not None:
-            # The licence check ran in the same activity: the screening stage ended when the activity says.
+            # The licence check ran in the same activity: both stages take their times from the activity's clock
+            # (workflow.now() does not move within one workflow task, so it cannot split them).
             self._prefetched_licences, result.licences = result.licences, None
+            self._prefetched_finished_at = result.finished_at
             if result.screened_at is not None:
-                self._view.timeline[-1].ended_at = result.screened_at
+                self._view.timeline[-1].ended_at = max(result.screened_at, self._view.timeline[-1].started_at)
         self._view.screening = result
         self._check_invalidated()
         hits = [p for p in result.parties if p.status == "possible_match"]
@@ -233,7 +236,9 @@ class ClearanceWorkflow(HumanTasks):
         if result is None:
             result = await run_local(CHECK_LICENCES, self._licence_input(), LicenceCheckResult)
         else:
-            self._view.timeline[-1].started_at = self._view.timeline[-2].ended_at or self._view.timeline[-1].started_at
+            entry = self._view.timeline[-1]
+            if self._prefetched_finished_at is not None:
+                entry.ended_at = max(self._prefetched_finished_at, entry.started_at)
         self._view.licences = result
         self._depleted = any(i.licence_reference for i in result.items)
         self._audit(
@@ -445,12 +450,17 @@ class ClearanceWorkflow(HumanTasks):
         )
 
     def _enter(self, stage: str) -> None:
+        """Stages follow each other: a stage never starts before the previous one ended (the timeline is
+        monotonic even where a stage's end came from an activity's clock)."""
         self._view.stage = stage
-        self._view.timeline.append(TimelineEntry(stage=stage, started_at=workflow.now()))
+        previous = self._view.timeline[-1].ended_at if self._view.timeline else None
+        started = max(workflow.now(), previous) if previous else workflow.now()
+        self._view.timeline.append(TimelineEntry(stage=stage, started_at=started))
 
     def _leave(self) -> None:
-        if self._view.timeline[-1].ended_at is None:
-            self._view.timeline[-1].ended_at = workflow.now()
+        entry = self._view.timeline[-1]
+        if entry.ended_at is None:
+            entry.ended_at = max(workflow.now(), entry.started_at)
 
     def _set(self, *, status: Status) -> None:
         self._view.status = status
