@@ -3,11 +3,12 @@ nothing fetched) rendered from the same `SopDefinition` the workflow runs, so th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from documents.render import rfc3339
 from sop.diagram import flow_svg, step_exits
 from sop.model import Outcome, PublishedSop
 
@@ -60,12 +61,6 @@ def iso_duration(delta: timedelta) -> str:
     return f"P{date}" + (f"T{time}" if time else "")
 
 
-def _rfc3339(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _percent(rate: float) -> str:
     return f"{rate * 100:g} %"
 
@@ -87,7 +82,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters.update(
-    rfc3339=_rfc3339,
+    rfc3339=rfc3339,
     human_duration=human_duration,
     iso_duration=iso_duration,
     percent=_percent,

@@ -13,20 +13,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.roles import Role
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 SopName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Role = Literal[
-    "declarant",
-    "customs_officer",
-    "export_control_officer",
-    "inspector",
-    "supervisor",
-    "sop_author",
-    "auditor",
-    "admin",
-    "duty_chief",
-]
 
 
 class Lane(StrEnum):

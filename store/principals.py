@@ -8,18 +8,8 @@ import secrets
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.roles import ROLES
 from store.models import ApiToken, Principal
-
-ROLES = (
-    "declarant",
-    "customs_officer",
-    "export_control_officer",
-    "inspector",
-    "supervisor",
-    "sop_author",
-    "auditor",
-    "admin",
-)
 
 
 def hash_token(token: str) -> str:
@@ -29,7 +19,7 @@ def hash_token(token: str) -> str:
 async def upsert_principal(
     session: AsyncSession, *, id: str, name: str, agency: str, roles: list[str], eori: str | None = None
 ) -> Principal:
-    unknown = set(roles) - set(ROLES) - {"duty_chief"}
+    unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     principal = await session.get(Principal, id)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.db import Database, upsert
@@ -20,34 +20,27 @@ class Classification:
     description: str
 
 
-async def load_control_list(session: AsyncSession, path: Path) -> int:
+async def _load_csv(session: AsyncSession, path: Path, table: type[SQLModel], key: str) -> int:
+    """Upsert every row of a CSV file whose header names the table's columns."""
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     dialect = session.get_bind().dialect.name
     for row in rows:
-        stmt = upsert(dialect, ControlListRule).values(**row)
+        stmt = upsert(dialect, table).values(**row)
         await session.exec(
             stmt.on_conflict_do_update(  # type: ignore[call-overload]
-                index_elements=["commodity_prefix"],
-                set_={"control_code": stmt.excluded.control_code, "description": stmt.excluded.description},
+                index_elements=[key], set_={column: stmt.excluded[column] for column in row if column != key}
             )
         )
     await session.commit()
     return len(rows)
+
+
+async def load_control_list(session: AsyncSession, path: Path) -> int:
+    return await _load_csv(session, path, ControlListRule, "commodity_prefix")
 
 
 async def load_embargoes(session: AsyncSession, path: Path) -> int:
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    dialect = session.get_bind().dialect.name
-    for row in rows:
-        stmt = upsert(dialect, Embargo).values(**row)
-        await session.exec(
-            stmt.on_conflict_do_update(  # type: ignore[call-overload]
-                index_elements=["country"],
-                set_={"scope": stmt.excluded.scope, "regime": stmt.excluded.regime},
-            )
-        )
-    await session.commit()
-    return len(rows)
+    return await _load_csv(session, path, Embargo, "country")
 
 
 @dataclass(frozen=True)
