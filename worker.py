@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.clearance import ClearanceActivities
+from activities.webhooks import WebhookActivities
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
 from settings import Settings, get_settings
@@ -24,8 +25,9 @@ from stack.temporal import connect
 from store.db import Database
 from workflows.clearance import ClearanceWorkflow
 from workflows.inspection import JointInspectionWorkflow
+from workflows.webhook import WebhookDeliveryWorkflow
 
-WORKFLOWS: Sequence[type] = (ClearanceWorkflow, JointInspectionWorkflow)
+WORKFLOWS: Sequence[type] = (ClearanceWorkflow, JointInspectionWorkflow, WebhookDeliveryWorkflow)
 # Shared, deterministic modules pass through the sandbox instead of being re-imported for every workflow run.
 PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
 
@@ -72,7 +74,7 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
-        activities=acts.all(),
+        activities=[*acts.all(), *WebhookActivities(db=db, timeout=settings.adapter_timeout_seconds).all()],
         workflow_runner=workflow_runner(),
         **TUNING,  # type: ignore[arg-type]
     )

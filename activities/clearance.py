@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from temporalio import activity
 
+from activities.webhooks import plan_and_dispatch
 from adapters.licences import LicenceRegistry
 from adapters.screening import ScreeningService
 from documents.render import render_notice
@@ -26,6 +27,7 @@ from domain.clearance import (
     TaskProjectionInput,
 )
 from domain.licence import DepletionRequest, RestoreRequest
+from domain.webhooks import subject_of
 from store import clearances as clearance_store
 from store import reference
 from store.db import Database
@@ -157,12 +159,15 @@ class ClearanceActivities:
     async def project_clearance(self, inp: ProjectionInput) -> None:
         async with self._db.writer() as session:
             await clearance_store.project(session, inp)
+        await plan_and_dispatch(self._db, subject_of(inp.view), inp.audit)
         log.debug("clearance_projected", mrn=inp.view.mrn, status=inp.view.status.value, revision=inp.view.revision)
 
     @activity.defn(name=options.PROJECT_TASKS)
     async def project_tasks(self, inp: TaskProjectionInput) -> None:
         async with self._db.writer() as session:
             await clearance_store.project_tasks(session, inp.tasks, inp.audit_mrn, inp.audit)
+        if inp.notify is not None:
+            await plan_and_dispatch(self._db, inp.notify, inp.audit)
 
     @activity.defn(name=options.RECORD_OUTCOME)
     async def record_outcome(self, inp: RecordOutcomeInput) -> None:
@@ -174,6 +179,7 @@ class ClearanceActivities:
                 session, mrn=view.mrn, kind=inp.notice, html=html, issued_at=view.updated_at, commit=False
             )
             await clearance_store.project(session, inp.projection)
+        await plan_and_dispatch(self._db, subject_of(view), inp.projection.audit)
         log.info(
             "outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None, notice=inp.notice
         )

@@ -198,6 +198,18 @@ class Invalidate(Model):
 # --- joint inspection ------------------------------------------------------------------------------------
 
 
+class ClearanceSubject(Model):
+    """What a webhook event says about its clearance."""
+
+    mrn: str
+    lrn: str
+    agency: str
+    declarant_eori: str
+    status: str
+    lane: str | None = None
+    outcome: str | None = None
+
+
 class InspectionInput(Model):
     mrn: str
     parent_workflow_id: str
@@ -210,6 +222,7 @@ class InspectionInput(Model):
     four_eyes: list[str] = []
     prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
+    notify: ClearanceSubject | None = None
 
 
 class AgencyFinding(Model):
@@ -309,6 +322,7 @@ class TaskProjectionInput(Model):
     tasks: list[Task]
     audit_mrn: str
     audit: list[AuditEvent] = []
+    notify: ClearanceSubject | None = Field(default=None, description="whose webhooks hear of these tasks")
 
 
 class RecordOutcomeInput(Model):

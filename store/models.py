@@ -191,3 +191,39 @@ class DocumentRecord(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=40)
     issued_at: datetime
     html: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# --- notifications to agencies ---------------------------------------------------------------------------
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """An agency's (or one declarant's) endpoint for clearance events; bodies are signed with `secret`."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: str = Field(primary_key=True, max_length=36)
+    agency: str = Field(max_length=40, index=True)
+    declarant_eori: str | None = Field(default=None, max_length=17, index=True)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=200)
+    events: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription; its id is derived from both, so planning it twice is a no-op."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),)
+    id: str = Field(primary_key=True, max_length=120)
+    subscription_id: str = Field(max_length=36)
+    event: str = Field(max_length=40)
+    mrn: str = Field(max_length=18)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=12)  # pending | delivered | failed
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from domain.clearance import AuditEvent, ClaimTask, CompleteTask, Task, TaskProjectionInput
+from domain.clearance import AuditEvent, ClaimTask, ClearanceSubject, CompleteTask, Task, TaskProjectionInput
 from workflows.options import PROJECT_TASKS, run_local
 from workflows.tasks import TaskBook
 
@@ -31,10 +31,17 @@ class HumanTasks:
         events, self._pending_audit = self._pending_audit, []
         return events
 
+    _notify: ClearanceSubject | None = None
+
     async def _project_tasks(self, tasks: list[Task]) -> None:
         await run_local(
             PROJECT_TASKS,
-            TaskProjectionInput(tasks=[t.model_copy() for t in tasks], audit_mrn=self._mrn, audit=self._take_audit()),
+            TaskProjectionInput(
+                tasks=[t.model_copy() for t in tasks],
+                audit_mrn=self._mrn,
+                audit=self._take_audit(),
+                notify=self._notify,
+            ),
         )
 
     def _on_task_change(self, task: Task, now: datetime) -> None:

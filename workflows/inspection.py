@@ -26,6 +26,7 @@ class JointInspectionWorkflow(HumanTasks):
         self._pending_audit: list[AuditEvent] = []
         # Audit sequence numbers of the child live in their own range so they never collide with the parent's.
         self._audit_seq = 1_000_000 * inp.first_task_number
+        self._notify = inp.notify
         self._book = TaskBook(
             mrn=inp.mrn,
             workflow_id=workflow.info().workflow_id,
@@ -51,6 +52,15 @@ class JointInspectionWorkflow(HumanTasks):
         ]
         ids = [t.id for t in tasks]
         self._audit("inspection_scheduled", None, tasks=ids, agencies=[a.agency for a in inp.agencies])
+        for task in tasks:
+            self._audit(
+                "task_created",
+                None,
+                task_id=task.id,
+                kind=task.kind.value,
+                role=task.role,
+                due_at=task.due_at.isoformat(),
+            )
         await self._project_tasks(tasks)
         try:
             await workflow.wait_condition(lambda: self._book.done(ids))

@@ -1,0 +1,104 @@
+"""Webhook subscriptions and the delivery log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.webhooks import WebhookCreate
+from store.db import upsert
+from store.models import WebhookDelivery, WebhookSubscription, utcnow
+
+
+async def subscribe(
+    session: AsyncSession, create: WebhookCreate, *, agency: str, declarant_eori: str | None, by: str
+) -> WebhookSubscription:
+    subscription = WebhookSubscription(
+        id=str(uuid.uuid4()),
+        agency=agency,
+        declarant_eori=declarant_eori,
+        url=str(create.url),
+        secret=create.secret,
+        events=list(create.events),
+        created_by=by,
+    )
+    session.add(subscription)
+    await session.commit()
+    return subscription
+
+
+async def subscriptions(session: AsyncSession, *, agency: str, declarant_eori: str | None) -> list[WebhookSubscription]:
+    query = select(WebhookSubscription).where(WebhookSubscription.agency == agency, col(WebhookSubscription.active))
+    if declarant_eori is not None:
+        query = query.where(WebhookSubscription.declarant_eori == declarant_eori)
+    return list((await session.exec(query.order_by(col(WebhookSubscription.created_at)))).all())
+
+
+async def matching(session: AsyncSession, *, agency: str, declarant_eori: str) -> list[WebhookSubscription]:
+    """The clearance agency's own subscriptions, and the declarant's."""
+    query = select(WebhookSubscription).where(
+        col(WebhookSubscription.active),
+        or_(
+            (col(WebhookSubscription.agency) == agency) & col(WebhookSubscription.declarant_eori).is_(None),
+            col(WebhookSubscription.declarant_eori) == declarant_eori,
+        ),
+    )
+    return list((await session.exec(query)).all())
+
+
+async def unsubscribe(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    subscription.active = False
+    session.add(subscription)
+    await session.commit()
+
+
+async def plan(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert deliveries in the caller's transaction; a delivery planned before is left as it is."""
+    if rows:
+        stmt = upsert(session.get_bind().dialect.name, WebhookDelivery).values(rows)
+        await session.exec(stmt.on_conflict_do_nothing(index_elements=["id"]))  # type: ignore[call-overload]
+
+
+async def delivery(session: AsyncSession, delivery_id: str) -> tuple[WebhookDelivery, WebhookSubscription] | None:
+    row = await session.get(WebhookDelivery, delivery_id)
+    if row is None:
+        return None
+    subscription = await session.get(WebhookSubscription, row.subscription_id)
+    return (row, subscription) if subscription is not None else None
+
+
+async def record_attempt(
+    session: AsyncSession, delivery_id: str, *, status_code: int | None, error: str | None, delivered: bool
+) -> None:
+    values: dict[str, Any] = {
+        "attempts": col(WebhookDelivery.attempts) + 1,
+        "last_status_code": status_code,
+        "last_error": (error or "")[:500] or None,
+    }
+    if delivered:
+        values.update(status="delivered", delivered_at=utcnow())
+    await session.exec(update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id).values(**values))  # type: ignore[call-overload]
+    await session.commit()
+
+
+async def give_up(session: AsyncSession, delivery_id: str) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.status) == "pending")
+        .values(status="failed")
+    )
+    await session.commit()
+
+
+async def deliveries(session: AsyncSession, subscription_id: str, *, limit: int) -> list[WebhookDelivery]:
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id)
+        .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

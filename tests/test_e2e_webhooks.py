@@ -1,0 +1,167 @@
+"""Webhooks: an agency's endpoint (a real HTTP server on loopback) receives signed clearance events at least once;
+a dead endpoint never holds up a clearance, and the delivery log shows what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack
+from tests.e2e import completed, licence_body, lodge, new_licence_reference, wait_for, with_licence_document
+from tests.support import example
+
+pytestmark = pytest.mark.e2e
+SECRET = "s3cret-shared-with-the-agency"
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/clearance"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self, mrn: str) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.requests if json.loads(body)["mrn"] == mrn]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/nobody-listens"
+
+
+async def until(check: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.1)
+
+
+async def test_agency_endpoint_receives_signed_events_and_a_dead_one_blocks_nothing(
+    stack: Stack, receiver: Receiver
+) -> None:
+    officer = stack.auth("customs_officer")
+    live = await stack.http.post("/v1/webhooks", json={"url": receiver.url, "secret": SECRET}, headers=officer)
+    assert live.status_code == 201, live.text
+    dead = await stack.http.post(
+        "/v1/webhooks", json={"url": dead_url(), "secret": SECRET, "events": ["clearance.outcome"]}, headers=officer
+    )
+    assert dead.status_code == 201
+    try:
+        started = time.monotonic()
+        mrn = (await lodge(stack, example("green-lane")))["mrn"]
+        view = await wait_for(stack, mrn, completed)
+        assert view["outcome"] == "released" and time.monotonic() - started < 10
+        await until(
+            lambda: (
+                {"clearance.accepted", "clearance.lane_assigned", "clearance.outcome"}
+                <= {e["event"] for e in receiver.events(mrn)}
+            )
+        )
+        for headers, body in receiver.requests:
+            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["x-clearance-signature"], expected)
+            assert headers["x-clearance-delivery"] == json.loads(body)["id"]
+        outcome = next(e for e in receiver.events(mrn) if e["event"] == "clearance.outcome")
+        assert (outcome["outcome"], outcome["lane"], outcome["status"]) == ("released", "green", "completed")
+
+        async def delivered() -> list[dict[str, Any]]:
+            log = (await stack.http.get(f"/v1/webhooks/{live.json()['id']}/deliveries", headers=officer)).json()
+            mine = [d for d in log["items"] if d["mrn"] == mrn]
+            return mine if mine and all(d["status"] == "delivered" for d in mine) else []
+
+        deadline = time.monotonic() + 20
+        while not (log := await delivered()):
+            assert time.monotonic() < deadline, "the delivery log never showed the deliveries as delivered"
+            await asyncio.sleep(0.2)
+        assert all(d["last_status_code"] == 204 and d["attempts"] >= 1 for d in log)
+
+        async def dead_attempted() -> list[dict[str, Any]]:
+            items = (await stack.http.get(f"/v1/webhooks/{dead.json()['id']}/deliveries", headers=officer)).json()
+            return [d for d in items["items"] if d["mrn"] == mrn and d["attempts"] >= 1]
+
+        deadline = time.monotonic() + 20
+        while not (failed := await dead_attempted()):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+        assert failed[0]["status"] == "pending" and "ConnectError" in failed[0]["last_error"]
+    finally:
+        for subscription in (live, dead):
+            await stack.http.delete(f"/v1/webhooks/{subscription.json()['id']}", headers=officer)
+
+
+async def test_subscriptions_are_validated_and_scoped(stack: Stack) -> None:
+    bad = await stack.http.post(
+        "/v1/webhooks",
+        json={"url": "ftp://x", "secret": "short", "events": ["nope"]},
+        headers=stack.auth("customs_officer"),
+    )
+    assert bad.status_code == 422
+    assert {e["loc"][1] for e in bad.json()["errors"]} == {"url", "secret", "events"}
+    mine = await stack.http.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "secret": SECRET}, headers=stack.auth("declarant")
+    )
+    assert mine.status_code == 201 and mine.json()["declarant_eori"] == "DE123456789012345"
+    sub_id = mine.json()["id"]
+    assert (
+        await stack.http.get(f"/v1/webhooks/{sub_id}/deliveries", headers=stack.auth("other_declarant"))
+    ).status_code == 404
+    assert (
+        await stack.http.get(f"/v1/webhooks/{sub_id}/deliveries", headers=stack.auth("foreign_officer"))
+    ).status_code == 404
+    assert (await stack.http.delete(f"/v1/webhooks/{sub_id}", headers=stack.auth("declarant"))).status_code == 204
+    assert (await stack.http.delete(f"/v1/webhooks/{sub_id}", headers=stack.auth("declarant"))).status_code == 404
+    assert (
+        await stack.http.post(
+            "/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "secret": SECRET}, headers=stack.auth("sop_author")
+        )
+    ).status_code == 403
+
+
+async def test_inspection_tasks_are_announced_as_task_created(stack: Stack, receiver: Receiver) -> None:
+    officer = stack.auth("export_control_officer")
+    sub = await stack.http.post(
+        "/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": ["task.created"]}, headers=officer
+    )
+    try:
+        reference = new_licence_reference()
+        assert (await stack.http.post("/v1/licences", json=licence_body(reference), headers=officer)).status_code == 201
+        mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
+        await until(lambda: len(receiver.events(mrn)) >= 2)
+        created = receiver.events(mrn)
+        assert {e["event"] for e in created} == {"task.created"}
+        assert {e["detail"]["role"] for e in created} == {"inspector", "export_control_officer"}
+        assert all(e["lane"] == "red" and e["status"] == "awaiting_decision" for e in created)
+    finally:
+        await stack.http.delete(f"/v1/webhooks/{sub.json()['id']}", headers=officer)
