@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, require_role
@@ -56,12 +57,8 @@ async def subscribe(body: WebhookCreate, principal: CurrentPrincipal, services: 
             session, body, agency=principal.agency, declarant_eori=_scope(principal), by=principal.id
         )
     return JSONResponse(
-        status_code=201, content=_json(_body(created)), headers={"Location": f"/v1/webhooks/{created.id}"}
+        status_code=201, content=jsonable_encoder(_body(created)), headers={"Location": f"/v1/webhooks/{created.id}"}
     )
-
-
-def _json(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in body.items()}
 
 
 @router.get("", summary="The caller's agency's subscriptions")
