@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.declaration import Declaration
-from sop.model import InspectionAgency, Lane, Outcome, SopDefinition, SopRef
+from sop.model import InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
 
 
 class Model(BaseModel):
@@ -156,6 +156,12 @@ class ReleaseDepletionsInput(Model):
 # --- tasks -----------------------------------------------------------------------------------------------
 
 
+class TaskComment(Model):
+    at: datetime
+    by: str
+    text: str
+
+
 class Task(Model):
     id: str
     mrn: str
@@ -174,6 +180,10 @@ class Task(Model):
     reason: str | None = None
     findings: dict[str, Any] | None = None
     subject: dict[str, Any] = {}
+    reason_code: str | None = None
+    reason_codes: list[ReasonCode] = Field(default=[], description="the SOP's codes for this task kind")
+    comments: list[TaskComment] = []
+    delegated_by: str | None = None
     version: int = 1
 
 
@@ -187,7 +197,29 @@ class CompleteTask(Model):
     actor: Actor
     outcome: str
     reason: str = Field(default="", max_length=2000)
+    reason_code: str | None = None
     findings: dict[str, Any] | None = None
+
+
+class UnclaimTask(Model):
+    task_id: str
+    actor: Actor
+
+
+class HandOverTask(Model):
+    """Reassign (a supervisor) or delegate (the assignee) a task to another holder of its role."""
+
+    task_id: str
+    actor: Actor
+    to: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+    delegation: bool = False
+
+
+class CommentTask(Model):
+    task_id: str
+    actor: Actor
+    text: str = Field(min_length=1, max_length=4000)
 
 
 class Invalidate(Model):
@@ -220,6 +252,7 @@ class InspectionInput(Model):
     due: timedelta
     first_task_number: int
     four_eyes: list[str] = []
+    reason_codes: list[ReasonCode] = []
     prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
     notify: ClearanceSubject | None = None

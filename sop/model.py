@@ -109,10 +109,22 @@ Step = Annotated[
 ]
 
 
+class ReasonCode(Frozen):
+    """A controlled reason an officer picks when completing a task (free text still goes with it)."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
+    title: str
+    kinds: list[Literal["screening_review", "inspection_findings", "approval"]]
+    outcomes: list[str] | None = Field(default=None, description="outcomes it applies to; all when omitted")
+
+
 class SopSettings(Frozen):
     four_eyes: list[Literal["screening_review", "inspection_findings", "approval"]] = Field(
         default=["approval"],
         description="task kinds whose completer must not have completed any other task of the clearance",
+    )
+    reason_codes: list[ReasonCode] = Field(
+        default=[], description="when a task kind has codes, completing it requires one that fits the outcome"
     )
 
 
@@ -143,7 +155,9 @@ class SopDefinition(Frozen):
         return self
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        """Hash of what the author wrote: defaults are left out, so a schema that gains an optional setting
+        leaves the hashes of published versions as they were."""
+        return hashlib.sha256(self.model_dump_json(exclude_defaults=True).encode()).hexdigest()
 
     def step(self, kind: str) -> Step | None:
         return next((s for s in self.steps if s.kind == kind), None)

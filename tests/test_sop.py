@@ -100,3 +100,10 @@ def test_runtime_expression_errors_raise_expression_error() -> None:
     ctx = context_for(example("green-lane"))
     with pytest.raises(ExpressionError):
         evaluate_condition("declaration.goods_items[5].sequence == 1", ctx)
+
+
+def test_an_optional_setting_added_to_the_schema_keeps_published_hashes() -> None:
+    data = sop_data()
+    plain = validate_definition(data).content_hash()
+    data["settings"]["reason_codes"] = []  # the default, written out
+    assert validate_definition(data).content_hash() == plain

@@ -95,7 +95,11 @@ class ClearanceWorkflow(HumanTasks):
         self._prefetched_finished_at: datetime | None = None
         workflow_id = workflow.info().workflow_id
         self._book = TaskBook(
-            mrn=inp.mrn, workflow_id=workflow_id, agency=inp.sop.agency, four_eyes=list(inp.sop.settings.four_eyes)
+            mrn=inp.mrn,
+            workflow_id=workflow_id,
+            agency=inp.sop.agency,
+            four_eyes=list(inp.sop.settings.four_eyes),
+            reason_codes=list(inp.sop.settings.reason_codes),
         )
         self._view = ClearanceView(
             mrn=inp.mrn,
@@ -301,6 +305,7 @@ class ClearanceWorkflow(HumanTasks):
                 due=step.due,
                 first_task_number=first,
                 four_eyes=list(self._inp.sop.settings.four_eyes),
+                reason_codes=list(self._inp.sop.settings.reason_codes),
                 prior_completers=dict(self._book.completers),
                 subject={"lane": self._view.lane.value if self._view.lane else None},
                 notify=ClearanceSubject(

@@ -8,7 +8,17 @@ from typing import Any
 
 from temporalio import workflow
 
-from domain.clearance import AuditEvent, ClaimTask, ClearanceSubject, CompleteTask, Task, TaskProjectionInput
+from domain.clearance import (
+    AuditEvent,
+    ClaimTask,
+    ClearanceSubject,
+    CommentTask,
+    CompleteTask,
+    HandOverTask,
+    Task,
+    TaskProjectionInput,
+    UnclaimTask,
+)
 from workflows.options import PROJECT_TASKS, run_local
 from workflows.tasks import TaskBook
 
@@ -70,6 +80,7 @@ class HumanTasks:
             kind=task.kind.value,
             outcome=task.outcome,
             reason=task.reason,
+            reason_code=task.reason_code,
         )
         self._on_task_change(task, now)
         await self._project_tasks([task])
@@ -78,3 +89,37 @@ class HumanTasks:
     @complete_task.validator
     def _validate_complete(self, cmd: CompleteTask) -> None:
         self._book.validate_complete(cmd)
+
+    @workflow.update
+    async def unclaim_task(self, cmd: UnclaimTask) -> Task:
+        task = self._book.unclaim(cmd)
+        self._audit("task_unclaimed", cmd.actor.id, task_id=task.id)
+        await self._project_tasks([task])
+        return task
+
+    @unclaim_task.validator
+    def _validate_unclaim(self, cmd: UnclaimTask) -> None:
+        self._book.validate_unclaim(cmd)
+
+    @workflow.update
+    async def hand_over_task(self, cmd: HandOverTask) -> Task:
+        task = self._book.hand_over(cmd)
+        kind = "task_delegated" if cmd.delegation else "task_reassigned"
+        self._audit(kind, cmd.actor.id, task_id=task.id, to=cmd.to.id, reason=cmd.reason)
+        await self._project_tasks([task])
+        return task
+
+    @hand_over_task.validator
+    def _validate_hand_over(self, cmd: HandOverTask) -> None:
+        self._book.validate_hand_over(cmd)
+
+    @workflow.update
+    async def comment_task(self, cmd: CommentTask) -> Task:
+        task = self._book.comment(cmd, workflow.now())
+        self._audit("task_commented", cmd.actor.id, task_id=task.id)
+        await self._project_tasks([task])
+        return task
+
+    @comment_task.validator
+    def _validate_comment(self, cmd: CommentTask) -> None:
+        self._book.validate_comment(cmd)

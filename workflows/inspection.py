@@ -33,6 +33,7 @@ class JointInspectionWorkflow(HumanTasks):
             agency=inp.agency,
             four_eyes=inp.four_eyes,
             prior_completers=inp.prior_completers,
+            reason_codes=inp.reason_codes,
         )
 
     @workflow.run

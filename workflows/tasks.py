@@ -11,7 +11,21 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from domain.clearance import TASK_OUTCOMES, Actor, ClaimTask, CompleteTask, Rejection, Task, TaskKind, TaskState
+from domain.clearance import (
+    TASK_OUTCOMES,
+    Actor,
+    ClaimTask,
+    CommentTask,
+    CompleteTask,
+    HandOverTask,
+    Rejection,
+    Task,
+    TaskComment,
+    TaskKind,
+    TaskState,
+    UnclaimTask,
+)
+from sop.model import ReasonCode
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -27,6 +41,7 @@ class TaskBook:
         agency: str,
         four_eyes: list[str],
         prior_completers: dict[str, str] | None = None,
+        reason_codes: list[ReasonCode] | None = None,
     ) -> None:
         self.mrn = mrn
         self.workflow_id = workflow_id
@@ -35,6 +50,7 @@ class TaskBook:
         self.tasks: dict[str, Task] = {}
         # task id -> who completed it, including tasks completed in other workflows of the same clearance
         self.completers: dict[str, str] = dict(prior_completers or {})
+        self.reason_codes = list(reason_codes or [])
 
     def open(
         self,
@@ -58,6 +74,7 @@ class TaskBook:
             due_at=now + due,
             created_at=now,
             subject=subject,
+            reason_codes=[c for c in self.reason_codes if kind.value in c.kinds],
         )
         self.tasks[task.id] = task
         return task
@@ -118,7 +135,49 @@ class TaskBook:
             )
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required")
+        fitting = [c.code for c in task.reason_codes if c.outcomes is None or cmd.outcome in c.outcomes]
+        if fitting and cmd.reason_code not in fitting:
+            raise reject(
+                Rejection.invalid, f"reason_code must be one of {', '.join(fitting)} for outcome '{cmd.outcome}'"
+            )
+        if not fitting and cmd.reason_code is not None:
+            raise reject(Rejection.invalid, f"this task takes no reason code for outcome '{cmd.outcome}'")
         self._check_four_eyes(task, cmd.actor)
+        return task
+
+    def validate_unclaim(self, cmd: UnclaimTask) -> Task:
+        task = self._get(cmd.task_id)
+        self._check_open(task)
+        supervisor = "supervisor" in cmd.actor.roles and cmd.actor.agency == task.agency
+        if task.assignee is None:
+            raise reject(Rejection.conflict, f"task {task.id} is not claimed")
+        if task.assignee != cmd.actor.id and not supervisor:
+            raise reject(
+                Rejection.forbidden,
+                f"task {task.id} is held by {task.assignee}; only they or a supervisor may release it",
+            )
+        return task
+
+    def validate_hand_over(self, cmd: HandOverTask) -> Task:
+        task = self._get(cmd.task_id)
+        self._check_open(task)
+        if cmd.delegation:
+            if task.assignee != cmd.actor.id:
+                raise reject(Rejection.forbidden, f"only the assignee of task {task.id} may delegate it")
+        elif "supervisor" not in cmd.actor.roles or cmd.actor.agency != task.agency:
+            raise reject(Rejection.forbidden, "only a supervisor of the task's agency may reassign it")
+        if task.role not in cmd.to.roles or cmd.to.agency != task.agency:
+            raise reject(Rejection.invalid, f"{cmd.to.id} does not hold role {task.role} at {task.agency}")
+        if cmd.to.id == task.assignee:
+            raise reject(Rejection.conflict, f"task {task.id} is already assigned to {cmd.to.id}")
+        self._check_four_eyes(task, cmd.to)
+        return task
+
+    def validate_comment(self, cmd: CommentTask) -> Task:
+        task = self._get(cmd.task_id)
+        may = task.role in cmd.actor.roles or "supervisor" in cmd.actor.roles
+        if not may or cmd.actor.agency != task.agency:
+            raise reject(Rejection.forbidden, f"only holders of role {task.role} and supervisors may comment")
         return task
 
     # --- changes (called by update handlers after validation) -----------------------------------------------
@@ -134,9 +193,29 @@ class TaskBook:
         task.assignee = cmd.actor.id
         task.state = TaskState.completed
         task.outcome, task.reason, task.findings = cmd.outcome, cmd.reason.strip(), cmd.findings
+        task.reason_code = cmd.reason_code
         task.completed_at, task.completed_by = now, cmd.actor.id
         task.version += 1
         self.completers[task.id] = cmd.actor.id
+        return task
+
+    def unclaim(self, cmd: UnclaimTask) -> Task:
+        task = self.validate_unclaim(cmd)
+        task.assignee = None
+        task.version += 1
+        return task
+
+    def hand_over(self, cmd: HandOverTask) -> Task:
+        task = self.validate_hand_over(cmd)
+        task.assignee = cmd.to.id
+        task.delegated_by = cmd.actor.id if cmd.delegation else None
+        task.version += 1
+        return task
+
+    def comment(self, cmd: CommentTask, now: datetime) -> Task:
+        task = self.validate_comment(cmd)
+        task.comments.append(TaskComment(at=now, by=cmd.actor.id, text=cmd.text))
+        task.version += 1
         return task
 
     def cancel_open(self, now: datetime, reason: str) -> list[Task]:

@@ -9,11 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import metrics
 from api.deps import TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
-from api.errors import ApiError, forbidden, not_found
+from api.errors import ApiError, forbidden, invalid, not_found
 from api.updates import send_update
-from domain.clearance import ClaimTask, CompleteTask, Task
+from domain.clearance import ClaimTask, CommentTask, CompleteTask, HandOverTask, Task, UnclaimTask
 from store import clearances as clearance_store
 from store.models import Principal, TaskRecord
+from store.models import Principal as PrincipalModel
 from workflows.human import HumanTasks
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -23,7 +24,19 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
+    reason_code: str | None = Field(default=None, max_length=32, description="one of the task's `reason_codes`")
     findings: dict[str, Any] | None = None
+
+
+class HandOverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(min_length=1, max_length=64, description="id of the principal who takes the task")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
 
 
 def task_body(task: Task | dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +119,12 @@ async def complete(
 ) -> dict[str, Any]:
     record = await _task_for(services, principal, task_id)
     command = CompleteTask(
-        task_id=task_id, actor=actor(principal), outcome=body.outcome, reason=body.reason, findings=body.findings
+        task_id=task_id,
+        actor=actor(principal),
+        outcome=body.outcome,
+        reason=body.reason,
+        reason_code=body.reason_code,
+        findings=body.findings,
     )
     try:
         task: Task = await send_update(services, record.workflow_id, HumanTasks.complete_task, command, Task)
@@ -117,3 +135,79 @@ async def complete(
         raise
     metrics.TASK_ACTIONS.labels("complete", "200").inc()
     return task_body(task)
+
+
+async def _act(
+    services: ServicesDep, principal: Principal, task_id: str, update: Any, command: Any, action: str
+) -> dict[str, Any]:
+    async with services.db.session() as session:
+        record = await clearance_store.get_task(session, task_id)
+    if record is None or record.agency != principal.agency:
+        raise not_found(f"task {task_id}")
+    try:
+        task: Task = await send_update(services, record.workflow_id, update, command, Task)
+    except ApiError as exc:
+        metrics.TASK_ACTIONS.labels(action, str(exc.status)).inc()
+        raise
+    metrics.TASK_ACTIONS.labels(action, "200").inc()
+    return task_body(task)
+
+
+@router.post("/{task_id}/unclaim", summary="Give a claimed task back to the pool (its holder or a supervisor)")
+async def unclaim(task_id: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+    return await _act(
+        services,
+        principal,
+        task_id,
+        HumanTasks.unclaim_task,
+        UnclaimTask(task_id=task_id, actor=actor(principal)),
+        "unclaim",
+    )
+
+
+async def _hand_over(
+    services: ServicesDep, principal: Principal, task_id: str, body: HandOverRequest, delegation: bool
+) -> dict[str, Any]:
+    async with services.db.session() as session:
+        target = await session.get(PrincipalModel, body.to)
+    if target is None:
+        raise invalid(["body", "to"], f"no principal {body.to}")
+    command = HandOverTask(
+        task_id=task_id, actor=actor(principal), to=actor(target), reason=body.reason, delegation=delegation
+    )
+    try:
+        return await _act(
+            services, principal, task_id, HumanTasks.hand_over_task, command, "delegate" if delegation else "reassign"
+        )
+    except ApiError as exc:
+        if exc.status == 422:
+            exc.loc = ["body", "to"]
+        raise
+
+
+@router.post("/{task_id}/reassign", summary="A supervisor assigns the task to another holder of its role")
+async def reassign(
+    task_id: str, body: HandOverRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
+    return await _hand_over(services, principal, task_id, body, delegation=False)
+
+
+@router.post("/{task_id}/delegate", summary="The assignee hands the task to another holder of its role, with a reason")
+async def delegate(
+    task_id: str, body: HandOverRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
+    return await _hand_over(services, principal, task_id, body, delegation=True)
+
+
+@router.post("/{task_id}/comments", summary="Comment on a task (holders of its role and supervisors)")
+async def comment(
+    task_id: str, body: CommentRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
+    return await _act(
+        services,
+        principal,
+        task_id,
+        HumanTasks.comment_task,
+        CommentTask(task_id=task_id, actor=actor(principal), text=body.text),
+        "comment",
+    )
