@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.declaration import Declaration
-from sop.model import InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
+from sop.model import Escalation, InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
 
 
 class Model(BaseModel):
@@ -184,6 +184,9 @@ class Task(Model):
     reason_codes: list[ReasonCode] = Field(default=[], description="the SOP's codes for this task kind")
     comments: list[TaskComment] = []
     delegated_by: str | None = None
+    escalation: Escalation | None = None
+    overdue: bool = False
+    escalated_from: str | None = Field(default=None, description="the role the task had before it was escalated")
     version: int = 1
 
 
@@ -253,6 +256,7 @@ class InspectionInput(Model):
     first_task_number: int
     four_eyes: list[str] = []
     reason_codes: list[ReasonCode] = []
+    escalation: Escalation | None = None
     prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
     notify: ClearanceSubject | None = None

@@ -38,10 +38,18 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Escalation(Frozen):
+    """When a task is still open at its due date, a reminder is recorded; `after` the due date it moves to `to`."""
+
+    after: timedelta = Field(description="ISO 8601 duration after the due date, e.g. PT2H")
+    to: Role
+
+
 class TaskSpec(Frozen):
     role: Role
     due: timedelta = Field(description="ISO 8601 duration from task creation to due date, e.g. PT4H")
     description: str = ""
+    escalation: Escalation | None = None
 
 
 class StepBase(Frozen):
@@ -96,6 +104,7 @@ class InspectionStep(StepBase):
     due: timedelta
     agencies: Annotated[list[InspectionAgency], Field(min_length=1)]
     on_non_compliant: Outcome = Outcome.referred
+    escalation: Escalation | None = None
 
 
 class ApprovalStep(StepBase):

@@ -26,7 +26,7 @@ _TASKS = TaskRecord.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
 _DOCUMENTS = DocumentRecord.__table__  # type: ignore[attr-defined]
 _FORWARD_ONLY_COLUMNS = [c.name for c in _CLEARANCE.columns if c.name != "mrn"]
-_TASK_UPDATE_COLUMNS = ("state", "assignee", "due_at", "version", "data")
+_TASK_UPDATE_COLUMNS = ("role", "state", "assignee", "due_at", "version", "data")
 
 
 @lru_cache

@@ -30,6 +30,7 @@ DEMO_PRINCIPALS = {
     "sop_author": ("demo-sop-author", "SOP Author (demo)", DEMO_AGENCY, None),
     "auditor": ("demo-auditor", "Auditor (demo)", DEMO_AGENCY, None),
     "admin": ("demo-admin", "Administrator (demo)", DEMO_AGENCY, None),
+    "duty_chief": ("demo-duty-chief", "Duty Chief (demo)", DEMO_AGENCY, None),
 }
 
 

@@ -60,6 +60,7 @@ PRINCIPALS: dict[str, tuple[list[str], str, str | None]] = {
     "sop_author": (["sop_author"], TEST_AGENCY, None),
     "auditor": (["auditor"], TEST_AGENCY, None),
     "admin": (["admin"], TEST_AGENCY, None),
+    "duty_chief": (["duty_chief"], TEST_AGENCY, None),
     "foreign_officer": (["customs_officer", "supervisor", "export_control_officer"], "OTHER-CUSTOMS", None),
     "exporter_holder": (["declarant"], "DEMO-TRADE", "DE555000111222333"),
 }

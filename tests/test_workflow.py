@@ -290,3 +290,45 @@ async def test_random_selection_and_failing_rules_send_clearances_to_people(
             assert view.lane is not None and view.lane.value == "red" and reason in (view.lane_reason or "")
             await handle.cancel()
             fakes.tasks.clear()
+
+
+async def test_overdue_tasks_are_flagged_then_escalated_on_durable_timers(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    env, fakes, tq = time_skipping_env, FakeAgencies(), f"tq-{uuid.uuid4().hex[:6]}"
+    data = sop_data()
+    data["steps"][4]["task"]["escalation"] = {"after": "PT2H", "to": "duty_chief"}  # approval due PT8H
+    body = example("green-lane", country_of_destination="CN")
+    async with worker(env, fakes, tq):
+        handle = await start(env.client, clearance_input(body, SopDefinition.model_validate(data)), tq)
+        await until(env, lambda: len(fakes.open("approval")) == 1)
+        [task] = fakes.open("approval")
+        assert not task.overdue and task.role == "supervisor"
+        await env.sleep(timedelta(hours=8, minutes=1))
+        await until(env, lambda: fakes.tasks[task.id].overdue)
+        assert fakes.tasks[task.id].role == "supervisor"
+        await env.sleep(timedelta(hours=2))
+        await until(env, lambda: fakes.tasks[task.id].role == "duty_chief")
+        escalated = fakes.tasks[task.id]
+        assert escalated.escalated_from == "supervisor" and escalated.assignee is None
+        with pytest.raises(WorkflowUpdateFailedError):  # the supervisor pool no longer holds it
+            await handle.execute_update(
+                HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=actor("boss", "supervisor")), result_type=Task
+            )
+        await complete(env, escalated, actor("chief", "duty_chief"), "approve", "decided by the duty chief")
+        view: ClearanceView = await handle.result()
+    assert view.outcome is not None and view.outcome.value == "released"
+    assert any(d.kind == "escalation" and d.outcome == "duty_chief" for d in view.decisions)
+
+
+async def test_tasks_without_escalation_add_no_timers(time_skipping_env: WorkflowEnvironment) -> None:
+    env, fakes, tq = time_skipping_env, FakeAgencies(), f"tq-{uuid.uuid4().hex[:6]}"
+    body = example("green-lane", country_of_destination="CN")
+    async with worker(env, fakes, tq):
+        handle = await start(env.client, clearance_input(body, SopDefinition.model_validate(sop_data())), tq)
+        await until(env, lambda: len(fakes.open("approval")) == 1)
+        [task] = fakes.open("approval")
+        await complete(env, task, actor("boss", "supervisor"), "approve")
+        await handle.result()
+        history = await handle.fetch_history()
+    assert not [e for e in history.events if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]

@@ -54,6 +54,7 @@ from sop.model import (
     RiskStep,
     ScreeningStep,
     Step,
+    TaskSpec,
 )
 from workflows.human import HumanTasks
 from workflows.inspection import JointInspectionWorkflow
@@ -138,6 +139,17 @@ class ClearanceWorkflow(HumanTasks):
 
     def _on_task_change(self, task: Task, now: datetime) -> None:
         self._view.updated_at = now
+        if task.escalated_from is not None and not any(
+            d.kind == "escalation" and d.task_id == task.id for d in self._view.decisions
+        ):
+            self._decide(
+                self._view.stage,
+                "escalation",
+                task.role,
+                None,
+                f"overdue since {task.due_at.isoformat()}; moved from {task.escalated_from}",
+                task.id,
+            )
 
     # --- the interpreter -------------------------------------------------------------------------------------
 
@@ -210,9 +222,8 @@ class ClearanceWorkflow(HumanTasks):
         for party in hits:
             task = self._open_task(
                 TaskKind.screening_review,
-                step.review.role,
+                step.review,
                 f"Screening review: {party.name}",
-                step.review.due,
                 {"party": party.model_dump(mode="json")},
             )
             party.review_task_id = task.id
@@ -306,6 +317,7 @@ class ClearanceWorkflow(HumanTasks):
                 first_task_number=first,
                 four_eyes=list(self._inp.sop.settings.four_eyes),
                 reason_codes=list(self._inp.sop.settings.reason_codes),
+                escalation=step.escalation,
                 prior_completers=dict(self._book.completers),
                 subject={"lane": self._view.lane.value if self._view.lane else None},
                 notify=ClearanceSubject(
@@ -350,11 +362,7 @@ class ClearanceWorkflow(HumanTasks):
 
     async def _approval(self, step: ApprovalStep) -> tuple[Outcome, str] | None:
         task = self._open_task(
-            TaskKind.approval,
-            step.task.role,
-            step.title,
-            step.task.due,
-            {"lane": self._view.lane.value if self._view.lane else None},
+            TaskKind.approval, step.task, step.title, {"lane": self._view.lane.value if self._view.lane else None}
         )
         await self._wait_for([task])
         self._decide(step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id)
@@ -429,25 +437,28 @@ class ClearanceWorkflow(HumanTasks):
             self._audit("expression_error", None, step=step.id, error=str(exc))
             return True
 
-    def _open_task(self, kind: TaskKind, role: str, title: str, due: Any, subject: dict[str, Any]) -> Task:
+    def _open_task(self, kind: TaskKind, spec: TaskSpec, title: str, subject: dict[str, Any]) -> Task:
         self._task_number += 1
         task = self._book.open(
             number=self._task_number,
             kind=kind,
-            role=role,
+            role=spec.role,
             title=title,
             now=workflow.now(),
-            due=due,
+            due=spec.due,
             subject={**subject, "stage": self._view.stage},
+            escalation=spec.escalation,
         )
-        self._audit("task_created", None, task_id=task.id, kind=kind.value, role=role, due_at=task.due_at.isoformat())
+        self._audit(
+            "task_created", None, task_id=task.id, kind=kind.value, role=spec.role, due_at=task.due_at.isoformat()
+        )
         return task
 
     async def _wait_for(self, tasks: list[Task]) -> None:
         workflow.logger.info("awaiting decision", extra={"mrn": self._mrn, "tasks": [t.id for t in tasks]})
         await self._project(Status.awaiting_decision, tasks=tasks)
         ids = [t.id for t in tasks]
-        await workflow.wait_condition(lambda: self._book.done(ids) or self._invalidation is not None)
+        await self._await_tasks(ids, lambda: self._invalidation is not None)
         self._check_invalidated()
         completed = [self._book.tasks[i] for i in ids if self._book.tasks[i].state == TaskState.completed]
         if completed:

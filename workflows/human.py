@@ -3,6 +3,7 @@ action before it reaches history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from domain.clearance import (
 )
 from workflows.options import PROJECT_TASKS, run_local
 from workflows.tasks import TaskBook
+
+ESCALATION_PATCH = "task-escalation-timers"
 
 
 class HumanTasks:
@@ -56,6 +59,33 @@ class HumanTasks:
 
     def _on_task_change(self, task: Task, now: datetime) -> None:
         """Hook for the clearance to mirror task changes into its own view."""
+
+    async def _await_tasks(self, ids: list[str], interrupted: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the tasks are decided (or `interrupted`), recording reminders and escalations on time.
+
+        Durable timers exist only for tasks whose SOP names an escalation. `workflow.patched` keeps clearances
+        recorded before escalation existed on the path their history took."""
+
+        def settled() -> bool:
+            return self._book.done(ids) or interrupted()
+
+        while not settled():
+            deadline = self._book.next_deadline(ids)
+            if deadline is None or not workflow.patched(ESCALATION_PATCH):
+                await workflow.wait_condition(settled)
+                return
+            if deadline > workflow.now():
+                try:
+                    await workflow.wait_condition(settled, timeout=deadline - workflow.now())
+                    continue
+                except TimeoutError:
+                    pass
+            changed = self._book.escalate(ids, workflow.now())
+            for task, what in changed:
+                self._audit(f"task_{what}", None, task_id=task.id, role=task.role, due_at=task.due_at.isoformat())
+                self._on_task_change(task, workflow.now())
+            if changed:
+                await self._project_tasks([task for task, _ in changed])
 
     @workflow.update
     async def claim_task(self, cmd: ClaimTask) -> Task:

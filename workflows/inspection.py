@@ -48,6 +48,7 @@ class JointInspectionWorkflow(HumanTasks):
                 now=now,
                 due=inp.due,
                 subject={**inp.subject, "inspection": inp.step_id, "inspecting_agency": a.agency},
+                escalation=inp.escalation,
             )
             for n, a in enumerate(inp.agencies)
         ]
@@ -64,7 +65,7 @@ class JointInspectionWorkflow(HumanTasks):
             )
         await self._project_tasks(tasks)
         try:
-            await workflow.wait_condition(lambda: self._book.done(ids))
+            await self._await_tasks(ids)
         except asyncio.CancelledError:
             cancelled = self._book.cancel_open(workflow.now(), "clearance ended before the inspection finished")
             self._audit("inspection_cancelled", None, tasks=[t.id for t in cancelled])

@@ -25,7 +25,7 @@ from domain.clearance import (
     TaskState,
     UnclaimTask,
 )
-from sop.model import ReasonCode
+from sop.model import Escalation, ReasonCode
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -62,6 +62,7 @@ class TaskBook:
         now: datetime,
         due: timedelta,
         subject: dict[str, Any],
+        escalation: Escalation | None = None,
     ) -> Task:
         task = Task(
             id=f"{self.mrn}-T{number}",
@@ -75,6 +76,7 @@ class TaskBook:
             created_at=now,
             subject=subject,
             reason_codes=[c for c in self.reason_codes if kind.value in c.kinds],
+            escalation=escalation,
         )
         self.tasks[task.id] = task
         return task
@@ -217,6 +219,34 @@ class TaskBook:
         task.comments.append(TaskComment(at=now, by=cmd.actor.id, text=cmd.text))
         task.version += 1
         return task
+
+    def next_deadline(self, task_ids: list[str]) -> datetime | None:
+        """The next moment an open task among `task_ids` becomes overdue or due for escalation."""
+        moments = []
+        for task in (self.tasks[t] for t in task_ids):
+            if task.state != TaskState.open or task.escalation is None:
+                continue
+            if not task.overdue:
+                moments.append(task.due_at)
+            elif task.escalated_from is None:
+                moments.append(task.due_at + task.escalation.after)
+        return min(moments) if moments else None
+
+    def escalate(self, task_ids: list[str], now: datetime) -> list[tuple[Task, str]]:
+        """Apply what is due at `now`: ("overdue", task) reminders, then ("escalated", task) moves to the SOP's role."""
+        changed = []
+        for task in (self.tasks[t] for t in task_ids):
+            if task.state != TaskState.open or task.escalation is None:
+                continue
+            if not task.overdue and now >= task.due_at:
+                task.overdue = True
+                task.version += 1
+                changed.append((task, "overdue"))
+            if task.overdue and task.escalated_from is None and now >= task.due_at + task.escalation.after:
+                task.escalated_from, task.role, task.assignee = task.role, task.escalation.to, None
+                task.version += 1
+                changed.append((task, "escalated"))
+        return changed
 
     def cancel_open(self, now: datetime, reason: str) -> list[Task]:
         cancelled = []
