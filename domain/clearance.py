@@ -257,6 +257,8 @@ class InspectionInput(Model):
     four_eyes: list[str] = []
     reason_codes: list[ReasonCode] = []
     escalation: Escalation | None = None
+    quantity_tolerance_pct: float = 0.0
+    declared_quantities: dict[int, Decimal] = {}
     prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
     notify: ClearanceSubject | None = None
@@ -275,6 +277,7 @@ class AgencyFinding(Model):
 class InspectionResult(Model):
     outcome: Literal["compliant", "non_compliant", "cancelled"]
     findings: list[AgencyFinding]
+    notes: list[str] = Field(default=[], description="why the consolidated outcome is what it is")
 
 
 # --- the clearance ---------------------------------------------------------------------------------------

@@ -105,6 +105,11 @@ class InspectionStep(StepBase):
     agencies: Annotated[list[InspectionAgency], Field(min_length=1)]
     on_non_compliant: Outcome = Outcome.referred
     escalation: Escalation | None = None
+    quantity_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=0.0,
+        description="a counted quantity within this percentage of the declared one is released with a note; "
+        "beyond it the consolidated result is non-compliant whatever the agencies said",
+    )
 
 
 class ApprovalStep(StepBase):

@@ -68,7 +68,7 @@ async def test_dual_use_with_licence_goes_through_joint_inspection_and_approval(
         customs["id"],
         "compliant",
         "seals intact, 40 pcs counted",
-        {"seals_checked": True, "quantity_counted": 40},
+        {"seals_checked": True, "counts": [{"item_sequence": 1, "counted": 40}], "evidence": ["photo-118"]},
     )
     await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "matches licence")
 

@@ -102,6 +102,14 @@ async def test_non_compliant_inspection_refers_and_gives_the_licence_back(stack:
     ).status_code == 201
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
     await wait_for(stack, mrn, awaiting("inspection_findings"))
+    [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
+    malformed = await stack.http.post(
+        f"/v1/tasks/{customs['id']}/complete",
+        json={"outcome": "non_compliant", "reason": "x", "findings": {"counts": [{"item_sequence": 0, "counted": 1}]}},
+        headers=stack.auth("inspector"),
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["loc"] == ["body", "findings", "counts", 0, "item_sequence"]
     for who in ("inspector", "export_control_officer"):
         [task] = await open_tasks(stack, who, mrn, "inspection_findings")
         outcome = "non_compliant" if who == "inspector" else "compliant"
@@ -111,7 +119,7 @@ async def test_non_compliant_inspection_refers_and_gives_the_licence_back(stack:
             task["id"],
             outcome,
             "48 pcs counted, 40 declared",
-            {"discrepancies": [{"item_sequence": 1, "declared": 40, "counted": 48}]},
+            {"discrepancies": [{"item_sequence": 1, "kind": "quantity", "declared": "40", "found": "48"}]},
         )
     view = await wait_for(stack, mrn, completed)
     assert view["outcome"] == "referred" and view["inspection"]["outcome"] == "non_compliant"

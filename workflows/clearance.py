@@ -318,6 +318,10 @@ class ClearanceWorkflow(HumanTasks):
                 four_eyes=list(self._inp.sop.settings.four_eyes),
                 reason_codes=list(self._inp.sop.settings.reason_codes),
                 escalation=step.escalation,
+                quantity_tolerance_pct=step.quantity_tolerance_pct,
+                declared_quantities={
+                    i.sequence: i.quantity.value for i in self._inp.declaration.goods_items if i.quantity is not None
+                },
                 prior_completers=dict(self._book.completers),
                 subject={"lane": self._view.lane.value if self._view.lane else None},
                 notify=ClearanceSubject(

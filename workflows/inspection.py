@@ -14,6 +14,7 @@ from domain.clearance import (
     TaskKind,
     TaskState,
 )
+from domain.inspection import parse_findings, quantity_deviations
 from workflows.human import HumanTasks
 from workflows.tasks import TaskBook
 
@@ -85,5 +86,21 @@ class JointInspectionWorkflow(HumanTasks):
             for a, t in zip(inp.agencies, (self._book.tasks[i] for i in ids), strict=True)
             if t.state == TaskState.completed
         ]
-        outcome = "non_compliant" if any(f.outcome == "non_compliant" for f in findings) else "compliant"
-        return InspectionResult(outcome=outcome, findings=findings)
+        return consolidate(findings, inp)
+
+
+def consolidate(findings: list[AgencyFinding], inp: InspectionInput) -> InspectionResult:
+    """Any agency's non-compliance, or a counted quantity beyond the SOP's tolerance, makes the inspection
+    non-compliant; deviations within the tolerance are released with a note."""
+    notes = [
+        f"{f.agency}: non-compliant ({f.completed_by}: {f.reason})" for f in findings if f.outcome == "non_compliant"
+    ]
+    non_compliant = bool(notes)
+    for finding in findings:
+        beyond, within = quantity_deviations(
+            parse_findings(finding.findings), inp.declared_quantities, inp.quantity_tolerance_pct
+        )
+        non_compliant = non_compliant or bool(beyond)
+        notes += [f"{finding.agency}: beyond tolerance, {text}" for text in beyond]
+        notes += [f"{finding.agency}: within tolerance, {text}" for text in within]
+    return InspectionResult(outcome="non_compliant" if non_compliant else "compliant", findings=findings, notes=notes)

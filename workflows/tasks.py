@@ -25,6 +25,7 @@ from domain.clearance import (
     TaskState,
     UnclaimTask,
 )
+from domain.inspection import parse_findings
 from sop.model import Escalation, ReasonCode
 
 
@@ -137,6 +138,11 @@ class TaskBook:
             )
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required")
+        if task.kind == TaskKind.inspection_findings:
+            try:
+                parse_findings(cmd.findings)
+            except ValueError as exc:
+                raise reject(Rejection.invalid, str(exc)) from exc
         fitting = [c.code for c in task.reason_codes if c.outcomes is None or cmd.outcome in c.outcomes]
         if fitting and cmd.reason_code not in fitting:
             raise reject(

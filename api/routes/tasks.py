@@ -55,6 +55,16 @@ async def _task_for(services: ServicesDep, principal: Principal, task_id: str) -
     return record
 
 
+def _refused_field(detail: str) -> list[str | int]:
+    """Where in the request a validator's refusal points (its messages name the field)."""
+    if detail.startswith("findings."):
+        return ["body", *(int(p) if p.isdigit() else p for p in detail.split(":", 1)[0].split("."))]
+    for field in ("reason_code", "outcome"):
+        if field in detail:
+            return ["body", field]
+    return ["body", "reason"]
+
+
 @router.get("", summary="Tasks for the caller's roles at the caller's agency, due first")
 async def list_tasks(
     principal: CurrentPrincipal,
@@ -131,7 +141,7 @@ async def complete(
     except ApiError as exc:
         metrics.TASK_ACTIONS.labels("complete", str(exc.status)).inc()
         if exc.status == 422:
-            exc.loc = ["body", "outcome"] if "outcome" in exc.detail else ["body", "reason"]
+            exc.loc = _refused_field(exc.detail)
         raise
     metrics.TASK_ACTIONS.labels("complete", "200").inc()
     return task_body(task)
