@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Protocol
 
 import httpx
@@ -61,7 +60,3 @@ class HttpLicenceRegistry:
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-def today() -> date:
-    return date.today()

@@ -46,7 +46,9 @@ def update_error(exc: WorkflowUpdateFailedError) -> ApiError:
             status = STATUS_FOR[Rejection(cause.type)]
         except ValueError:
             status = 409
-        return ApiError(status, cause.message, loc=["body"] if status == 422 else None)
+        # Validators name the refused field as the error's first detail; the body is the fallback.
+        field = cause.details[0] if cause.details and isinstance(cause.details[0], list) else []
+        return ApiError(status, cause.message, loc=["body", *field] if status == 422 else None)
     return ApiError(409, f"the clearance refused the action: {exc.cause or exc}")
 
 

@@ -38,13 +38,20 @@ class Findings(Strict):
     note: str = ""
 
 
+class FindingsError(ValueError):
+    """Malformed findings; `loc` is the path of the first problem inside them."""
+
+    def __init__(self, loc: list[str | int], msg: str) -> None:
+        self.loc = loc
+        super().__init__(f"findings.{'.'.join(map(str, loc))}: {msg}")
+
+
 def parse_findings(data: dict[str, object] | None) -> Findings:
-    """Raises ValueError with the field path for malformed findings."""
     try:
         return Findings.model_validate(data or {})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ValueError(f"findings.{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        raise FindingsError(list(first["loc"]), first["msg"]) from exc
 
 
 def quantity_deviations(

@@ -50,9 +50,10 @@ async def matching(session: AsyncSession, *, agency: str, declarant_eori: str) -
     return list((await session.exec(query)).all())
 
 
-async def unsubscribe(session: AsyncSession, subscription: WebhookSubscription) -> None:
-    subscription.active = False
-    session.add(subscription)
+async def unsubscribe(session: AsyncSession, subscription_id: str) -> None:
+    await session.exec(  # type: ignore[call-overload]
+        update(WebhookSubscription).where(col(WebhookSubscription.id) == subscription_id).values(active=False)
+    )
     await session.commit()
 
 

@@ -25,12 +25,13 @@ from domain.clearance import (
     TaskState,
     UnclaimTask,
 )
-from domain.inspection import parse_findings
+from domain.inspection import FindingsError, parse_findings
 from sop.model import Escalation, ReasonCode
 
 
-def reject(kind: Rejection, message: str) -> ApplicationError:
-    return ApplicationError(message, type=kind.value, non_retryable=True)
+def reject(kind: Rejection, message: str, *, field: list[str | int] | None = None) -> ApplicationError:
+    """A typed refusal; `field` is the path of the offending request field (the API reports it as `loc`)."""
+    return ApplicationError(message, *([field] if field else []), type=kind.value, non_retryable=True)
 
 
 class TaskBook:
@@ -135,21 +136,26 @@ class TaskBook:
             raise reject(
                 Rejection.invalid,
                 f"outcome '{cmd.outcome}' is not allowed for a {task.kind.value} task; use one of {', '.join(allowed)}",
+                field=["outcome"],
             )
         if not cmd.reason.strip():
-            raise reject(Rejection.invalid, "a reason is required")
+            raise reject(Rejection.invalid, "a reason is required", field=["reason"])
         if task.kind == TaskKind.inspection_findings:
             try:
                 parse_findings(cmd.findings)
-            except ValueError as exc:
-                raise reject(Rejection.invalid, str(exc)) from exc
+            except FindingsError as exc:
+                raise reject(Rejection.invalid, str(exc), field=["findings", *exc.loc]) from exc
         fitting = [c.code for c in task.reason_codes if c.outcomes is None or cmd.outcome in c.outcomes]
         if fitting and cmd.reason_code not in fitting:
             raise reject(
-                Rejection.invalid, f"reason_code must be one of {', '.join(fitting)} for outcome '{cmd.outcome}'"
+                Rejection.invalid,
+                f"reason_code must be one of {', '.join(fitting)} for outcome '{cmd.outcome}'",
+                field=["reason_code"],
             )
         if not fitting and cmd.reason_code is not None:
-            raise reject(Rejection.invalid, f"this task takes no reason code for outcome '{cmd.outcome}'")
+            raise reject(
+                Rejection.invalid, f"this task takes no reason code for outcome '{cmd.outcome}'", field=["reason_code"]
+            )
         self._check_four_eyes(task, cmd.actor)
         return task
 
@@ -175,7 +181,9 @@ class TaskBook:
         elif "supervisor" not in cmd.actor.roles or cmd.actor.agency != task.agency:
             raise reject(Rejection.forbidden, "only a supervisor of the task's agency may reassign it")
         if task.role not in cmd.to.roles or cmd.to.agency != task.agency:
-            raise reject(Rejection.invalid, f"{cmd.to.id} does not hold role {task.role} at {task.agency}")
+            raise reject(
+                Rejection.invalid, f"{cmd.to.id} does not hold role {task.role} at {task.agency}", field=["to"]
+            )
         if cmd.to.id == task.assignee:
             raise reject(Rejection.conflict, f"task {task.id} is already assigned to {cmd.to.id}")
         self._check_four_eyes(task, cmd.to)

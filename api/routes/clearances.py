@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.clearance_access import find_clearance, may_read, provisional_view
-from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
+from api.deps import READER_ROLES, TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, invalid, not_found
 from api.updates import send_update
 from domain.clearance import ClearanceView, Invalidate
@@ -44,13 +44,11 @@ async def get_clearance(mrn: str, principal: CurrentPrincipal, services: Service
             return provisional_view(ref)
     body = dict(ref.record.view)
     async with services.db.session() as session:
-        tasks = await clearance_store.list_tasks(session, agency=ref.agency, roles=_all_roles(), state=None, mrn=mrn)
+        tasks = await clearance_store.list_tasks(
+            session, agency=ref.agency, roles=list(TASK_ROLES), state=None, mrn=mrn
+        )
     body["tasks"] = [_task_summary(t.data) for t in tasks]
     return body
-
-
-def _all_roles() -> list[str]:
-    return ["customs_officer", "export_control_officer", "inspector", "supervisor", "duty_chief"]
 
 
 @router.get("", summary="Clearances, newest first (declarants see their own only)")

@@ -13,8 +13,7 @@ from api.errors import ApiError, forbidden, invalid, not_found
 from api.updates import send_update
 from domain.clearance import ClaimTask, CommentTask, CompleteTask, HandOverTask, Task, UnclaimTask
 from store import clearances as clearance_store
-from store.models import Principal, TaskRecord
-from store.models import Principal as PrincipalModel
+from store.models import Principal
 from workflows.human import HumanTasks
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -43,26 +42,6 @@ def task_body(task: Task | dict[str, Any]) -> dict[str, Any]:
     data = task.model_dump(mode="json") if isinstance(task, Task) else task
     data.pop("version", None)
     return data
-
-
-async def _task_for(services: ServicesDep, principal: Principal, task_id: str) -> TaskRecord:
-    async with services.db.session() as session:
-        record = await clearance_store.get_task(session, task_id)
-    if record is None or record.agency != principal.agency:
-        raise not_found(f"task {task_id}")
-    if record.role not in principal.roles:
-        raise forbidden(f"task {task_id} is for role {record.role}")
-    return record
-
-
-def _refused_field(detail: str) -> list[str | int]:
-    """Where in the request a validator's refusal points (its messages name the field)."""
-    if detail.startswith("findings."):
-        return ["body", *(int(p) if p.isdigit() else p for p in detail.split(":", 1)[0].split("."))]
-    for field in ("reason_code", "outcome"):
-        if field in detail:
-            return ["body", field]
-    return ["body", "reason"]
 
 
 @router.get("", summary="Tasks for the caller's roles at the caller's agency, due first")
@@ -99,20 +78,8 @@ async def get_task(task_id: str, principal: CurrentPrincipal, services: Services
 
 @router.post("/{task_id}/claim", summary="Claim a task (409 if someone else holds it)")
 async def claim(task_id: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    record = await _task_for(services, principal, task_id)
-    try:
-        task: Task = await send_update(
-            services,
-            record.workflow_id,
-            HumanTasks.claim_task,
-            ClaimTask(task_id=task_id, actor=actor(principal)),
-            Task,
-        )
-    except ApiError as exc:
-        metrics.TASK_ACTIONS.labels("claim", str(exc.status)).inc()
-        raise
-    metrics.TASK_ACTIONS.labels("claim", "200").inc()
-    return task_body(task)
+    command = ClaimTask(task_id=task_id, actor=actor(principal))
+    return await _act(services, principal, task_id, HumanTasks.claim_task, command, "claim", holder_only=True)
 
 
 @router.post(
@@ -127,7 +94,6 @@ async def claim(task_id: str, principal: CurrentPrincipal, services: ServicesDep
 async def complete(
     task_id: str, body: CompletionRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
-    record = await _task_for(services, principal, task_id)
     command = CompleteTask(
         task_id=task_id,
         actor=actor(principal),
@@ -136,24 +102,26 @@ async def complete(
         reason_code=body.reason_code,
         findings=body.findings,
     )
-    try:
-        task: Task = await send_update(services, record.workflow_id, HumanTasks.complete_task, command, Task)
-    except ApiError as exc:
-        metrics.TASK_ACTIONS.labels("complete", str(exc.status)).inc()
-        if exc.status == 422:
-            exc.loc = _refused_field(exc.detail)
-        raise
-    metrics.TASK_ACTIONS.labels("complete", "200").inc()
-    return task_body(task)
+    return await _act(services, principal, task_id, HumanTasks.complete_task, command, "complete", holder_only=True)
 
 
 async def _act(
-    services: ServicesDep, principal: Principal, task_id: str, update: Any, command: Any, action: str
+    services: ServicesDep,
+    principal: Principal,
+    task_id: str,
+    update: Any,
+    command: Any,
+    action: str,
+    *,
+    holder_only: bool = False,
 ) -> dict[str, Any]:
+    """Send a task action to the workflow that owns the task; the workflow's validator has the last word."""
     async with services.db.session() as session:
         record = await clearance_store.get_task(session, task_id)
     if record is None or record.agency != principal.agency:
         raise not_found(f"task {task_id}")
+    if holder_only and record.role not in principal.roles:
+        raise forbidden(f"task {task_id} is for role {record.role}")
     try:
         task: Task = await send_update(services, record.workflow_id, update, command, Task)
     except ApiError as exc:
@@ -179,20 +147,14 @@ async def _hand_over(
     services: ServicesDep, principal: Principal, task_id: str, body: HandOverRequest, delegation: bool
 ) -> dict[str, Any]:
     async with services.db.session() as session:
-        target = await session.get(PrincipalModel, body.to)
+        target = await session.get(Principal, body.to)
     if target is None:
         raise invalid(["body", "to"], f"no principal {body.to}")
     command = HandOverTask(
         task_id=task_id, actor=actor(principal), to=actor(target), reason=body.reason, delegation=delegation
     )
-    try:
-        return await _act(
-            services, principal, task_id, HumanTasks.hand_over_task, command, "delegate" if delegation else "reassign"
-        )
-    except ApiError as exc:
-        if exc.status == 422:
-            exc.loc = ["body", "to"]
-        raise
+    action = "delegate" if delegation else "reassign"
+    return await _act(services, principal, task_id, HumanTasks.hand_over_task, command, action)
 
 
 @router.post("/{task_id}/reassign", summary="A supervisor assigns the task to another holder of its role")

@@ -73,7 +73,7 @@ async def list_subscriptions(principal: CurrentPrincipal, services: ServicesDep)
 async def unsubscribe(subscription_id: str, principal: CurrentPrincipal, services: ServicesDep) -> None:
     found = await _own(services, principal, subscription_id)
     async with services.db.writer() as session:
-        await webhook_store.unsubscribe(session, await session.get(WebhookSubscription, found.id))  # type: ignore[arg-type]
+        await webhook_store.unsubscribe(session, found.id)
 
 
 @router.get("/{subscription_id}/deliveries", summary="The delivery log: each event, attempts and last answer")
