@@ -75,6 +75,8 @@ def provisional_view(ref: ClearanceRef) -> dict[str, Any]:
         "decisions": [],
         "timeline": [{"stage": "intake", "started_at": memo["accepted_at"], "ended_at": None, "actor": None}],
         "documents": [],
+        "hold": None,
+        "inspection_schedule": None,
         "tasks": [],
         "declarant_eori": ref.declarant_eori,
         "agency": ref.agency,

@@ -230,6 +230,52 @@ class Invalidate(Model):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+# --- officers' actions on a clearance --------------------------------------------------------------------
+
+
+class Reroute(Model):
+    """Move the clearance to another lane before its outcome; the steps after the risk step follow the new lane."""
+
+    actor: Actor
+    lane: Lane
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PlaceHold(Model):
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReleaseHold(Model):
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Hold(Model):
+    """A clearance on hold moves to no further step and to no outcome until the hold is released."""
+
+    by: str
+    reason: str
+    at: datetime
+
+
+class ScheduleInspection(Model):
+    actor: Actor
+    at: datetime
+    place: str = Field(min_length=1, max_length=200)
+    agencies: list[str] | None = Field(default=None, description="participating agencies; all of the SOP's if absent")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class InspectionSchedule(Model):
+    at: datetime
+    place: str
+    agencies: list[str]
+    note: str | None = None
+    scheduled_by: str
+    scheduled_at: datetime
+
+
 # --- joint inspection ------------------------------------------------------------------------------------
 
 
@@ -345,6 +391,8 @@ class ClearanceView(Model):
     decisions: list[Decision] = []
     timeline: list[TimelineEntry] = []
     documents: list[DocumentRef] = []
+    hold: Hold | None = Field(default=None, description="set while the clearance is on hold")
+    inspection_schedule: InspectionSchedule | None = None
     accepted_at: datetime
     updated_at: datetime
     revision: int = 0

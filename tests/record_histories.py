@@ -1,14 +1,18 @@
 """Record workflow histories for the replay tests: `make histories` (= python -m tests.record_histories).
 
 Run it when the interpreter gains behaviour worth guarding, and commit the new files under tests/histories/.
-Never re-record to make a failing replay pass: a replay failure means the change needs `workflow.patched()`.
+Only scenarios without a recorded history are recorded (name scenarios to record them again): older histories
+are what guards running clearances. Never re-record to make a failing replay pass: a replay failure means the
+change needs `workflow.patched()`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,15 +82,51 @@ async def invalidated_while_awaiting_approval(stack: Stack) -> str:
     return mrn
 
 
+async def rerouted_scheduled_held_released(stack: Stack) -> str:
+    """Officers' actions: a re-route from yellow to red (the approval is called off), an inspection appointment,
+    a hold that keeps the approval from opening, and its release."""
+    body = example("green-lane", country_of_destination="CN")
+    body["consignee"]["address"]["country"] = "CN"
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, awaiting("approval"))
+    officer = stack.auth("customs_officer")
+    await stack.http.post(f"/v1/clearances/{mrn}/lane", json={"lane": "red", "reason": "tip-off"}, headers=officer)
+    await wait_for(stack, mrn, awaiting("inspection_findings"))
+    at = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    await stack.http.put(
+        f"/v1/clearances/{mrn}/inspection/schedule", json={"at": at, "place": "Bay 4"}, headers=officer
+    )
+    await stack.http.post(f"/v1/clearances/{mrn}/hold", json={"reason": "intelligence check"}, headers=officer)
+    for who in ("inspector", "export_control_officer"):
+        [task] = await open_tasks(stack, who, mrn, "inspection_findings")
+        await finish_task(stack, who, task["id"], "compliant", "ok", {"seals_checked": True})
+    await wait_for(stack, mrn, lambda v: v["inspection"] is not None)
+    await stack.http.post(f"/v1/clearances/{mrn}/hold/release", json={"reason": "cleared"}, headers=officer)
+    await wait_for(stack, mrn, awaiting("approval"))
+    [task] = await open_tasks(stack, "supervisor", mrn, "approval")
+    await finish_task(stack, "supervisor", task["id"], "approve", "ok")
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
 SCENARIOS = (
     green_lane,
     dual_use_inspected_and_approved,
     screening_confirmed_referred,
     invalidated_while_awaiting_approval,
+    rerouted_scheduled_held_released,
 )
 
 
-async def record() -> None:
+async def record(names: list[str]) -> None:
+    scenarios = (
+        [s for s in SCENARIOS if s.__name__ in names]
+        if names
+        else [s for s in SCENARIOS if not (HISTORIES / f"{s.__name__}.json").exists()]
+    )
+    if not scenarios:
+        print("every scenario has a recorded history; name scenarios to record them again")
+        return
     HISTORIES.mkdir(exist_ok=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
@@ -99,7 +139,7 @@ async def record() -> None:
             async with db.session() as session:
                 await sops.publish(session, sop_definition(1), by="recorder")
             async for stack in make_stack(env, db, Path(tmp), sop_name="test-clearance"):
-                for scenario in SCENARIOS:
+                for scenario in scenarios:
                     mrn = await scenario(stack)
                     view = (await stack.http.get(f"/v1/clearances/{mrn}", headers=stack.auth("auditor"))).json()
                     children = [f"{view['workflow_id']}-joint_inspection"] if view.get("inspection") else []
@@ -116,4 +156,4 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))

@@ -21,6 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 from domain import search
 from domain.clearance import (
+    Actor,
     AuditEvent,
     CheckLicencesInput,
     ClearanceInput,
@@ -28,14 +29,20 @@ from domain.clearance import (
     ClearanceView,
     Decision,
     DocumentRef,
+    Hold,
     InspectionInput,
     InspectionResult,
+    InspectionSchedule,
     Invalidate,
     LicenceCheckResult,
+    PlaceHold,
     ProjectionInput,
     RecordOutcomeInput,
     Rejection,
     ReleaseDepletionsInput,
+    ReleaseHold,
+    Reroute,
+    ScheduleInspection,
     ScreeningResult,
     ScreenPartiesInput,
     Status,
@@ -75,10 +82,18 @@ NOTICE_FOR = {
     Outcome.invalidated: "invalidation-notice",
 }
 APPROVAL_OUTCOMES = {"approve": None, "reject": Outcome.not_released, "refer": Outcome.referred}
+# How closely a lane looks at a consignment: moving to a lower one needs a supervisor.
+LANE_SCRUTINY = {Lane.green: 0, Lane.blue: 1, Lane.yellow: 2, Lane.red: 3}
+REROUTE_ROLES = ("customs_officer", "supervisor")
+HOLD_ROLES = ("customs_officer", "export_control_officer", "supervisor")
 
 
 class _Invalidated(Exception):
     """Unwinds the interpreter when the declarant invalidates the declaration."""
+
+
+class _Rerouted(Exception):
+    """Unwinds the current step when an officer moves the clearance to another lane."""
 
 
 @workflow.defn(name="Clearance")
@@ -94,6 +109,13 @@ class ClearanceWorkflow(HumanTasks):
         self._depleted = False
         self._prefetched_licences: LicenceCheckResult | None = None
         self._prefetched_finished_at: datetime | None = None
+        # Officers' actions: a re-route restarts interpretation after the risk step; steps already done stay done.
+        self._rerouted = False
+        self._resume_at = 0
+        self._done_steps: set[str] = set()
+        self._decided: tuple[Outcome, str] | None = None
+        self._inspection_step: InspectionStep | None = None
+        self._inspections_started = 0
         workflow_id = workflow.info().workflow_id
         self._book = TaskBook(
             mrn=inp.mrn,
@@ -137,6 +159,154 @@ class ClearanceWorkflow(HumanTasks):
             state = self._view.outcome.value if self._view.outcome else "being invalidated"
             raise reject(Rejection.conflict, f"clearance {self._mrn} is already {state}")
 
+    @workflow.update
+    async def reroute(self, cmd: Reroute) -> ClearanceView:
+        previous = self._view.lane
+        assert previous is not None
+        self._view.lane, self._view.lane_reason = cmd.lane, cmd.reason.strip()
+        self._rerouted = True
+        self._decide(
+            self._view.stage, "lane", cmd.lane.value, cmd.actor.id, f"re-routed from {previous.value}: {cmd.reason}"
+        )
+        self._audit(
+            "lane_assigned",
+            cmd.actor.id,
+            lane=cmd.lane.value,
+            previous=previous.value,
+            reason=cmd.reason.strip(),
+            rerouted=True,
+        )
+        await self._project(self._view.status)
+        return self._view
+
+    @reroute.validator
+    def _validate_reroute(self, cmd: Reroute) -> None:
+        self._check_officer(cmd.actor, REROUTE_ROLES, "re-route")
+        self._check_undecided()
+        current = self._view.lane
+        if current is None:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} has no lane yet; the risk step has not run")
+        if cmd.lane == current:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is already in the {current.value} lane")
+        if LANE_SCRUTINY[cmd.lane] < LANE_SCRUTINY[current] and "supervisor" not in cmd.actor.roles:
+            raise reject(
+                Rejection.forbidden, f"only a supervisor may move a clearance from {current.value} to {cmd.lane.value}"
+            )
+        if not cmd.reason.strip():
+            raise reject(Rejection.invalid, "a reason is required", field=["reason"])
+
+    @workflow.update
+    async def place_hold(self, cmd: PlaceHold) -> ClearanceView:
+        self._view.hold = Hold(by=cmd.actor.id, reason=cmd.reason.strip(), at=workflow.now())
+        self._decide(self._view.stage, "hold", "placed", cmd.actor.id, cmd.reason.strip())
+        self._audit("hold_placed", cmd.actor.id, reason=cmd.reason.strip(), stage=self._view.stage)
+        await self._project(self._view.status)
+        return self._view
+
+    @place_hold.validator
+    def _validate_place_hold(self, cmd: PlaceHold) -> None:
+        self._check_officer(cmd.actor, HOLD_ROLES, "put on hold")
+        if self._view.outcome is not None or self._invalidation is not None:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is already concluded")
+        if self._view.hold is not None:
+            hold = self._view.hold
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is already on hold ({hold.by}: {hold.reason})")
+        if not cmd.reason.strip():
+            raise reject(Rejection.invalid, "a reason is required", field=["reason"])
+
+    @workflow.update
+    async def release_hold(self, cmd: ReleaseHold) -> ClearanceView:
+        hold = self._view.hold
+        assert hold is not None
+        held = workflow.now() - hold.at
+        self._view.hold = None
+        self._decide(self._view.stage, "hold", "released", cmd.actor.id, cmd.reason.strip())
+        self._audit(
+            "hold_released",
+            cmd.actor.id,
+            reason=cmd.reason.strip(),
+            placed_by=hold.by,
+            held_seconds=round(held.total_seconds(), 3),
+        )
+        await self._project(self._view.status)
+        return self._view
+
+    @release_hold.validator
+    def _validate_release_hold(self, cmd: ReleaseHold) -> None:
+        self._check_officer(cmd.actor, HOLD_ROLES, "release a hold on")
+        hold = self._view.hold
+        if hold is None or self._invalidation is not None:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is not on hold")
+        if cmd.actor.id != hold.by and "supervisor" not in cmd.actor.roles:
+            raise reject(Rejection.forbidden, f"only {hold.by}, who placed the hold, or a supervisor may release it")
+        if not cmd.reason.strip():
+            raise reject(Rejection.invalid, "a reason is required", field=["reason"])
+
+    @workflow.update
+    async def schedule_inspection(self, cmd: ScheduleInspection) -> ClearanceView:
+        step = self._inspection_step
+        assert step is not None
+        agencies = cmd.agencies or [a.agency for a in step.agencies]
+        self._view.inspection_schedule = InspectionSchedule(
+            at=cmd.at,
+            place=cmd.place.strip(),
+            agencies=agencies,
+            note=cmd.note,
+            scheduled_by=cmd.actor.id,
+            scheduled_at=workflow.now(),
+        )
+        self._decide(
+            step.id,
+            "inspection_schedule",
+            cmd.at.isoformat(),
+            cmd.actor.id,
+            f"{cmd.place.strip()} with {', '.join(agencies)}" + (f": {cmd.note}" if cmd.note else ""),
+        )
+        self._audit(
+            "inspection_appointment", cmd.actor.id, at=cmd.at.isoformat(), place=cmd.place.strip(), agencies=agencies
+        )
+        await self._project(self._view.status)
+        return self._view
+
+    @schedule_inspection.validator
+    def _validate_schedule_inspection(self, cmd: ScheduleInspection) -> None:
+        step = self._inspection_step
+        roles = ("customs_officer", "supervisor", *(a.role for a in step.agencies)) if step else ("customs_officer",)
+        self._check_officer(cmd.actor, roles, "schedule the inspection of")
+        if step is None or self._view.outcome is not None or self._invalidation is not None:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} has no joint inspection in progress")
+        if cmd.at.tzinfo is None:
+            raise reject(Rejection.invalid, "the time needs a UTC offset (RFC 3339)", field=["at"])
+        if cmd.at <= workflow.now():
+            raise reject(Rejection.invalid, "the inspection must be scheduled in the future", field=["at"])
+        if not cmd.place.strip():
+            raise reject(Rejection.invalid, "a place is required", field=["place"])
+        if cmd.agencies is not None:
+            known = [a.agency for a in step.agencies]
+            if not cmd.agencies:
+                raise reject(Rejection.invalid, "name at least one participating agency", field=["agencies"])
+            for i, agency in enumerate(cmd.agencies):
+                if agency not in known:
+                    raise reject(
+                        Rejection.invalid,
+                        f"{agency} does not take part in this inspection; the SOP names {', '.join(known)}",
+                        field=["agencies", i],
+                    )
+
+    def _check_officer(self, actor: Actor, roles: tuple[str, ...], what: str) -> None:
+        if actor.agency != self._inp.sop.agency or not set(actor.roles) & set(roles):
+            raise reject(
+                Rejection.forbidden,
+                f"only {', '.join(dict.fromkeys(roles))} of {self._inp.sop.agency} may {what} a clearance",
+            )
+
+    def _check_undecided(self) -> None:
+        if self._view.outcome is not None or self._invalidation is not None:
+            state = self._view.outcome.value if self._view.outcome else "being invalidated"
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is already {state}")
+        if self._decided is not None:
+            raise reject(Rejection.conflict, f"clearance {self._mrn} is being concluded as {self._decided[0].value}")
+
     def _on_task_change(self, task: Task, now: datetime) -> None:
         self._view.updated_at = now
         if task.escalated_from is not None and not any(
@@ -159,23 +329,65 @@ class ClearanceWorkflow(HumanTasks):
         self._view.timeline[0].ended_at = now
         self._set(status=Status.in_progress)
         self._audit("accepted", inp.declarant_eori, lrn=inp.lrn, sop=inp.sop_ref.model_dump())
-        outcome, reason = Outcome.released, "every step of the SOP passed"
         try:
-            for step in inp.sop.steps:
-                self._check_invalidated()
-                if step.when is not None and not self._condition(step):
-                    self._audit("step_skipped", None, step=step.id, condition=step.when)
-                    continue
-                decided = await self._run_step(step)
-                if decided is not None:
-                    outcome, reason = decided
-                    break
+            outcome, reason = await self._interpret(inp.sop.steps)
         except _Invalidated:
             await self._finish_invalidated()
         else:
             await self._finish(outcome, reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view
+
+    async def _interpret(self, steps: list[Step]) -> tuple[Outcome, str]:
+        """Run the steps in order. A hold stops the interpreter between steps and before the outcome; a re-route
+        goes back to the step after the risk step, skipping steps already done and re-evaluating conditions."""
+        index = 0
+        while True:
+            await self._hold_point()
+            if self._rerouted:
+                self._rerouted, index = False, self._resume_at
+            if index == len(steps):
+                return Outcome.released, "every step of the SOP passed"
+            step = steps[index]
+            index += 1
+            if step.id in self._done_steps:
+                continue
+            if step.when is not None and not self._condition(step):
+                self._audit("step_skipped", None, step=step.id, condition=step.when)
+                continue
+            try:
+                decided = await self._run_step(step)
+            except _Rerouted:
+                self._leave()
+                continue
+            self._done_steps.add(step.id)
+            if isinstance(step, RiskStep):
+                self._resume_at = index
+            if decided is not None:
+                self._decided = decided
+                await self._hold_point()
+                return decided
+
+    async def _hold_point(self) -> None:
+        if self._view.hold is not None:
+            workflow.logger.info("clearance on hold", extra={"mrn": self._mrn})
+            self._view.status = Status.in_progress
+            await self._project(Status.in_progress)  # the read model shows where the clearance waits
+            await workflow.wait_condition(lambda: self._view.hold is None or self._invalidation is not None)
+        self._check_invalidated()
+
+    def _interrupted(self) -> bool:
+        return self._invalidation is not None or self._rerouted
+
+    async def _unwind_for_reroute(self) -> None:
+        """Close the current step's open tasks; the interpreter then follows the new lane."""
+        cancelled = self._book.cancel_open(workflow.now(), f"lane re-routed to {self._view.lane}")
+        for task in cancelled:
+            self._audit("task_cancelled", None, task_id=task.id, reason=task.reason)
+        self._set(status=Status.in_progress)
+        if cancelled:
+            await self._project_tasks(cancelled)
+        raise _Rerouted
 
     async def _run_step(self, step: Step) -> tuple[Outcome, str] | None:
         self._enter(step.id)
@@ -303,6 +515,10 @@ class ClearanceWorkflow(HumanTasks):
 
     async def _inspection(self, step: InspectionStep) -> tuple[Outcome, str] | None:
         first = self._task_number + 1
+        self._inspections_started += 1
+        child_id = f"{workflow.info().workflow_id}-{step.id}"
+        if self._inspections_started > 1:  # the clearance was re-routed away from an earlier inspection
+            child_id += f"-{self._inspections_started}"
         self._task_number += len(step.agencies)
         handle = await workflow.start_child_workflow(
             JointInspectionWorkflow.run,
@@ -333,9 +549,10 @@ class ClearanceWorkflow(HumanTasks):
                     lane=self._view.lane.value if self._view.lane else None,
                 ),
             ),
-            id=f"{workflow.info().workflow_id}-{step.id}",
+            id=child_id,
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
+        self._inspection_step = step
         await self._project(Status.awaiting_decision)
         outcome: list[InspectionResult] = []
 
@@ -343,13 +560,19 @@ class ClearanceWorkflow(HumanTasks):
             outcome.append(await handle)
 
         collector = asyncio.create_task(collect())
-        await workflow.wait_condition(lambda: collector.done() or self._invalidation is not None)
+        try:
+            await workflow.wait_condition(lambda: collector.done() or self._interrupted())
+        finally:
+            self._inspection_step = None
         if not collector.done():
             handle.cancel()
             # The child ends cancelled (its tasks closed): that is the expected result here.
             with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
                 await collector
-            raise _Invalidated
+            self._check_invalidated()
+            self._view.inspection_schedule = None
+            self._set(status=Status.in_progress)
+            raise _Rerouted
         collector.result()
         result = outcome[0]
         self._view.inspection = result
@@ -462,8 +685,10 @@ class ClearanceWorkflow(HumanTasks):
         workflow.logger.info("awaiting decision", extra={"mrn": self._mrn, "tasks": [t.id for t in tasks]})
         await self._project(Status.awaiting_decision, tasks=tasks)
         ids = [t.id for t in tasks]
-        await self._await_tasks(ids, lambda: self._invalidation is not None)
+        await self._await_tasks(ids, self._interrupted)
         self._check_invalidated()
+        if self._rerouted:
+            await self._unwind_for_reroute()
         completed = [self._book.tasks[i] for i in ids if self._book.tasks[i].state == TaskState.completed]
         if completed:
             self._view.timeline[-1].actor = completed[-1].completed_by

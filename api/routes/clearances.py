@@ -1,4 +1,5 @@
-"""Reading clearances, invalidating a declaration, and fetching issued documents."""
+"""Reading clearances, invalidating a declaration, officers' actions (re-route, hold, inspection schedule), and
+fetching issued documents."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.clearance_access import find_clearance, may_read, provisional_view
 from api.deps import READER_ROLES, TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, invalid, not_found
 from api.updates import send_update
-from domain.clearance import ClearanceView, Invalidate
+from domain.clearance import ClearanceView, Invalidate, PlaceHold, ReleaseHold, Reroute, ScheduleInspection
+from sop.model import Lane
 from store import clearances as clearance_store
 from workflows.clearance import ClearanceWorkflow
 
@@ -23,6 +25,27 @@ router = APIRouter(prefix="/v1/clearances", tags=["clearances"])
 class InvalidationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class RerouteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lane: Lane
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
+    place: str = Field(min_length=1, max_length=200, description="where, e.g. the warehouse or examination bay")
+    agencies: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, max_length=20, description="participating agencies (of the SOP's); all of them if absent"
+    )
+    note: str | None = Field(default=None, max_length=2000)
 
 
 def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +133,73 @@ async def invalidate(
         "documents": [d.model_dump() for d in view.documents],
         "links": {"self": f"/v1/clearances/{mrn}"},
     }
+
+
+async def _officer_action(
+    services: ServicesDep, principal: CurrentPrincipal, mrn: str, update: Any, command: Any
+) -> dict[str, Any]:
+    """An officer's action is an Update on the clearance; its validator decides (403, 409, 422) before any record."""
+    ref = await find_clearance(services, principal, mrn)
+    view: ClearanceView = await send_update(services, ref.workflow_id, update, command, ClearanceView)
+    return view.model_dump(mode="json")
+
+
+OFFICER_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the caller's role or agency may not take this action"},
+    409: {"description": "the clearance is in no state for it (concluded, no lane yet, not on hold, ...)"},
+    422: {"description": "a missing reason or an invalid field, named in `errors[].loc`"},
+}
+
+
+@router.post(
+    "/{mrn}/lane",
+    summary="Re-route the clearance to another lane before its outcome, with a reason",
+    description="Customs officers and supervisors may move a clearance to a stricter lane; only a supervisor to a "
+    "less strict one. The steps after the risk step follow the new lane: open tasks of the current step are "
+    "cancelled, steps already done stay done. Recorded as a decision and as a `lane_assigned` audit event.",
+    responses=OFFICER_ACTION_RESPONSES,
+)
+async def reroute(mrn: str, body: RerouteRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+    command = Reroute(actor=actor(principal), lane=body.lane, reason=body.reason)
+    return await _officer_action(services, principal, mrn, ClearanceWorkflow.reroute, command)
+
+
+@router.post(
+    "/{mrn}/hold",
+    summary="Put the clearance on hold: it moves to no further step and no outcome until the hold is released",
+    responses=OFFICER_ACTION_RESPONSES,
+)
+async def place_hold(mrn: str, body: HoldRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+    command = PlaceHold(actor=actor(principal), reason=body.reason)
+    return await _officer_action(services, principal, mrn, ClearanceWorkflow.place_hold, command)
+
+
+@router.post(
+    "/{mrn}/hold/release",
+    summary="Release the hold (the officer who placed it, or a supervisor)",
+    responses=OFFICER_ACTION_RESPONSES,
+)
+async def release_hold(
+    mrn: str, body: HoldRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
+    command = ReleaseHold(actor=actor(principal), reason=body.reason)
+    return await _officer_action(services, principal, mrn, ClearanceWorkflow.release_hold, command)
+
+
+@router.put(
+    "/{mrn}/inspection/schedule",
+    summary="Schedule (or move) the joint inspection: time, place and participating agencies",
+    description="Only while the joint inspection is in progress. The agencies are those the SOP's inspection step "
+    "names (all of them when absent); the time must be in the future.",
+    responses=OFFICER_ACTION_RESPONSES,
+)
+async def schedule_inspection(
+    mrn: str, body: ScheduleRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
+    command = ScheduleInspection(
+        actor=actor(principal), at=body.at, place=body.place, agencies=body.agencies, note=body.note
+    )
+    return await _officer_action(services, principal, mrn, ClearanceWorkflow.schedule_inspection, command)
 
 
 @router.get("/{mrn}/audit", summary="The clearance's audit trail: every event with who and when, in order")
