@@ -182,6 +182,7 @@ class Task(Model):
     subject: dict[str, Any] = {}
     reason_code: str | None = None
     reason_codes: list[ReasonCode] = Field(default=[], description="the SOP's codes for this task kind")
+    reason_code_required: bool = Field(default=True, description="whether completing it needs one of the codes")
     comments: list[TaskComment] = []
     delegated_by: str | None = None
     escalation: Escalation | None = None
@@ -302,6 +303,7 @@ class InspectionInput(Model):
     first_task_number: int
     four_eyes: list[str] = []
     reason_codes: list[ReasonCode] = []
+    reason_code_required: bool = True
     escalation: Escalation | None = None
     quantity_tolerance_pct: float = 0.0
     declared_quantities: dict[int, Decimal] = {}

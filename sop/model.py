@@ -138,7 +138,10 @@ class SopSettings(Frozen):
         description="task kinds whose completer must not have completed any other task of the clearance",
     )
     reason_codes: list[ReasonCode] = Field(
-        default=[], description="when a task kind has codes, completing it requires one that fits the outcome"
+        default=[], description="when a task kind has codes, completing it takes one that fits the outcome"
+    )
+    reason_code_required: bool = Field(
+        default=True, description="whether a task kind with codes may be completed without one (free text only)"
     )
 
 

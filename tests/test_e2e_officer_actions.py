@@ -59,6 +59,22 @@ async def test_reroute_yellow_to_red_runs_the_joint_inspection_then_approval(sta
     view = await wait_for(stack, mrn, awaiting("inspection_findings"))
     tasks = {t["id"]: t for t in view["tasks"]}
     assert tasks[approval["id"]]["state"] == "cancelled"
+    # Candidates are scoped by agency and role: the customs inspector never sees the export-control task.
+    [customs_task] = await open_tasks(stack, "inspector", mrn)
+    [export_task] = await open_tasks(stack, "export_control_officer", mrn)
+    assert (customs_task["role"], export_task["role"]) == ("inspector", "export_control_officer")
+    get = stack.http.get
+    assert (await get(f"/v1/tasks/{export_task['id']}", headers=stack.auth("inspector"))).status_code == 404
+    assert (
+        await get(f"/v1/tasks/{customs_task['id']}", headers=stack.auth("export_control_officer"))
+    ).status_code == 404
+    assert (await get(f"/v1/tasks/{export_task['id']}", headers=stack.auth("foreign_officer"))).status_code == 404
+    assert (await get(f"/v1/tasks/{export_task['id']}", headers=stack.auth("supervisor"))).status_code == 200
+    assert (
+        await get(f"/v1/tasks/{export_task['id']}", headers=stack.auth("export_control_officer"))
+    ).status_code == 200
+    claim = await stack.http.post(f"/v1/tasks/{export_task['id']}/claim", headers=stack.auth("inspector"))
+    assert claim.status_code == 403
     reroute = [d for d in view["decisions"] if d["kind"] == "lane" and d["actor"] == "customs_officer"]
     assert reroute and reroute[0]["outcome"] == "red" and "re-routed from yellow" in reroute[0]["reason"]
 

@@ -25,9 +25,21 @@ REASON_CODES = [
 @pytest.fixture
 async def coded(stack: Stack) -> AsyncIterator[Stack]:
     """The same worker and database; an API whose SOP has reason codes for approvals."""
-    name = f"coded-{uuid.uuid4().hex[:6]}"
-    data = sop_data(name=name)
+    data = sop_data(name=f"coded-{uuid.uuid4().hex[:6]}")
     data["settings"]["reason_codes"] = REASON_CODES
+    async for api in api_on(stack, data):
+        yield api
+
+
+@pytest.fixture
+async def bundled_v3(stack: Stack) -> AsyncIterator[Stack]:
+    """An API whose clearances run the bundled v3 SOP (optional reason codes, escalation to the duty chief)."""
+    async for api in api_on(stack, sop_data(3, name=f"v3-{uuid.uuid4().hex[:6]}")):
+        yield api
+
+
+async def api_on(stack: Stack, data: dict[str, object]) -> AsyncIterator[Stack]:
+    name = str(data["name"])
     author = {**stack.auth("sop_author"), "Content-Type": "application/json"}
     assert (await stack.http.post("/v1/sops", content=json.dumps(data), headers=author)).status_code == 201
     settings = stack.settings.model_copy(update={"sop_name": name})
@@ -125,4 +137,20 @@ async def test_reason_codes_from_the_sop_are_required_and_must_fit_the_outcome(c
         complete, json={"outcome": "approve", "reason": "ok", "reason_code": "DOCS_OK"}, headers=headers
     )
     assert done.status_code == 200 and done.json()["reason_code"] == "DOCS_OK"
+    assert (await wait_for(stack, mrn, completed))["outcome"] == "released"
+
+
+async def test_v3_reason_codes_are_optional_but_must_fit_when_given(bundled_v3: Stack) -> None:
+    stack = bundled_v3
+    mrn, tid = await approval_task(stack)
+    [task] = await open_tasks(stack, "supervisor", mrn, "approval")
+    assert task["reason_code_required"] is False and task["escalation"]["to"] == "duty_chief"
+    assert {c["code"] for c in task["reason_codes"]} >= {"APP_DOCS_OK", "APP_END_USE_DOUBT"}
+    complete, headers = f"/v1/tasks/{tid}/complete", stack.auth("supervisor")
+    wrong = await stack.http.post(
+        complete, json={"outcome": "approve", "reason": "ok", "reason_code": "INS_CONFORM"}, headers=headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"] == ["body", "reason_code"]
+    done = await stack.http.post(complete, json={"outcome": "approve", "reason": "documents fine"}, headers=headers)
+    assert done.status_code == 200 and done.json()["reason_code"] is None
     assert (await wait_for(stack, mrn, completed))["outcome"] == "released"

@@ -186,3 +186,13 @@ def test_diagram_follows_configured_outcomes_and_long_conditions() -> None:
 def test_durations_read_as_words_and_as_iso_8601(delta: timedelta, human: str, iso: str) -> None:
     assert human_duration(delta) == human
     assert iso_duration(delta) == iso
+
+
+def test_v3_documents_escalation_tolerance_reason_codes_and_officers_actions() -> None:
+    html = render_sop_document(_published(_definition(3)))
+    assert html.count("<dt>Escalation</dt>") == 3 and "moves to duty chief" in html
+    assert "within 2 % of the declared one" in html
+    assert 'id="code-INS_SEAL_BROKEN"' in html and "(optional)" in html
+    assert "Re-route" in html and "Hold" in html
+    v2 = render_sop_document(_published(_definition(2)))
+    assert "<dt>Escalation</dt>" not in v2 and "Reason codes" not in v2 and "any counted quantity" in v2

@@ -123,6 +123,7 @@ class ClearanceWorkflow(HumanTasks):
             agency=inp.sop.agency,
             four_eyes=list(inp.sop.settings.four_eyes),
             reason_codes=list(inp.sop.settings.reason_codes),
+            reason_code_required=inp.sop.settings.reason_code_required,
         )
         self._view = ClearanceView(
             mrn=inp.mrn,
@@ -533,6 +534,7 @@ class ClearanceWorkflow(HumanTasks):
                 first_task_number=first,
                 four_eyes=list(self._inp.sop.settings.four_eyes),
                 reason_codes=list(self._inp.sop.settings.reason_codes),
+                reason_code_required=self._inp.sop.settings.reason_code_required,
                 escalation=step.escalation,
                 quantity_tolerance_pct=step.quantity_tolerance_pct,
                 declared_quantities={

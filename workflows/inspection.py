@@ -35,6 +35,7 @@ class JointInspectionWorkflow(HumanTasks):
             four_eyes=inp.four_eyes,
             prior_completers=inp.prior_completers,
             reason_codes=inp.reason_codes,
+            reason_code_required=inp.reason_code_required,
         )
 
     @workflow.run

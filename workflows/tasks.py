@@ -44,6 +44,7 @@ class TaskBook:
         four_eyes: list[str],
         prior_completers: dict[str, str] | None = None,
         reason_codes: list[ReasonCode] | None = None,
+        reason_code_required: bool = True,
     ) -> None:
         self.mrn = mrn
         self.workflow_id = workflow_id
@@ -53,6 +54,7 @@ class TaskBook:
         # task id -> who completed it, including tasks completed in other workflows of the same clearance
         self.completers: dict[str, str] = dict(prior_completers or {})
         self.reason_codes = list(reason_codes or [])
+        self.reason_code_required = reason_code_required
 
     def open(
         self,
@@ -78,6 +80,7 @@ class TaskBook:
             created_at=now,
             subject=subject,
             reason_codes=[c for c in self.reason_codes if kind.value in c.kinds],
+            reason_code_required=self.reason_code_required,
             escalation=escalation,
         )
         self.tasks[task.id] = task
@@ -146,7 +149,8 @@ class TaskBook:
             except FindingsError as exc:
                 raise reject(Rejection.invalid, str(exc), field=["findings", *exc.loc]) from exc
         fitting = [c.code for c in task.reason_codes if c.outcomes is None or cmd.outcome in c.outcomes]
-        if fitting and cmd.reason_code not in fitting:
+        optional = not task.reason_code_required and cmd.reason_code is None
+        if fitting and cmd.reason_code not in fitting and not optional:
             raise reject(
                 Rejection.invalid,
                 f"reason_code must be one of {', '.join(fitting)} for outcome '{cmd.outcome}'",

@@ -66,14 +66,25 @@ async def list_tasks(
     return {"items": [task_body(dict(r.data)) for r in rows]}
 
 
-@router.get("/{task_id}", summary="One task, with its subject (the party, the inspection, the lane)")
+@router.get(
+    "/{task_id}",
+    summary="One task, with its subject (the party, the inspection, the lane)",
+    description="Visible to holders of the task's role at its agency, and to the agency's supervisors and auditors; "
+    "404 for anyone else.",
+)
 async def get_task(task_id: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
     require_role(principal, *TASK_ROLES, "auditor")
     async with services.db.session() as session:
         record = await clearance_store.get_task(session, task_id)
-    if record is None or record.agency != principal.agency:
+    if record is None or not may_see(principal, record.agency, record.role):
         raise not_found(f"task {task_id}")
     return task_body(dict(record.data))
+
+
+def may_see(principal: Principal, agency: str, role: str) -> bool:
+    """Candidates see a task: holders of its role at its agency; supervisors and auditors of the agency oversee all
+    of its tasks. A customs inspector never sees an export-control task."""
+    return agency == principal.agency and bool({role, "supervisor", "auditor"} & set(principal.roles))
 
 
 @router.post("/{task_id}/claim", summary="Claim a task (409 if someone else holds it)")
