@@ -13,7 +13,14 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 from domain.clearance import AuditEvent, ClearanceSubject, ClearanceView
 
 EventName = Literal[
-    "clearance.accepted", "task.created", "clearance.lane_assigned", "clearance.outcome", "clearance.invalidated"
+    "clearance.accepted",
+    "task.created",
+    "clearance.lane_assigned",
+    "clearance.outcome",
+    "clearance.invalidated",
+    "clearance.hold_placed",
+    "clearance.hold_released",
+    "inspection.scheduled",
 ]
 EVENTS: tuple[str, ...] = get_args(EventName)
 FROM_AUDIT = {
@@ -22,6 +29,9 @@ FROM_AUDIT = {
     "lane_assigned": "clearance.lane_assigned",
     "outcome": "clearance.outcome",
     "invalidated": "clearance.invalidated",
+    "hold_placed": "clearance.hold_placed",
+    "hold_released": "clearance.hold_released",
+    "inspection_appointment": "inspection.scheduled",
 }
 SIGNATURE_HEADER = "X-Clearance-Signature"
 

@@ -165,3 +165,38 @@ async def test_inspection_tasks_are_announced_as_task_created(stack: Stack, rece
         assert all(e["lane"] == "red" and e["status"] == "awaiting_decision" for e in created)
     finally:
         await stack.http.delete(f"/v1/webhooks/{sub.json()['id']}", headers=officer)
+
+
+async def test_officers_actions_reach_the_agency(stack: Stack, receiver: Receiver) -> None:
+    officer = stack.auth("customs_officer")
+    events = ["clearance.lane_assigned", "clearance.hold_placed", "clearance.hold_released", "inspection.scheduled"]
+    sub = await stack.http.post(
+        "/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": events}, headers=officer
+    )
+    assert sub.status_code == 201, sub.text
+    try:
+        body = example("green-lane", country_of_destination="CN")
+        body["consignee"]["address"]["country"] = "CN"
+        mrn = (await lodge(stack, body))["mrn"]
+        await wait_for(stack, mrn, lambda v: any(t["kind"] == "approval" for t in v.get("tasks", [])))
+        post = stack.http.post
+        assert (await post(f"/v1/clearances/{mrn}/hold", json={"reason": "check"}, headers=officer)).status_code == 200
+        rerouted = await post(f"/v1/clearances/{mrn}/lane", json={"lane": "red", "reason": "tip"}, headers=officer)
+        assert rerouted.status_code == 200
+        released = await post(f"/v1/clearances/{mrn}/hold/release", json={"reason": "ok"}, headers=officer)
+        assert released.status_code == 200
+        await wait_for(stack, mrn, lambda v: any(t["kind"] == "inspection_findings" for t in v.get("tasks", [])))
+        at = "2099-06-01T09:30:00+00:00"
+        scheduled = await stack.http.put(
+            f"/v1/clearances/{mrn}/inspection/schedule", json={"at": at, "place": "Bay 7"}, headers=officer
+        )
+        assert scheduled.status_code == 200, scheduled.text
+        await until(lambda: {*events} <= {e["event"] for e in receiver.events(mrn)})
+        got = {e["event"]: e for e in receiver.events(mrn)}
+        assert got["inspection.scheduled"]["detail"]["place"] == "Bay 7"
+        assert got["inspection.scheduled"]["detail"]["at"] == at
+        lanes = [e["detail"]["lane"] for e in receiver.events(mrn) if e["event"] == "clearance.lane_assigned"]
+        assert sorted(lanes) == ["red", "yellow"]
+        assert got["clearance.hold_placed"]["detail"]["reason"] == "check"
+    finally:
+        await stack.http.delete(f"/v1/webhooks/{sub.json()['id']}", headers=officer)
