@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres lint typecheck bench bench-smoke sop-schema histories clean help
+.PHONY: run test chromium test-postgres lint typecheck bench bench-smoke sop-schema histories clean help
 
 help:
 	@echo "make run          start Temporal dev server, worker and API (Ctrl-C stops all)"
@@ -24,8 +24,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m stack.cli run
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The console's browser test drives the system Chromium (never a downloaded one); install it when we can.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the console's browser test"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    || echo "chromium could not be installed; the browser test will skip (or fail with REQUIRE_BROWSER=1)"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ from store.models import Principal
 
 OFFICER_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor")
 TASK_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor", "duty_chief")
-READER_ROLES = (*OFFICER_ROLES, "auditor", "admin")
+READER_ROLES = (*OFFICER_ROLES, "duty_chief", "auditor", "admin")
 TOKEN_CACHE_SECONDS = 10.0
 
 

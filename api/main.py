@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
-from api import errors, metrics
+from api import console, errors, metrics
 from api.deps import Services
 from api.limits import BodySizeLimit
 from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
@@ -63,7 +63,7 @@ def create_app(
         structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
         return await call_next(request)
 
-    for module in (declarations, clearances, tasks, licences, screening, sops, reports, webhooks, ops):
+    for module in (declarations, clearances, tasks, licences, screening, sops, reports, webhooks, ops, console):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -203,10 +203,11 @@ def _banner(settings: Settings, tokens: dict[str, str]) -> None:
             f"[bold]Clearance engine is running[/]\n\n"
             f"API            {api}\n"
             f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
+            f"Web console    {api}/console   (officers sign in with their token from the list below)\n"
             f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
             f"Temporal gRPC  {settings.temporal_address}\n"
             f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
-            f"Authenticate with  Authorization: Bearer <token>\n"
+            f"Authenticate API calls with  Authorization: Bearer <token>\n"
             f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
             f'Try:  curl -s -X POST {api}/v1/declarations -H "Authorization: Bearer $(jq -r .declarant '
             f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json\n\n"

@@ -1,0 +1,117 @@
+"""The inbox: the open tasks of the officer's roles at their agency, as `GET /v1/tasks` returns them, due first,
+with filters for what needs attention (overdue, due soon), the kind of task, the lane and the officer's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from api.console.clearances import LANES
+from api.console.formatting import parse_instant
+from api.console.web import Officer, console_router, holds_tasks, render
+from api.deps import ServicesDep
+from api.routes import tasks as task_routes
+from domain.clearance import TaskKind
+from store import clearances as clearance_store
+
+router = console_router()
+DUE_SOON_HOURS = (1, 4, 8, 24)
+KINDS = tuple(k.value for k in TaskKind)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    overdue: bool = False
+    due_within: int | None = None
+    kind: str = ""
+    lane: str = ""
+    mine: bool = False
+
+    @classmethod
+    def of(cls, overdue: str, due_within: str, kind: str, lane: str, mine: str) -> InboxFilters:
+        hours = int(due_within) if due_within.isdigit() and int(due_within) in DUE_SOON_HOURS else None
+        return cls(
+            overdue=bool(overdue),
+            due_within=hours,
+            kind=kind if kind in KINDS else "",
+            lane=lane if lane in LANES else "",
+            mine=bool(mine),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self != InboxFilters()
+
+    def keeps(self, row: InboxRow, me: str, now: datetime) -> bool:
+        task = row.task
+        return not (
+            (self.overdue and not row.overdue)
+            or (self.due_within is not None and row.due_at > now + timedelta(hours=self.due_within))
+            or (self.kind and task["kind"] != self.kind)
+            or (self.lane and row.lane != self.lane)
+            or (self.mine and task.get("assignee") != me)
+        )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task: dict[str, Any]
+    lane: str | None
+    due_at: datetime
+    overdue: bool
+
+
+async def _lanes(services: ServicesDep, tasks: list[dict[str, Any]]) -> dict[str, str | None]:
+    """A task's lane from its subject; a screening review (before the risk stage) takes its clearance's."""
+    lanes: dict[str, str | None] = {}
+    async with services.db.session() as session:
+        for task in tasks:
+            subject = task.get("subject") or {}
+            if "lane" in subject:
+                lanes[task["id"]] = subject["lane"]
+                continue
+            record = await clearance_store.get_record(session, task["mrn"])
+            lanes[task["id"]] = record.lane if record else None
+    return lanes
+
+
+@router.get("")
+@router.get("/tasks")
+async def inbox(
+    request: Request,
+    officer: Officer,
+    services: ServicesDep,
+    overdue: str = "",
+    due_within: str = "",
+    kind: str = "",
+    lane: str = "",
+    mine: str = "",
+) -> HTMLResponse:
+    filters = InboxFilters.of(overdue, due_within, kind, lane, mine)
+    if not holds_tasks(officer):
+        return render(request, "inbox.html.j2", rows=None, filters=filters, total=0)
+    # The same call as GET /v1/tasks: the open tasks of the officer's roles at their agency, due first.
+    tasks = (await task_routes.list_tasks(officer, services, state="open", role=None, mrn=None, limit=500))["items"]
+    lanes = await _lanes(services, tasks)
+    now = datetime.now(UTC)
+    rows = []
+    for task in tasks:
+        due_at = parse_instant(task["due_at"]) or now
+        row = InboxRow(task, lanes[task["id"]], due_at, bool(task.get("overdue")) or due_at < now)
+        if filters.keeps(row, officer.id, now):
+            rows.append(row)
+    return render(
+        request,
+        "inbox.html.j2",
+        rows=rows,
+        total=len(tasks),
+        filters=filters,
+        kinds=KINDS,
+        lanes=LANES,
+        due_soon=DUE_SOON_HOURS,
+        now=now,
+    )

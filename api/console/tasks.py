@@ -1,0 +1,242 @@
+"""The task page. Every action calls the JSON API's own route function for it, so the workflow's
+Update validator decides exactly as it does for `POST /v1/tasks/...`; a refusal is shown on the page with the
+officer's input kept, a success redirects (POST-redirect-GET) with a flash message."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.console.clearances import clearance_context
+from api.console.findings import DISCREPANCY_KINDS, FindingsForm
+from api.console.formatting import label, parse_instant
+from api.console.web import (
+    Officer,
+    PageError,
+    console_router,
+    error_page,
+    parse_form,
+    redirect,
+    render,
+)
+from api.deps import ServicesDep
+from api.errors import ApiError
+from api.routes import tasks as task_routes
+from domain.clearance import TASK_OUTCOMES, TaskKind
+from store.models import Principal
+
+router = console_router()
+EMPTY_FIELD = {
+    "outcome": "Choose an outcome",
+    "reason": "Enter a reason",
+    "to": "Enter the id of the officer who takes the task",
+    "text": "Enter a comment",
+}
+
+
+@dataclass(frozen=True)
+class TaskActions:
+    """What the page offers this officer for this task; the workflow still has the last word."""
+
+    claim: bool
+    unclaim: bool
+    delegate: bool
+    reassign: bool
+    complete: bool
+    comment: bool
+
+    @classmethod
+    def of(cls, task: Mapping[str, Any], officer: Principal) -> TaskActions:
+        open_ = task["state"] == "open"
+        holder = task["role"] in officer.roles
+        supervisor = "supervisor" in officer.roles
+        assignee = task.get("assignee")
+        mine = assignee == officer.id
+        return cls(
+            claim=open_ and holder and assignee is None,
+            unclaim=open_ and assignee is not None and (mine or supervisor),
+            delegate=open_ and mine,
+            reassign=open_ and supervisor,
+            complete=open_ and holder and assignee in (None, officer.id),
+            comment=holder or supervisor,
+        )
+
+
+def _reason_codes(task: Mapping[str, Any], outcomes: tuple[str, ...]) -> tuple[list[dict[str, Any]], bool]:
+    """The SOP's codes for this task, each with the outcomes it fits; and whether some outcome needs none."""
+    codes = [
+        {**c, "fits": [o for o in outcomes if not c.get("outcomes") or o in c["outcomes"]]}
+        for c in task.get("reason_codes") or []
+    ]
+    optional = not task.get("reason_code_required", True) or any(
+        not any(o in c["fits"] for c in codes) for o in outcomes
+    )
+    return codes, optional
+
+
+def _field_id(action: str, loc: list[Any] | None, findings: FindingsForm) -> str | None:
+    """The id of the input a refusal names (`loc` as the API reports it: `["body", "findings", "counts", 0, ...]`)."""
+    path = list(loc or [])[1:]
+    if not path:
+        return None
+    if action == "complete":
+        if path[0] == "findings":
+            return findings.field_id(path)
+        return {"outcome": "outcome", "reason": "reason", "reason_code": "reason-code"}.get(str(path[0]))
+    if action in ("delegate", "reassign"):
+        return f"{action}-{path[0]}" if path[0] in ("to", "reason") else None
+    return "comment-text" if action == "comment" and path[0] == "text" else None
+
+
+async def _task_page(
+    request: Request,
+    officer: Principal,
+    services: ServicesDep,
+    task_id: str,
+    *,
+    refused: ApiError | None = None,
+    form: Mapping[str, Any] | None = None,
+    action: str = "",
+) -> HTMLResponse:
+    task = await task_routes.get_task(task_id, officer, services)
+    context: dict[str, Any] = {}
+    context_error = None
+    try:
+        context = await clearance_context(officer, services, task["mrn"])
+    except ApiError as exc:
+        context_error = PageError.of(exc)
+    goods = ((context.get("view") or {}).get("declaration") or {}).get("goods_items") or []
+    findings = FindingsForm.from_form(form, goods) if form and action == "complete" else FindingsForm.blank(goods)
+    outcomes = TASK_OUTCOMES[TaskKind(task["kind"])]
+    codes, code_optional = _reason_codes(task, outcomes)
+    error = PageError.of(refused, _field_id(action, refused.loc, findings)) if refused else None
+    now = datetime.now(UTC)
+    due_at = parse_instant(task["due_at"]) or now
+    return render(
+        request,
+        "task.html.j2",
+        task=task,
+        actions=TaskActions.of(task, officer),
+        outcomes=outcomes,
+        reason_codes=codes,
+        code_optional=code_optional,
+        findings=findings,
+        discrepancy_kinds=DISCREPANCY_KINDS,
+        kept={action: dict(form or {})},
+        error=error,
+        context_error=context_error,
+        now=now,
+        overdue=task["state"] == "open" and (bool(task.get("overdue")) or due_at < now),
+        status_code=error.status if error else 200,
+        **context,
+    )
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> HTMLResponse:
+    return await _task_page(request, officer, services, task_id)
+
+
+def _friendly(exc: ApiError, form: Mapping[str, Any]) -> ApiError:
+    """An empty required field says what to enter rather than pydantic's 'at least 1 character'."""
+    name = str((exc.loc or [None, None])[-1])
+    if exc.status == 422 and len(exc.loc or []) == 2 and name in EMPTY_FIELD and not str(form.get(name) or "").strip():
+        return ApiError(422, EMPTY_FIELD[name], loc=exc.loc)
+    return exc
+
+
+async def _act(
+    request: Request,
+    officer: Principal,
+    services: ServicesDep,
+    task_id: str,
+    action: str,
+    send: Callable[[Mapping[str, Any]], Awaitable[str]],
+) -> Response:
+    """Run one action; on refusal show the task page again with the refusal and what was entered."""
+    form = await request.form()
+    try:
+        flash = await send(form)
+    except ApiError as exc:
+        refused = _friendly(exc, form)
+        try:
+            return await _task_page(request, officer, services, task_id, refused=refused, form=form, action=action)
+        except ApiError:  # a task this officer may not even see: the refusal is what matters
+            return error_page(request, PageError.of(refused))
+    return redirect(request, f"/console/tasks/{task_id}", flash)
+
+
+@router.post("/tasks/{task_id}/claim")
+async def claim(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    async def send(_: Mapping[str, Any]) -> str:
+        await task_routes.claim(task_id, officer, services)
+        return f"You claimed task {task_id}."
+
+    return await _act(request, officer, services, task_id, "claim", send)
+
+
+@router.post("/tasks/{task_id}/unclaim")
+async def unclaim(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    async def send(_: Mapping[str, Any]) -> str:
+        await task_routes.unclaim(task_id, officer, services)
+        return f"Task {task_id} is back in the pool."
+
+    return await _act(request, officer, services, task_id, "unclaim", send)
+
+
+@router.post("/tasks/{task_id}/delegate")
+async def delegate(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    async def send(form: Mapping[str, Any]) -> str:
+        body = parse_form(task_routes.HandOverRequest, _fields(form, "to", "reason"))
+        task = await task_routes.delegate(task_id, body, officer, services)
+        return f"Task {task_id} is now with {task['assignee']}."
+
+    return await _act(request, officer, services, task_id, "delegate", send)
+
+
+@router.post("/tasks/{task_id}/reassign")
+async def reassign(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    async def send(form: Mapping[str, Any]) -> str:
+        body = parse_form(task_routes.HandOverRequest, _fields(form, "to", "reason"))
+        task = await task_routes.reassign(task_id, body, officer, services)
+        return f"Task {task_id} is now assigned to {task['assignee']}."
+
+    return await _act(request, officer, services, task_id, "reassign", send)
+
+
+@router.post("/tasks/{task_id}/comments")
+async def comment(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    async def send(form: Mapping[str, Any]) -> str:
+        body = parse_form(task_routes.CommentRequest, _fields(form, "text"))
+        await task_routes.comment(task_id, body, officer, services)
+        return "Your comment was added."
+
+    return await _act(request, officer, services, task_id, "comment", send)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
+    done: dict[str, Any] = {}
+
+    async def send(form: Mapping[str, Any]) -> str:
+        fields = _fields(form, "outcome", "reason")
+        fields["reason_code"] = str(form.get("reason_code") or "").strip() or None
+        if form.get("findings_form"):  # the inspection's findings fieldset was on the page
+            fields["findings"] = FindingsForm.from_form(form, []).findings()
+        body = parse_form(task_routes.CompletionRequest, fields)
+        done.update(await task_routes.complete(task_id, body, officer, services))
+        return f"Task {task_id} completed: {label(body.outcome)}."
+
+    response = await _act(request, officer, services, task_id, "complete", send)
+    if done:  # the clearance is what moved on: show it
+        response.headers["Location"] = f"/console/clearances/{done['mrn']}"
+    return response
+
+
+def _fields(form: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {name: str(form.get(name) or "").strip() for name in names}

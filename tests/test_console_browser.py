@@ -1,0 +1,304 @@
+"""The console in a real browser (headless Chromium driven by Playwright), served by uvicorn on a loopback port, on
+the real stack: an officer who has never seen the product signs in, finds the overdue joint inspection, claims it
+and records findings; the export-control officer records theirs; a supervisor approves; the clearance is released
+and the agency's webhook receiver gets the signed outcome. Refusals show in the page.
+
+Chromium is the system's (`/usr/bin/chromium`), never a downloaded one. Without it the test skips, unless
+REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from api.main import create_app
+from tests.conftest import Stack
+from tests.e2e import awaiting, licence_body, new_licence_reference, open_tasks, wait_for, with_licence_document
+from tests.support import example, sop_data
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET = "console-browser-webhook-secret"
+
+
+def require_browser() -> None:
+    """Skip without Chromium or Playwright, except where REQUIRE_BROWSER=1 says the browser test must run."""
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium; `make test` does it when root)"
+    else:
+        try:
+            import playwright.async_api  # noqa: F401
+        except ImportError:
+            reason = "the playwright package is not installed (pip install -e '.[dev]')"
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+# --- an agency's webhook endpoint --------------------------------------------------------------------------
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/agency/clearance-events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def outcome(self, mrn: str) -> tuple[dict[str, str], bytes] | None:
+        return next(
+            (
+                (h, b)
+                for h, b in self.requests
+                if json.loads(b)["mrn"] == mrn and h["x-clearance-event"] == "clearance.outcome"
+            ),
+            None,
+        )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+# --- the console on a real port ----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """uvicorn in this event loop on a free loopback port; shut down afterwards."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn did not start"
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+@pytest.fixture
+async def console_url(stack: Stack) -> AsyncIterator[str]:
+    """The same worker and database; an app whose SOP makes the joint inspection due in two seconds (escalating
+    to the duty chief only after a day), so its tasks become overdue on the workflow's durable timer."""
+    name = f"browser-{uuid.uuid4().hex[:6]}"
+    data = sop_data(name=name)
+    inspection = next(s for s in data["steps"] if s["kind"] == "inspection")
+    inspection["due"] = "PT2S"
+    inspection["escalation"] = {"after": "P1D", "to": "duty_chief"}
+    author = {**stack.auth("sop_author"), "Content-Type": "application/json"}
+    assert (await stack.http.post("/v1/sops", content=json.dumps(data), headers=author)).status_code == 201
+    app = create_app(stack.settings.model_copy(update={"sop_name": name}), temporal=stack.client, db=stack.db)
+    async with served(app) as url:
+        yield url
+
+
+async def until_true(check: Any, what: str, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        await asyncio.sleep(0.1)
+    return result
+
+
+# --- the scenario ------------------------------------------------------------------------------------------
+
+
+async def test_an_officer_clears_an_overdue_red_lane_declaration_in_the_browser(
+    stack: Stack, console_url: str, receiver: Receiver
+) -> None:
+    require_browser()
+    from playwright.async_api import Page, async_playwright, expect
+
+    officer = stack.auth("customs_officer")
+    sub = await stack.http.post(
+        "/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": ["clearance.outcome"]}, headers=officer
+    )
+    assert sub.status_code == 201, sub.text
+    try:
+        # A licensed dual-use export, lodged over real HTTP: red lane, joint inspection by customs and export control.
+        reference = new_licence_reference()
+        licence = await stack.http.post(
+            "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+        )
+        assert licence.status_code == 201, licence.text
+        async with httpx.AsyncClient(base_url=console_url) as api:
+            lodged = await api.post(
+                "/v1/declarations",
+                json=with_licence_document(example("dual-use-licensed"), reference),
+                headers=stack.auth("declarant"),
+            )
+        assert lodged.status_code == 202, lodged.text
+        mrn = lodged.json()["mrn"]
+        await wait_for(stack, mrn, awaiting("inspection_findings"))
+        [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
+        [export_control] = await open_tasks(stack, "export_control_officer", mrn, "inspection_findings")
+
+        async def overdue() -> bool:
+            task = (await stack.http.get(f"/v1/tasks/{customs['id']}", headers=stack.auth("inspector"))).json()
+            return bool(task["overdue"])
+
+        await until_true(overdue, "the inspection becoming overdue")
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = await (await browser.new_context()).new_page()
+                page.set_default_timeout(10_000)
+
+                async def sign_in(who: str, name: str) -> None:
+                    await page.goto(f"{console_url}/console")
+                    await expect(page.get_by_role("heading", name="Sign in to the clearance console")).to_be_visible()
+                    await page.get_by_label("Access token").fill(stack.tokens[who])
+                    await page.get_by_role("button", name="Sign in").click()
+                    await expect(page.get_by_role("banner")).to_contain_text(name)
+
+                async def sign_out() -> None:
+                    await page.get_by_role("button", name="Sign out").click()
+                    await expect(page.get_by_role("status")).to_have_text("You have signed out.")
+
+                async def record_findings(page: Page, counted: str) -> None:
+                    await page.get_by_label("Outcome").select_option("compliant")
+                    await page.get_by_label("Reason", exact=True).fill("Seals intact, goods as declared")
+                    await page.get_by_role("radio", name="Yes").check()
+                    await page.get_by_label("Seal numbers").fill("DE-4471")
+                    await page.get_by_label("Counted quantity, item 1").fill(counted)
+                    await page.get_by_label("Evidence references").fill("photo-118")
+                    await page.get_by_role("button", name="Complete task").click()
+
+                # Unknown tokens are refused on the page; the form works from the keyboard alone.
+                await page.goto(f"{console_url}/console")
+                await page.keyboard.press("Tab")
+                await expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+                await page.get_by_label("Access token").fill("not-a-token")
+                await page.keyboard.press("Enter")
+                await expect(page.get_by_role("alert")).to_contain_text("not recognised")
+
+                # The customs inspector finds the overdue task in the inbox, claims it, records findings.
+                await sign_in("inspector", "Inspector")
+                await expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
+                await page.get_by_label("Overdue only").check()
+                await page.get_by_role("button", name="Apply filters").click()
+                row = page.get_by_role("row").filter(has_text=customs["id"])
+                await expect(row).to_contain_text("Overdue")
+                await expect(row).to_contain_text(mrn)
+                await row.get_by_role("link", name=customs["id"]).click()
+                await expect(page.get_by_role("heading", level=1)).to_contain_text("Customs physical inspection")
+                await page.get_by_role("button", name="Claim task").click()
+                await expect(page.get_by_role("status")).to_have_text(f"You claimed task {customs['id']}.")
+
+                await record_findings(page, "forty")  # refused by the workflow's validator, with the field
+                await expect(page.get_by_role("alert")).to_contain_text("findings.counts.0.counted")
+                await expect(page.get_by_label("Reason", exact=True)).to_have_value("Seals intact, goods as declared")
+                await expect(page.get_by_label("Counted quantity, item 1")).to_have_value("forty")
+                await record_findings(page, "40")
+                await expect(page.get_by_role("status")).to_contain_text(f"Task {customs['id']} completed: Compliant.")
+                await sign_out()
+
+                # The export-control officer (who is also a supervisor) records the agency's findings...
+                await sign_in("multi_officer", "Multi Officer")
+                await page.get_by_label("Kind").select_option("inspection_findings")
+                await page.get_by_role("button", name="Apply filters").click()
+                await page.get_by_role("link", name=export_control["id"]).click()
+                await page.get_by_role("button", name="Claim task").click()
+                await record_findings(page, "40")
+                await expect(page.get_by_role("status")).to_contain_text("completed: Compliant")
+
+                # ...and so may not approve the clearance too (four-eyes): the page says why, nothing changes.
+                await wait_for(stack, mrn, awaiting("approval"))
+                [approval] = await open_tasks(stack, "supervisor", mrn, "approval")
+                await page.reload()
+                await page.get_by_role("link", name=approval["id"]).click()
+                await page.get_by_role("button", name="Claim task").click()
+                await expect(page.get_by_role("alert")).to_contain_text("four-eyes")
+                await expect(page.get_by_role("alert")).to_contain_text("Nothing was recorded")
+                await sign_out()
+
+                # The supervisor approves; the clearance page shows it released.
+                await sign_in("supervisor", "Supervisor")
+                await page.get_by_role("link", name=approval["id"]).click()
+                await page.get_by_role("button", name="Claim task").click()
+                await page.get_by_label("Outcome").select_option("approve")
+                await page.get_by_label("Reason", exact=True).fill("Licence covers the goods; inspection compliant")
+                await page.get_by_role("button", name="Complete task").click()
+                await expect(page.get_by_role("heading", level=1)).to_contain_text(mrn)
+
+                async def released() -> bool:
+                    if await page.get_by_text("Released for export").count():
+                        return True
+                    await page.reload()
+                    return False
+
+                await until_true(released, "the clearance page showing the release")
+                await expect(page.get_by_role("heading", name="Joint inspection")).to_be_visible()
+                await expect(page.get_by_role("heading", name=f"Licence {reference}")).to_be_visible()
+            finally:
+                await browser.close()
+
+        # The agency's endpoint heard of it, signed with the subscription's secret.
+        headers, body = await until_true(_async(lambda: receiver.outcome(mrn)), "the clearance.outcome webhook")
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["x-clearance-signature"], expected)
+        event = json.loads(body)
+        assert (event["outcome"], event["lane"], event["status"]) == ("released", "red", "completed")
+    finally:
+        await stack.http.delete(f"/v1/webhooks/{sub.json()['id']}", headers=officer)
+
+
+def _async(check: Any) -> Any:
+    async def run() -> Any:
+        return check()
+
+    return run
