@@ -25,6 +25,7 @@ from store import principals, sops
 from store.db import Database
 from store.seed import load_reference_data
 from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_SERVER_BIN, sop_definition
+from tests.webhook_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from worker import build_worker
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")

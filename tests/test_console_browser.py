@@ -14,12 +14,10 @@ import hmac
 import json
 import os
 import socket
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from api.main import create_app
 from tests.conftest import Stack
 from tests.e2e import awaiting, licence_body, new_licence_reference, open_tasks, wait_for, with_licence_document
 from tests.support import example, sop_data
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,46 +62,6 @@ def require_browser() -> None:
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
-
-
-# --- an agency's webhook endpoint --------------------------------------------------------------------------
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/agency/clearance-events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def outcome(self, mrn: str) -> tuple[dict[str, str], bytes] | None:
-        return next(
-            (
-                (h, b)
-                for h, b in self.requests
-                if json.loads(b)["mrn"] == mrn and h["x-clearance-event"] == "clearance.outcome"
-            ),
-            None,
-        )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
 
 
 # --- the console on a real port ----------------------------------------------------------------------------

@@ -8,10 +8,7 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,39 +16,10 @@ import pytest
 from tests.conftest import Stack
 from tests.e2e import completed, licence_body, lodge, new_licence_reference, wait_for, with_licence_document
 from tests.support import example
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 SECRET = "s3cret-shared-with-the-agency"
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/clearance"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self, mrn: str) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.requests if json.loads(body)["mrn"] == mrn]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
 
 
 def dead_url() -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.console.web import Officer, PageError, console_router, error_page, parse_form, redirect, render
+from api.console.web import Officer, PageError, act, console_router, parse_form, render
 from api.deps import ServicesDep
 from api.errors import ApiError, invalid
 from api.routes import clearances as clearance_routes
@@ -195,15 +195,10 @@ async def _act(
     action: str,
     send: Callable[[Mapping[str, Any]], Awaitable[str]],
 ) -> Response:
-    form = await request.form()
-    try:
-        flash = await send(form)
-    except ApiError as exc:
-        try:
-            return await _clearance_page(request, officer, services, mrn, refused=exc, form=form, action=action)
-        except ApiError:
-            return error_page(request, PageError.of(exc))
-    return redirect(request, f"/console/clearances/{mrn}", flash)
+    async def show_refusal(exc: ApiError, form: Mapping[str, Any]) -> Response:
+        return await _clearance_page(request, officer, services, mrn, refused=exc, form=form, action=action)
+
+    return await act(request, send, done_url=f"/console/clearances/{mrn}", show_refusal=show_refusal)
 
 
 def _kept(form: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -18,10 +18,9 @@ from api.console.formatting import label, parse_instant
 from api.console.web import (
     Officer,
     PageError,
+    act,
     console_router,
-    error_page,
     parse_form,
-    redirect,
     render,
 )
 from api.deps import ServicesDep
@@ -159,16 +158,12 @@ async def _act(
     send: Callable[[Mapping[str, Any]], Awaitable[str]],
 ) -> Response:
     """Run one action; on refusal show the task page again with the refusal and what was entered."""
-    form = await request.form()
-    try:
-        flash = await send(form)
-    except ApiError as exc:
+
+    async def show_refusal(exc: ApiError, form: Mapping[str, Any]) -> Response:
         refused = _friendly(exc, form)
-        try:
-            return await _task_page(request, officer, services, task_id, refused=refused, form=form, action=action)
-        except ApiError:  # a task this officer may not even see: the refusal is what matters
-            return error_page(request, PageError.of(refused))
-    return redirect(request, f"/console/tasks/{task_id}", flash)
+        return await _task_page(request, officer, services, task_id, refused=refused, form=form, action=action)
+
+    return await act(request, send, done_url=f"/console/tasks/{task_id}", show_refusal=show_refusal)
 
 
 @router.post("/tasks/{task_id}/claim")

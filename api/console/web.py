@@ -3,7 +3,7 @@ turning the API's refusals into pages (never JSON, never a 500 for something a u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -183,6 +183,27 @@ class ConsoleRoute(APIRoute):
                 return error_page(request, PageError(422, str(first["msg"]), field_path(first["loc"])))
 
         return page
+
+
+async def act(
+    request: Request,
+    send: Callable[[Any], Awaitable[str]],
+    *,
+    done_url: str,
+    show_refusal: Callable[[ApiError, Any], Awaitable[Response]],
+) -> Response:
+    """Run one action from a posted form. Success: POST-redirect-GET to `done_url` with the flash `send` returns.
+    Refusal: the page the form was on, with the refusal and the officer's input (`show_refusal`), or an error page
+    when the officer may not even see that page."""
+    form = await request.form()
+    try:
+        flash = await send(form)
+    except ApiError as exc:
+        try:
+            return await show_refusal(exc, form)
+        except ApiError:
+            return error_page(request, PageError.of(exc))
+    return redirect(request, done_url, flash)
 
 
 def error_page(request: Request, error: PageError) -> HTMLResponse:
