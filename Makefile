@@ -12,7 +12,7 @@ help:
 	@echo "make run          start Temporal dev server, worker and API (Ctrl-C stops all)"
 	@echo "make test         run the whole test suite (SQLite and PostgreSQL store tests)"
 	@echo "make lint         ruff + mypy"
-	@echo "make bench        throughput, latency and screening benchmarks (see bench/README.md)"
+	@echo "make bench        throughput, latency, screening and task-action benchmarks (see bench/README.md)"
 	@echo "make sop-schema   write sop/schema.json from the SOP model"
 
 $(STAMP): pyproject.toml
@@ -42,10 +42,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.tasks
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.screening --smoke
 	$(BIN)/python -m bench.throughput --smoke
+	$(BIN)/python -m bench.tasks --smoke
 
 sop-schema: $(STAMP)
 	$(BIN)/python -m stack.cli sop-schema
