@@ -332,3 +332,32 @@ async def test_tasks_without_escalation_add_no_timers(time_skipping_env: Workflo
         await handle.result()
         history = await handle.fetch_history()
     assert not [e for e in history.events if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED]
+
+
+async def test_an_escalated_inspection_task_is_a_decision_of_the_clearance(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    env, fakes, tq = time_skipping_env, FakeAgencies(controlled=True), f"tq-{uuid.uuid4().hex[:6]}"
+    data = sop_data()
+    inspection = next(s for s in data["steps"] if s["kind"] == "inspection")  # due P1D
+    inspection["escalation"] = {"after": "PT4H", "to": "duty_chief"}
+    async with worker(env, fakes, tq):
+        handle = await start(
+            env.client, clearance_input(example("dual-use-licensed"), SopDefinition.model_validate(data)), tq
+        )
+        await until(env, lambda: len(fakes.open("inspection_findings")) == 2)
+        late, in_time = sorted(fakes.open("inspection_findings"), key=lambda t: t.role)
+        await complete(env, in_time, actor("insp", "inspector"), "compliant")  # one agency in time
+        await env.sleep(timedelta(days=1, hours=4, minutes=1))
+        await until(env, lambda: fakes.tasks[late.id].role == "duty_chief")
+        await until(env, lambda: any(d.kind == "escalation" for d in fakes.views[-1].decisions))
+        [escalation] = [d for d in fakes.views[-1].decisions if d.kind == "escalation"]
+        assert (escalation.task_id, escalation.outcome) == (late.id, "duty_chief")
+        assert fakes.tasks[in_time.id].escalated_from is None  # completed in time: not escalated
+        await complete(env, fakes.tasks[late.id], actor("chief", "duty_chief"), "compliant")
+        await until(env, lambda: len(fakes.open("approval")) == 1)
+        [approval] = fakes.open("approval")
+        await complete(env, approval, actor("boss", "supervisor"), "approve")
+        view: ClearanceView = await handle.result()
+    assert view.outcome is not None and view.outcome.value == "released"
+    assert [d.task_id for d in view.decisions if d.kind == "escalation"] == [late.id]

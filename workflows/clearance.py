@@ -64,7 +64,7 @@ from sop.model import (
     TaskSpec,
 )
 from workflows.human import HumanTasks
-from workflows.inspection import JointInspectionWorkflow
+from workflows.inspection import TASK_ESCALATED_SIGNAL, JointInspectionWorkflow
 from workflows.options import (
     CHECK_LICENCES,
     PROJECT_CLEARANCE,
@@ -307,6 +307,14 @@ class ClearanceWorkflow(HumanTasks):
             raise reject(Rejection.conflict, f"clearance {self._mrn} is already {state}")
         if self._decided is not None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} is being concluded as {self._decided[0].value}")
+
+    @workflow.signal(name=TASK_ESCALATED_SIGNAL)
+    async def inspection_task_escalated(self, task: Task) -> None:
+        """The joint inspection escalated one of its tasks: a decision of this clearance, shown in its view."""
+        if self._view.outcome is not None:
+            return
+        self._on_task_change(task, workflow.now())
+        await self._project(self._view.status)
 
     def _on_task_change(self, task: Task, now: datetime) -> None:
         self._view.updated_at = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -11,12 +12,16 @@ from domain.clearance import (
     AuditEvent,
     InspectionInput,
     InspectionResult,
+    Task,
     TaskKind,
     TaskState,
 )
 from domain.inspection import parse_findings, quantity_deviations
 from workflows.human import HumanTasks
 from workflows.tasks import TaskBook
+
+ESCALATION_TO_PARENT_PATCH = "inspection-escalation-to-parent"
+TASK_ESCALATED_SIGNAL = "inspection_task_escalated"
 
 
 @workflow.defn(name="JointInspection")
@@ -25,9 +30,11 @@ class JointInspectionWorkflow(HumanTasks):
     def __init__(self, inp: InspectionInput) -> None:
         self._mrn = inp.mrn
         self._pending_audit: list[AuditEvent] = []
+        self._signals: list[asyncio.Task[None]] = []
         # Audit sequence numbers of the child live in their own range so they never collide with the parent's.
         self._audit_seq = 1_000_000 * inp.first_task_number
         self._notify = inp.notify
+        self._parent_workflow_id = inp.parent_workflow_id
         self._book = TaskBook(
             mrn=inp.mrn,
             workflow_id=workflow.info().workflow_id,
@@ -37,6 +44,12 @@ class JointInspectionWorkflow(HumanTasks):
             reason_codes=inp.reason_codes,
             reason_code_required=inp.reason_code_required,
         )
+
+    def _on_task_change(self, task: Task, now: datetime) -> None:
+        """An escalation is a decision of the clearance: the parent records it in its view (decisions, timeline)."""
+        if task.escalated_from is not None and workflow.patched(ESCALATION_TO_PARENT_PATCH):
+            parent = workflow.get_external_workflow_handle(self._parent_workflow_id)
+            self._signals.append(asyncio.create_task(parent.signal(TASK_ESCALATED_SIGNAL, task.model_copy())))
 
     @workflow.run
     async def run(self, inp: InspectionInput) -> InspectionResult:
@@ -74,6 +87,8 @@ class JointInspectionWorkflow(HumanTasks):
             await self._project_tasks(cancelled)
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._signals:
+            await asyncio.gather(*self._signals, return_exceptions=True)  # a parent that is gone hears nothing
         findings = [
             AgencyFinding(
                 agency=a.agency,
