@@ -20,24 +20,17 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from bench.throughput import RESULTS, Process, free_port
-from domain.search import ALL as SEARCH_ATTRIBUTES
-from store import principals, sops
-from store.db import Database
-from store.seed import load_reference_data
-from tests.support import ROOT, TEMPORAL_BIN, example, sop_definition
+from bench.throughput import RESULTS, Process, embedded_stack, free_port
+from store import principals
+from tests.support import example
 
 AGENCY = "DEMO-CUSTOMS"
 
@@ -59,49 +52,34 @@ async def timed(samples: dict[str, list[float]], name: str, call: Any, expect: i
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     samples: dict[str, list[float]] = defaultdict(list)
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        server = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(TEMPORAL_BIN),
-            data_converter=pydantic_data_converter,
-            dev_server_database_filename=str(tmp / "temporal.db"),
-            search_attributes=list(SEARCH_ATTRIBUTES),
-            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
-        )
-        url = f"sqlite+aiosqlite:///{tmp / 'clearance.db'}"
-        db = Database(url)
-        tokens: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    async with embedded_stack() as (tmp, server, db):
+        async with db.session() as session:
+            people: list[tuple[str, str, list[str], str | None]] = [
+                ("declarant", "DEMO-TRADE", ["declarant"], "DE123456789012345")
+            ]
+            people += [(f"supervisor{i}", AGENCY, ["supervisor"], None) for i in range(args.supervisors)]
+            for pid, agency, roles, eori in people:
+                await principals.upsert_principal(session, id=pid, name=pid, agency=agency, roles=roles, eori=eori)
+                tokens[pid] = await principals.issue_token(session, principal_id=pid)
+        port = free_port()
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
+            "TEMPORAL_TASK_QUEUE": f"tasks-{uuid.uuid4().hex[:6]}",
+            "DATABASE_URL": db.url,
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(tmp),
+            "API_PORT": str(port),
+            "SOP_NAME": "bench-clearance",
+        }
+        worker = Process(["worker.py"], env, tmp / "worker.log")
+        api = Process(["-m", "api.main"], env, tmp / "api.log")
         try:
-            await db.init()
-            await load_reference_data(db, ROOT / "reference")
-            async with db.session() as session:
-                await sops.publish(session, sop_definition(1, name="bench-clearance"), by="bench")
-                people = [("declarant", "DEMO-TRADE", ["declarant"], "DE123456789012345")]
-                people += [(f"supervisor{i}", AGENCY, ["supervisor"], None) for i in range(args.supervisors)]
-                for pid, agency, roles, eori in people:
-                    await principals.upsert_principal(session, id=pid, name=pid, agency=agency, roles=roles, eori=eori)
-                    tokens[pid] = await principals.issue_token(session, principal_id=pid)
-            port = free_port()
-            env = {
-                **os.environ,
-                "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-                "TEMPORAL_TASK_QUEUE": f"tasks-{uuid.uuid4().hex[:6]}",
-                "DATABASE_URL": url,
-                "LOG_LEVEL": "WARNING",
-                "DATA_DIR": str(tmp),
-                "API_PORT": str(port),
-                "SOP_NAME": "bench-clearance",
-            }
-            worker = Process(["worker.py"], env, tmp / "worker.log")
-            api = Process(["-m", "api.main"], env, tmp / "api.log")
-            try:
-                await run(f"http://127.0.0.1:{port}", tokens, args, samples)
-            finally:
-                api.stop()
-                worker.stop()
+            await run(f"http://127.0.0.1:{port}", tokens, args, samples)
         finally:
-            await db.dispose()
-            await server.shutdown()
+            api.stop()
+            worker.stop()
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "cores": os.cpu_count(),

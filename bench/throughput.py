@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -203,51 +205,53 @@ async def _decision_latencies(db: Database, submitted: dict[str, float], timeout
     return list(latencies.values())
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
+@asynccontextmanager
+async def embedded_stack() -> AsyncIterator[tuple[Path, WorkflowEnvironment, Database]]:
+    """A persisted dev server (SQLite, WAL) and a clearance database with the reference data and the bench SOP."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        env_server = await WorkflowEnvironment.start_local(
+        server = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(TEMPORAL_BIN),
             data_converter=pydantic_data_converter,
             dev_server_database_filename=str(tmp / "temporal.db"),
             search_attributes=list(SEARCH_ATTRIBUTES),
             dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
         )
-        url = f"sqlite+aiosqlite:///{tmp / 'clearance.db'}"
-        db = Database(url)
+        db = Database(f"sqlite+aiosqlite:///{tmp / 'clearance.db'}")
         try:
             await db.init()
             await load_reference_data(db, ROOT / "reference")
             async with db.session() as session:
                 await sops.publish(session, sop_definition(1, name="bench-clearance"), by="bench")
-                await principals.upsert_principal(
-                    session,
-                    id="bench",
-                    name="bench",
-                    agency="DEMO-TRADE",
-                    roles=["declarant"],
-                    eori="DE123456789012345",
-                )
-                token = await principals.issue_token(session, principal_id="bench")
-            client = env_server.client
-            env = {
-                **os.environ,
-                "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-                "DATABASE_URL": url,
-                "LOG_LEVEL": "WARNING",
-                "DATA_DIR": str(tmp),
-            }
-            print(f"floor: {args.n} workflows without activities, {args.concurrency} in flight …", flush=True)
-            floor_rate = await floor(client, env, tmp, args.n, args.concurrency)
-            print(f"  {floor_rate:.1f} workflows/s", flush=True)
-            print(f"green lane: {args.n} clearances, {args.concurrency} in flight …", flush=True)
-            green_rate = await green_lane(client, env, tmp, db, args.n, args.concurrency)
-            print(f"  {green_rate:.1f} clearances/s", flush=True)
-            print(f"API latency: {args.rate}/s offered for {args.duration:.0f} s …", flush=True)
-            latency = await api_latency(env, tmp, db, args.rate, args.duration, token)
+            yield tmp, server, db
         finally:
             await db.dispose()
-            await env_server.shutdown()
+            await server.shutdown()
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    async with embedded_stack() as (tmp, env_server, db):
+        async with db.session() as session:
+            await principals.upsert_principal(
+                session, id="bench", name="bench", agency="DEMO-TRADE", roles=["declarant"], eori="DE123456789012345"
+            )
+            token = await principals.issue_token(session, principal_id="bench")
+        client = env_server.client
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+            "DATABASE_URL": db.url,
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(tmp),
+        }
+        print(f"floor: {args.n} workflows without activities, {args.concurrency} in flight …", flush=True)
+        floor_rate = await floor(client, env, tmp, args.n, args.concurrency)
+        print(f"  {floor_rate:.1f} workflows/s", flush=True)
+        print(f"green lane: {args.n} clearances, {args.concurrency} in flight …", flush=True)
+        green_rate = await green_lane(client, env, tmp, db, args.n, args.concurrency)
+        print(f"  {green_rate:.1f} clearances/s", flush=True)
+        print(f"API latency: {args.rate}/s offered for {args.duration:.0f} s …", flush=True)
+        latency = await api_latency(env, tmp, db, args.rate, args.duration, token)
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "cores": os.cpu_count(),
