@@ -22,6 +22,7 @@ from domain.clearance import (
     ClearanceInput,
     ClearanceView,
     CompleteTask,
+    HandOverTask,
     Invalidate,
     ItemLicence,
     LicenceCheckResult,
@@ -315,7 +316,16 @@ async def test_overdue_tasks_are_flagged_then_escalated_on_durable_timers(
             await handle.execute_update(
                 HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=actor("boss", "supervisor")), result_type=Task
             )
-        await complete(env, escalated, actor("chief", "duty_chief"), "approve", "decided by the duty chief")
+        # The duty chief hands it back to a supervisor of their choice, who decides.
+        back = await handle.execute_update(
+            HumanTasks.hand_over_task,
+            HandOverTask(
+                task_id=task.id, actor=actor("chief", "duty_chief"), to=actor("boss2", "supervisor"), reason="yours"
+            ),
+            result_type=Task,
+        )
+        assert (back.role, back.assignee, back.escalated_from) == ("supervisor", "boss2", "supervisor")
+        await complete(env, back, actor("boss2", "supervisor"), "approve", "decided after escalation")
         view: ClearanceView = await handle.result()
     assert view.outcome is not None and view.outcome.value == "released"
     assert any(d.kind == "escalation" and d.outcome == "duty_chief" for d in view.decisions)

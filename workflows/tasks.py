@@ -182,11 +182,20 @@ class TaskBook:
         if cmd.delegation:
             if task.assignee != cmd.actor.id:
                 raise reject(Rejection.forbidden, f"only the assignee of task {task.id} may delegate it")
-        elif "supervisor" not in cmd.actor.roles or cmd.actor.agency != task.agency:
-            raise reject(Rejection.forbidden, "only a supervisor of the task's agency may reassign it")
-        if task.role not in cmd.to.roles or cmd.to.agency != task.agency:
+        elif cmd.actor.agency != task.agency or not (
+            "supervisor" in cmd.actor.roles or (task.escalated_from is not None and task.role in cmd.actor.roles)
+        ):
             raise reject(
-                Rejection.invalid, f"{cmd.to.id} does not hold role {task.role} at {task.agency}", field=["to"]
+                Rejection.forbidden,
+                "only a supervisor of the task's agency (or, once escalated, its new role) may reassign it",
+            )
+        # An escalated task may go back to a holder of the role it was escalated from.
+        roles = {task.role, *([task.escalated_from] if task.escalated_from and not cmd.delegation else [])}
+        if not roles & set(cmd.to.roles) or cmd.to.agency != task.agency:
+            raise reject(
+                Rejection.invalid,
+                f"{cmd.to.id} does not hold role {' or '.join(sorted(roles))} at {task.agency}",
+                field=["to"],
             )
         if cmd.to.id == task.assignee:
             raise reject(Rejection.conflict, f"task {task.id} is already assigned to {cmd.to.id}")
@@ -227,6 +236,8 @@ class TaskBook:
 
     def hand_over(self, cmd: HandOverTask) -> Task:
         task = self.validate_hand_over(cmd)
+        if task.role not in cmd.to.roles:  # an escalated task handed back to its original role
+            task.role = task.escalated_from or task.role
         task.assignee = cmd.to.id
         task.delegated_by = cmd.actor.id if cmd.delegation else None
         task.version += 1
