@@ -380,7 +380,6 @@ class ClearanceWorkflow(HumanTasks):
     async def _hold_point(self) -> None:
         if self._view.hold is not None:
             workflow.logger.info("clearance on hold", extra={"mrn": self._mrn})
-            self._view.status = Status.in_progress
             await self._project(Status.in_progress)  # the read model shows where the clearance waits
             await workflow.wait_condition(lambda: self._view.hold is None or self._invalidation is not None)
         self._check_invalidated()
