@@ -81,10 +81,17 @@ class ScreeningList(SQLModel, table=True):
 
 
 class ScreeningListEntry(SQLModel, table=True):
+    """One listed party. `revision` is the list revision whose import added or last changed the entry, and
+    `content_hash` fingerprints what identifies it, so a re-import can tell new and changed entries (delta
+    screening) from unchanged ones."""
+
     __tablename__ = "screening_list_entries"
+    __table_args__ = (Index("ix_screening_list_entries_list_revision", "list", "revision"),)
     list: str = Field(primary_key=True, max_length=63)
     entry_id: str = Field(primary_key=True, max_length=120)
     name: str = Field(max_length=500)
+    revision: int = Field(default=0)
+    content_hash: str = Field(default="", max_length=64)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 

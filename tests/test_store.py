@@ -223,8 +223,15 @@ async def test_list_import_replaces_atomically_and_bumps_the_revision(store_db: 
 
     async with store_db.session() as s:
         before = await screening_lists.revision(s)
-        assert await screening_lists.replace_list(s, name=name, entries=[entry("a"), entry("b")], by="t") == (2, 0)
-        assert await screening_lists.replace_list(s, name=name, entries=[entry("b"), entry("c")], by="t") == (1, 1)
+        first = await screening_lists.replace_list(s, name=name, entries=[entry("a"), entry("b")], by="t")
+        assert (first.imported, first.updated, first.removed) == (2, 0, 0)
+        second = await screening_lists.replace_list(s, name=name, entries=[entry("b"), entry("c")], by="t")
+        assert (second.imported, second.updated, second.removed) == (1, 1, 1)
+        assert [e.entry_id for e in second.changed] == ["c"]  # "b" is unchanged
+        assert second.revision == first.revision + 1
+        assert [e.entry_id for e in await screening_lists.changed_entries(s, name=name, revision=second.revision)] == [
+            "c"
+        ]
         after = await screening_lists.revision(s)
         ids = sorted(e.entry_id for e in await screening_lists.all_entries(s) if e.list == name)
     assert after > before and ids == ["b", "c"]

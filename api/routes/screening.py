@@ -73,14 +73,15 @@ async def import_list(
     if not parsed.entries:
         raise invalid(["body"], "no valid entries in the file; the list was left unchanged")
     async with services.db.writer() as session:
-        imported, updated = await screening_lists.replace_list(
-            session, name=list_name, entries=parsed.entries, by=principal.id
-        )
+        result = await screening_lists.replace_list(session, name=list_name, entries=parsed.entries, by=principal.id)
     services.screening.invalidate()
     return {
         "list": list_name,
-        "imported": imported,
-        "updated": updated,
+        "revision": result.revision,
+        "imported": result.imported,
+        "updated": result.updated,
+        "removed": result.removed,
+        "changed": len(result.changed),
         "rejected": [r.model_dump() for r in parsed.rejected],
     }
 
