@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from documents.findings import FindingsSheet, declared_quantities, findings_sheet
 from domain.clearance import ClearanceView, Decision, ItemLicence
 from domain.declaration import GoodsItem, Money
 from sop.model import Outcome
@@ -95,6 +96,8 @@ def _context(kind: str, view: ClearanceView, issued_at: datetime) -> dict[str, A
         "licensed": [row for row in goods if row.licence is not None and row.licence.control_code],
         "totals": _totals(declaration.goods_items),
         "grounds": grounds(view),
+        "sheets": _sheets(view),
+        "release_basis": release_basis(view) if kind == "release-notice" else [],
         "invalidation": _invalidation(view.decisions),
         "issued_at": issued_at,
     }
@@ -143,12 +146,26 @@ def grounds(view: ClearanceView) -> list[Ground]:
                     )
                 )
     if view.inspection and view.inspection.outcome == "non_compliant":
+        units = {i: unit for i, (_, unit) in declared_quantities(view.declaration.goods_items).items()}
         for finding in view.inspection.findings:
             if finding.outcome == "non_compliant":
                 found.append(
                     Ground(
                         "inspection",
-                        f"Inspection by {_label(finding.agency)} found the goods non-compliant: {finding.reason}",
+                        f"Inspection by {_label(finding.agency)} found the goods non-compliant "
+                        f"({finding.completed_by}): {finding.reason or 'no reason given'}",
+                    )
+                )
+        for check in view.inspection.quantity_checks:
+            if check.beyond_tolerance:
+                unit = f" {units[check.item_sequence]}" if units.get(check.item_sequence) else ""
+                found.append(
+                    Ground(
+                        "inspection",
+                        f"Quantity beyond the SOP's {_pct(check.tolerance_pct)} tolerance: "
+                        f"{_label(check.agency)} counted {_number(check.counted)}{unit} of goods item "
+                        f"{check.item_sequence}, {_number(check.declared)}{unit} declared "
+                        f"({check.deviation_pct:.1f} % off).",
                     )
                 )
     for decision in view.decisions:
@@ -158,6 +175,60 @@ def grounds(view: ClearanceView) -> list[Ground]:
             why = f": {decision.reason}" if decision.reason else "."
             found.append(Ground("approval", f"Supervisor {verb} the clearance{by}{why}"))
     return found
+
+
+def _sheets(view: ClearanceView) -> dict[str, FindingsSheet]:
+    """Each agency's findings, by task id, as readable tables."""
+    if view.inspection is None:
+        return {}
+    declared = declared_quantities(view.declaration.goods_items)
+    tolerance = view.inspection.quantity_tolerance_pct
+    return {f.task_id: findings_sheet(f.findings, declared, tolerance) for f in view.inspection.findings}
+
+
+def release_basis(view: ClearanceView) -> list[str]:
+    """What a release rests on: the lane and why, the checks that found nothing, the people who decided."""
+    basis = []
+    if view.lane is not None:
+        basis.append(f"{_label(view.lane)} lane: {view.lane_reason or 'no reason recorded'}.")
+    if view.screening:
+        cleared = [p for p in view.screening.parties if p.status == "false_positive"]
+        basis.append(
+            f"Party screening: {len(view.screening.parties)} parties screened, none confirmed on a restricted-party "
+            "list"
+            + (
+                f" ({len(cleared)} possible match{'es' if len(cleared) != 1 else ''} reviewed as false positive)"
+                if cleared
+                else ""
+            )
+            + "."
+        )
+    if view.licences:
+        covered = [i for i in view.licences.items if i.status == "covered"]
+        basis.append(
+            f"Licence check: destination {view.declaration.country_of_destination} not embargoed; "
+            + (
+                "; ".join(
+                    f"goods item {i.sequence} ({i.control_code}) covered by licence {i.licence_reference}"
+                    for i in covered
+                )
+                or "no goods item is controlled"
+            )
+            + "."
+        )
+    if view.inspection:
+        within = [c for c in view.inspection.quantity_checks if not c.beyond_tolerance]
+        text = f"Joint inspection: {_label(view.inspection.outcome).lower()}"
+        if within:
+            text += "; " + "; ".join(f"{_label(c.agency)} counted {c.describe()}" for c in within)
+        basis.append(text + ".")
+    for decision in view.decisions:
+        if decision.kind == "approval":
+            basis.append(
+                f"Supervisor approval by {decision.actor or 'a supervisor'}: "
+                f"{decision.outcome}{f', {decision.reason}' if decision.reason else ''}."
+            )
+    return basis
 
 
 def _invalidation(decisions: list[Decision]) -> Decision | None:
@@ -217,6 +288,17 @@ def _label(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _pct(value: Decimal | float) -> str:
+    """`95.0 %`, `2 %`: one decimal, except for a whole tolerance."""
+    exact = Decimal(str(value))
+    return f"{exact:.0f} %" if exact == exact.to_integral() and not isinstance(value, Decimal) else f"{exact:.1f} %"
+
+
+def _capfirst(value: str | None) -> str:
+    text = value or ""
+    return text[:1].upper() + text[1:]
+
+
 def _score(value: float) -> str:
     return f"{value:.1f}"
 
@@ -237,4 +319,6 @@ _env.filters.update(
     elapsed=_elapsed,
     label=_label,
     score=_score,
+    pct=_pct,
+    capfirst=_capfirst,
 )

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.declaration import Declaration
+from domain.inspection import QuantityCheck
 from sop.model import Escalation, InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
 
 
@@ -122,6 +123,8 @@ class ItemLicence(Model):
     depleted_quantity: Decimal | None = None
     depleted_value: Decimal | None = None
     reason: str | None = None
+    restored_at: datetime | None = Field(default=None, description="when a depletion was given back to the licence")
+    restore_reason: str | None = Field(default=None, description="why it was given back")
 
 
 class CheckLicencesInput(Model):
@@ -326,6 +329,10 @@ class InspectionResult(Model):
     outcome: Literal["compliant", "non_compliant", "cancelled"]
     findings: list[AgencyFinding]
     notes: list[str] = Field(default=[], description="why the consolidated outcome is what it is")
+    quantity_tolerance_pct: float | None = Field(default=None, description="the SOP's tolerance for counted quantities")
+    quantity_checks: list[QuantityCheck] = Field(
+        default=[], description="each counted quantity that differs from the declared one, against the tolerance"
+    )
 
 
 # --- the clearance ---------------------------------------------------------------------------------------
@@ -385,6 +392,7 @@ class ClearanceView(Model):
     lane: Lane | None = None
     lane_reason: str | None = None
     outcome: Outcome | None = None
+    outcome_reason: str | None = Field(default=None, description="the finding or decision the outcome rests on")
     sop: SopRef
     declaration: Declaration
     screening: ScreeningResult | None = None

@@ -34,6 +34,27 @@ class ListFormatError(ValueError):
     """The content is not a screening list in a format we read."""
 
 
+class EntryDetails(BaseModel):
+    """What else the list says about a party, for the officer who compares it with a declared one (identifiers,
+    dates, the licence policy); screening itself never reads it. None on an entry whose list gives none of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str | None = None
+    entity_number: str | None = None
+    identifiers: tuple[str, ...] = ()  # "type number (country)"
+    nationalities: tuple[str, ...] = ()
+    citizenships: tuple[str, ...] = ()
+    dates_of_birth: tuple[str, ...] = ()
+    places_of_birth: tuple[str, ...] = ()
+    start_date: str | None = None
+    end_date: str | None = None
+    federal_register_notice: str | None = None
+    license_requirement: str | None = None
+    license_policy: str | None = None
+    source_list_url: str | None = None
+
+
 class ListEntry(BaseModel):
     """One restricted party: its primary name, aliases and what identifies it."""
 
@@ -49,6 +70,7 @@ class ListEntry(BaseModel):
     source: str = ""
     entity_type: str | None = None
     remarks: str | None = None
+    details: EntryDetails | None = None
 
 
 class RejectedRow(BaseModel):
@@ -284,7 +306,46 @@ def _entry(row: Any, list_name: str) -> ListEntry:
         source=_text(row, "source") or "",
         entity_type=_text(row, "type"),
         remarks=_text(row, "remarks"),
+        details=_details(row),
     )
+
+
+_DETAIL_TEXTS = (
+    "title",
+    "entity_number",
+    "start_date",
+    "end_date",
+    "federal_register_notice",
+    "license_requirement",
+    "license_policy",
+    "source_list_url",
+)
+_DETAIL_LISTS = ("nationalities", "citizenships", "dates_of_birth", "places_of_birth")
+
+
+def _details(row: Mapping[str, Any]) -> EntryDetails | None:
+    """The entry's other attributes, read leniently (a malformed one is left out, never rejects the entry)."""
+
+    def loose(value: Any) -> str | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value.strip() or None if isinstance(value, str) else None
+
+    def many(value: Any) -> tuple[str, ...]:
+        values = value.split(";") if isinstance(value, str) else value if isinstance(value, list) else []
+        return tuple(t for t in (loose(v) for v in values) if t)
+
+    identifiers = []
+    for item in row.get("ids") or [] if isinstance(row.get("ids"), list) else []:
+        if isinstance(item, Mapping):
+            text = " ".join(t for t in (loose(item.get("type")), loose(item.get("number"))) if t)
+            country = loose(item.get("country"))
+            if text:
+                identifiers.append(f"{text} ({country})" if country else text)
+    fields: dict[str, Any] = {name: loose(row.get(name)) for name in _DETAIL_TEXTS}
+    fields |= {name: many(row.get(name)) for name in _DETAIL_LISTS}
+    fields["identifiers"] = tuple(identifiers)
+    return EntryDetails(**fields) if any(fields.values()) else None
 
 
 def _text(row: Mapping[str, Any], field: str) -> str | None:

@@ -4,6 +4,7 @@ nothing fetched) rendered from the same `SopDefinition` the workflow runs, so th
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -21,18 +22,26 @@ FOUR_EYES_TASKS = {
 
 def render_sop_document(published: PublishedSop) -> str:
     """The SOP document of a published version, as a complete HTML document."""
+    return _env.get_template("document.html.j2").render(_context(published))
+
+
+def render_sop_embedded(published: PublishedSop) -> Markup:
+    """The same document as a fragment (scoped stylesheet and page) to show inside another page's layout."""
+    return Markup(_env.get_template("embedded.html.j2").render(_context(published)))
+
+
+def _context(published: PublishedSop) -> dict[str, Any]:
     definition = published.definition
     # flow_svg escapes every text it draws, so its output is markup to embed as it is.
-    diagram = Markup(flow_svg(definition))
-    return _env.get_template("document.html.j2").render(
-        published=published,
-        ref=published.ref,
-        sop=definition,
-        steps=list(enumerate(definition.steps, start=1)),
-        exits={step.id: step_exits(step) for step in definition.steps},
-        four_eyes=[FOUR_EYES_TASKS[kind] for kind in definition.settings.four_eyes],
-        diagram=diagram,
-    )
+    return {
+        "published": published,
+        "ref": published.ref,
+        "sop": definition,
+        "steps": list(enumerate(definition.steps, start=1)),
+        "exits": {step.id: step_exits(step) for step in definition.steps},
+        "four_eyes": [FOUR_EYES_TASKS[kind] for kind in definition.settings.four_eyes],
+        "diagram": Markup(flow_svg(definition)),
+    }
 
 
 def human_duration(delta: timedelta) -> str:

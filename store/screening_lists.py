@@ -30,7 +30,8 @@ class ImportResult:
 
 def content_hash(entry: ListEntry) -> str:
     """Fingerprint of everything that identifies a listed party (not the list name it was imported under)."""
-    data = entry.model_dump(mode="json", exclude={"list"})
+    # An entry without details hashes as it did before entries had them.
+    data = entry.model_dump(mode="json", exclude={"list"} if entry.details else {"list", "details"})
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -113,6 +114,22 @@ async def changed_entries(session: AsyncSession, *, name: str, revision: int) ->
         )
     ).all()
     return [ListEntry.model_validate(data) for data in rows]
+
+
+async def get_entry(session: AsyncSession, list_name: str, entry_id: str) -> ListEntry | None:
+    """One listed entry with everything the list says about it (a cross-list read, for officers' evidence)."""
+    data = (
+        await session.exec(
+            select(ScreeningListEntry.data).where(
+                ScreeningListEntry.list == list_name, ScreeningListEntry.entry_id == entry_id
+            )
+        )
+    ).first()
+    return None if data is None else ListEntry.model_validate(data)
+
+
+async def get_list(session: AsyncSession, name: str) -> ScreeningList | None:
+    return await session.get(ScreeningList, name)
 
 
 async def lists(session: AsyncSession) -> list[ScreeningList]:

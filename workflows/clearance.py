@@ -64,7 +64,7 @@ from sop.model import (
     TaskSpec,
 )
 from workflows.human import HumanTasks
-from workflows.inspection import TASK_ESCALATED_SIGNAL, JointInspectionWorkflow
+from workflows.inspection import TASK_ESCALATED_SIGNAL, JointInspectionWorkflow, non_compliance_reason
 from workflows.options import (
     CHECK_LICENCES,
     PROJECT_CLEARANCE,
@@ -592,8 +592,7 @@ class ClearanceWorkflow(HumanTasks):
             )
         self._set(status=Status.in_progress)
         if result.outcome == "non_compliant":
-            agencies = [f.agency for f in result.findings if f.outcome == "non_compliant"]
-            return step.on_non_compliant, f"joint inspection non-compliant ({', '.join(agencies)})"
+            return step.on_non_compliant, non_compliance_reason(result)
         return None
 
     async def _approval(self, step: ApprovalStep) -> tuple[Outcome, str] | None:
@@ -610,13 +609,13 @@ class ClearanceWorkflow(HumanTasks):
     # --- endings ---------------------------------------------------------------------------------------------
 
     async def _finish(self, outcome: Outcome, reason: str) -> None:
-        self._view.outcome = outcome
+        self._view.outcome, self._view.outcome_reason = outcome, reason
         self._enter("outcome")
         self._audit("outcome", None, outcome=outcome.value, reason=reason)
         if outcome != Outcome.released and self._depleted:
-            await run_local(
-                RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"{outcome.value}: {reason}")
-            )
+            restore_reason = f"{outcome.value}: {reason}"
+            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=restore_reason))
+            self._mark_restored(restore_reason)
         await self._record_outcome(outcome, Status.completed)
 
     async def _finish_invalidated(self) -> None:
@@ -631,10 +630,12 @@ class ClearanceWorkflow(HumanTasks):
         self._decide("invalidation", "invalidation", "invalidated", cmd.actor.id, cmd.reason)
         self._audit("invalidated", cmd.actor.id, reason=cmd.reason)
         cancelled = self._book.cancel_open(now, "declaration invalidated")
+        self._view.outcome_reason = f"invalidated by {cmd.actor.id}: {cmd.reason}"
         if self._depleted:
             await run_local(
                 RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}")
             )
+            self._mark_restored(f"invalidated: {cmd.reason}")
         await self._record_outcome(Outcome.invalidated, Status.invalidated, tasks=cancelled)
 
     async def _record_outcome(self, outcome: Outcome, status: Status, tasks: list[Task] | None = None) -> None:
@@ -645,6 +646,13 @@ class ClearanceWorkflow(HumanTasks):
         self._leave()
         projection = self._projection(status, tasks)
         await run_local(RECORD_OUTCOME, RecordOutcomeInput(projection=projection, notice=kind))
+
+    def _mark_restored(self, reason: str) -> None:
+        """The view shows each depletion as it stands: given back to its licence, when and why."""
+        now = workflow.now()
+        for item in self._view.licences.items if self._view.licences else []:
+            if item.licence_reference and item.restored_at is None:
+                item.restored_at, item.restore_reason = now, reason[:400]
 
     # --- helpers ---------------------------------------------------------------------------------------------
 

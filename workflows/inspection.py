@@ -16,7 +16,7 @@ from domain.clearance import (
     TaskKind,
     TaskState,
 )
-from domain.inspection import parse_findings, quantity_deviations
+from domain.inspection import QuantityCheck, parse_findings, quantity_checks, quantity_deviations
 from workflows.human import HumanTasks
 from workflows.tasks import TaskBook
 
@@ -112,6 +112,7 @@ def consolidate(findings: list[AgencyFinding], inp: InspectionInput) -> Inspecti
         f"{f.agency}: non-compliant ({f.completed_by}: {f.reason})" for f in findings if f.outcome == "non_compliant"
     ]
     non_compliant = bool(notes)
+    checks: list[QuantityCheck] = []
     for finding in findings:
         beyond, within = quantity_deviations(
             parse_findings(finding.findings), inp.declared_quantities, inp.quantity_tolerance_pct
@@ -119,4 +120,25 @@ def consolidate(findings: list[AgencyFinding], inp: InspectionInput) -> Inspecti
         non_compliant = non_compliant or bool(beyond)
         notes += [f"{finding.agency}: beyond tolerance, {text}" for text in beyond]
         notes += [f"{finding.agency}: within tolerance, {text}" for text in within]
-    return InspectionResult(outcome="non_compliant" if non_compliant else "compliant", findings=findings, notes=notes)
+        checks += quantity_checks(
+            finding.agency, parse_findings(finding.findings), inp.declared_quantities, inp.quantity_tolerance_pct
+        )
+    return InspectionResult(
+        outcome="non_compliant" if non_compliant else "compliant",
+        findings=findings,
+        notes=notes,
+        quantity_tolerance_pct=inp.quantity_tolerance_pct,
+        quantity_checks=checks,
+    )
+
+
+def non_compliance_reason(result: InspectionResult) -> str:
+    """What made the joint inspection non-compliant, in the officers' words: each agency that found the goods
+    non-compliant (who, and why) and each counted quantity beyond the tolerance (with the numbers)."""
+    grounds = [
+        f"{f.agency} found the goods non-compliant ({f.completed_by}: {f.reason or 'no reason given'})"
+        for f in result.findings
+        if f.outcome == "non_compliant"
+    ]
+    grounds += [f"{c.agency} counted {c.describe()}" for c in result.quantity_checks if c.beyond_tolerance]
+    return "joint inspection non-compliant: " + ("; ".join(grounds) or "no finding recorded")
