@@ -205,7 +205,20 @@ async def test_inbox_filters_overdue_kind_lane_and_mine(console: Console) -> Non
         # The screening review shows the party as declared beside the list entry it matched.
         page = (await officer.get(f"/console/tasks/{review}")).text
         assert "Screening evidence" in page and "Volkov Dinamika OOO" in page and "Volkov Dynamics OOO" in page
-        assert "demo-0001" in page and "demo-csl" in page and "Matched alias" in page
+        assert "demo-0001" in page and "demo-csl" in page and "on the alias" in page
+        # Everything that tells the entities apart, from the full list entry: aliases, address, dates, programme,
+        # source list and its licence policy; the words both share are marked.
+        for text in (
+            "ООО Волков Динамика",
+            "ul. Promyshlennaya 14, str. 2, 115088 Moscow, RU",  # the address, marks aside
+            "since 2024-01-15",
+            "EAR",
+            "Entity List (EL) - Bureau of Industry and Security",
+            "Presumption of denial.",
+            "For all items subject to the EAR.",
+        ):
+            assert text in html.unescape(re.sub(r"</?mark>", "", page)), text
+        assert "<mark>Volkov</mark>" in page and "<mark>Dinamika</mark>" in page
 
 
 # --- task actions ----------------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.console.evidence import screening_evidence
 from api.console.web import Officer, PageError, act, console_router, parse_form, render
 from api.deps import ServicesDep
 from api.errors import ApiError, invalid
 from api.routes import clearances as clearance_routes
 from api.routes import licences as licence_routes
+from documents.findings import FindingsSheet, findings_sheet
+from documents.findings import declared_quantities as quantities_of
 from domain.clearance import Status
 from domain.mrn import is_valid_mrn
 from sop.model import InspectionStep, Lane
@@ -51,13 +54,26 @@ def declared_quantities(view: dict[str, Any]) -> dict[int, dict[str, Any] | None
     return {g.get("sequence"): g.get("quantity") for g in goods}
 
 
+def findings_sheets(view: dict[str, Any]) -> dict[str, FindingsSheet]:
+    """Each agency's inspection findings as readable tables, by task id (the same sheets the notices show)."""
+    inspection = view.get("inspection") or {}
+    declared = quantities_of(((view.get("declaration") or {}).get("goods_items")) or [])
+    tolerance = inspection.get("quantity_tolerance_pct")
+    return {
+        f["task_id"]: findings_sheet(f.get("findings"), declared, tolerance) for f in inspection.get("findings") or []
+    }
+
+
 async def clearance_context(officer: Principal, services: ServicesDep, mrn: str) -> dict[str, Any]:
-    """What the clearance partial shows: the clearance as the API returns it, plus its licences' balances."""
+    """What the clearance partial shows: the clearance as the API returns it, plus its licences' balances, the
+    inspection findings as tables and the full list entries behind screening matches."""
     view = await clearance_routes.get_clearance(mrn, officer, services)
     return {
         "view": view,
         "balances": await licence_balances(officer, services, view),
         "declared": declared_quantities(view),
+        "sheets": findings_sheets(view),
+        "evidence": await screening_evidence(services, view),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -13,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from sop.document import human_duration
 
 _DURATION = TypeAdapter(timedelta)
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def parse_instant(value: str | datetime | None) -> datetime | None:
@@ -137,6 +140,42 @@ def address(party: Mapping[str, Any] | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in lines if line)
 
 
+def fold(text: str) -> str:
+    """Case and accents folded, so `Dinamika` and `DINAMIKA`, `Müller` and `Muller` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(*texts: str | None) -> set[str]:
+    return {fold(w) for text in texts if text for w in _WORD.findall(text)}
+
+
+def highlight(text: str | None, shared: Iterable[str]) -> Markup:
+    """`text` with each word that is in `shared` marked; everything else escaped."""
+    if not text:
+        return Markup("—")
+    wanted = set(shared)
+    out, last = [], 0
+    for found in _WORD.finditer(text):
+        out.append(escape(text[last : found.start()]))
+        word = found.group(0)
+        out.append(Markup("<mark>{}</mark>").format(word) if fold(word) in wanted else escape(word))
+        last = found.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def address_lines(address: Mapping[str, Any]) -> str:
+    """A list entry's or a declared party's address on one line."""
+    parts = [
+        address.get("address") or address.get("street"),
+        " ".join(p for p in (address.get("postal_code") or address.get("postcode"), address.get("city")) if p),
+        address.get("state"),
+        address.get("country"),
+    ]
+    return ", ".join(str(p) for p in parts if p)
+
+
 FILTERS = {
     "timestamp": timestamp,
     "duration": duration,
@@ -150,4 +189,6 @@ FILTERS = {
     "field_path": field_path,
     "yes_no": yes_no,
     "address": address,
+    "address_line": address_lines,
+    "highlight": highlight,
 }
