@@ -228,7 +228,15 @@ def release_basis(view: ClearanceView) -> list[str]:
                 f"Supervisor approval by {decision.actor or 'a supervisor'}: "
                 f"{decision.outcome}{f', {decision.reason}' if decision.reason else ''}."
             )
-    return basis
+    return [_sentence(line) for line in basis]
+
+
+def _sentence(text: str) -> str:
+    """One full stop at the end, whatever the reason typed by an officer or an SOP author ended with."""
+    text = text.strip()
+    while text.endswith(".."):
+        text = text[:-1]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _invalidation(decisions: list[Decision]) -> Decision | None:
@@ -321,4 +329,5 @@ _env.filters.update(
     score=_score,
     pct=_pct,
     capfirst=_capfirst,
+    sentence=_sentence,
 )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from api.main import create_app
 from documents.render import NOTICE_KINDS, notice_kind_for, render_notice
 from domain.clearance import (
     AgencyFinding,
@@ -27,7 +34,19 @@ from domain.clearance import (
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_mrn
 from sop.model import Lane, Outcome, SopRef
-from tests.support import EXAMPLES
+from tests.conftest import Stack
+from tests.e2e import (
+    awaiting,
+    clearance,
+    completed,
+    finish_task,
+    licence_body,
+    new_licence_reference,
+    open_tasks,
+    wait_for,
+    with_licence_document,
+)
+from tests.support import EXAMPLES, example, sop_data
 
 EXAMPLE = EXAMPLES / "dual-use-licensed.json"
 
@@ -415,3 +434,190 @@ def test_invalidation_notice_says_who_when_and_why(released: ClearanceView) -> N
     assert "2026-03-09T08:35:00Z" in html
     assert "DE123456789012345" in html
     assert "Shipment cancelled by the consignee; a new declaration follows." in html
+
+
+# --- notices of real clearances: lodged over HTTP, run by the worker on the dev server ---------------------
+
+LITERALS = re.compile(r"\[\{'|': |\bTrue\b|\bFalse\b|\bNone\b|\[\]")
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: the body without markup, styles or comments, whitespace collapsed."""
+    body = re.sub(r"<style>.*?</style>|<!--.*?-->", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def assert_readable(text: str) -> None:
+    found = LITERALS.search(text)
+    assert found is None, f"a Python value on the page: …{text[max(found.start() - 80, 0) : found.end() + 80]}…"
+
+
+@dataclass
+class Clearances:
+    """An app whose SOP allows counted quantities 2 % off the declared, on the shared worker and database."""
+
+    stack: Stack
+    http: httpx.AsyncClient
+
+    async def lodge(self, body: dict[str, Any]) -> str:
+        response = await self.http.post("/v1/declarations", json=body, headers=self.stack.auth("declarant"))
+        assert response.status_code == 202, response.text
+        return str(response.json()["mrn"])
+
+    async def licensed(self) -> tuple[str, str]:
+        reference = new_licence_reference()
+        created = await self.http.post(
+            "/v1/licences", json=licence_body(reference), headers=self.stack.auth("export_control_officer")
+        )
+        assert created.status_code == 201, created.text
+        mrn = await self.lodge(with_licence_document(example("dual-use-licensed"), reference))
+        await wait_for(self.stack, mrn, awaiting("inspection_findings"))
+        return mrn, reference
+
+    async def inspect(self, mrn: str, who: str, outcome: str, reason: str, findings: dict[str, Any]) -> None:
+        [task] = await open_tasks(self.stack, who, mrn, "inspection_findings")
+        await finish_task(self.stack, who, task["id"], outcome, reason, findings)
+
+    async def notice(self, mrn: str, kind: str) -> str:
+        view = await wait_for(self.stack, mrn, completed)
+        assert {"kind": kind, "href": f"/v1/clearances/{mrn}/documents/{kind}"} in view["documents"]
+        response = await self.http.get(f"/v1/clearances/{mrn}/documents/{kind}", headers=self.stack.auth("declarant"))
+        assert response.status_code == 200, response.text
+        return response.text
+
+
+@pytest.fixture(scope="module")
+async def clearances(stack: Stack) -> AsyncIterator[Clearances]:
+    name = f"docs-{uuid.uuid4().hex[:6]}"
+    data = sop_data(name=name)
+    next(s for s in data["steps"] if s["kind"] == "inspection")["quantity_tolerance_pct"] = 2
+    author = {**stack.auth("sop_author"), "Content-Type": "application/json"}
+    assert (await stack.http.post("/v1/sops", content=json.dumps(data), headers=author)).status_code == 201
+    app = create_app(stack.settings.model_copy(update={"sop_name": name}), temporal=stack.client, db=stack.db)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield Clearances(stack, http)
+
+
+@pytest.mark.e2e
+async def test_a_count_beyond_the_tolerance_is_the_reason_of_the_referral(clearances: Clearances) -> None:
+    mrn, reference = await clearances.licensed()
+    # Neither officer says whether the seals were checked: that is unknown, not "no".
+    await clearances.inspect(
+        mrn, "inspector", "compliant", "Counted on the pallet", {"counts": [{"item_sequence": 1, "counted": 2}]}
+    )
+    await clearances.inspect(mrn, "export_control_officer", "compliant", "Serials match", {"evidence": ["photo-118"]})
+    page = await clearances.notice(mrn, "referral-notice")
+    text = visible_text(page)
+    assert_readable(text)
+    assert "No adverse finding" not in text
+    assert (
+        "Quantity beyond the SOP's 2 % tolerance: Customs counted 2 pcs of goods item 1, 40 pcs declared (95.0 % off)."
+        in text
+    )
+    # The findings as a table: the count beside the declared quantity, the deviation, the verdict.
+    assert "2 pcs 40 pcs 95.0 % beyond tolerance" in text
+    assert "Seals not recorded" in text and "Evidence photo-118" in text
+    # The depletion is shown as it stands: given back to the licence, with the real reason.
+    assert "Depletion of 40 pcs" in text and "restored to the licence" in text
+    assert "Depleted 40 pcs" not in text
+    licence = (await clearances.http.get(f"/v1/licences/{reference}", headers=clearances.stack.auth("auditor"))).json()
+    [depletion] = licence["depletions"]
+    assert depletion["restore_reason"] == (
+        "referred: joint inspection non-compliant: customs counted item 1: 2 counted, 40 declared, 95.0 % off, "
+        "beyond the 2 % tolerance"
+    )
+    assert depletion["restore_reason"].capitalize()[:40] in text
+    view = await clearance(clearances.stack, mrn)
+    assert view["outcome_reason"] == depletion["restore_reason"].removeprefix("referred: ")
+    [check] = view["inspection"]["quantity_checks"]
+    assert check == {
+        "agency": "customs",
+        "item_sequence": 1,
+        "counted": "2",
+        "declared": "40",
+        "deviation_pct": "95.0",
+        "tolerance_pct": 2.0,
+        "beyond_tolerance": True,
+    }
+    # Tri-state through the API: the officer said nothing about seals, so there is no `false` either.
+    customs = next(f for f in view["inspection"]["findings"] if f["agency"] == "customs")
+    assert customs["findings"].get("seals_checked") is None
+
+
+@pytest.mark.e2e
+async def test_a_non_compliant_finding_is_the_reason_of_the_referral(clearances: Clearances) -> None:
+    mrn, _ = await clearances.licensed()
+    findings = {
+        "seals_checked": False,
+        "discrepancies": [{"item_sequence": 1, "kind": "quantity", "declared": "40", "found": "48"}],
+    }
+    await clearances.inspect(mrn, "inspector", "non_compliant", "48 pcs found, 40 declared", findings)
+    await clearances.inspect(mrn, "export_control_officer", "compliant", "Licence annex matches", {})
+    text = visible_text(await clearances.notice(mrn, "referral-notice"))
+    assert_readable(text)
+    assert "Inspection by Customs found the goods non-compliant (inspector): 48 pcs found, 40 declared" in text
+    assert "Seals not checked" in text
+    assert "1 quantity 40 48 —" in text  # the discrepancy row: item, kind, declared, found, note
+    assert "No structured findings were recorded." in text  # the export-control officer recorded none
+
+
+@pytest.mark.e2e
+async def test_the_release_notice_says_what_the_release_rests_on(clearances: Clearances) -> None:
+    mrn, reference = await clearances.licensed()
+    await clearances.inspect(
+        mrn,
+        "inspector",
+        "compliant",
+        "Seals intact",
+        {"seals_checked": True, "seal_numbers": ["DE-4471"], "counts": [{"item_sequence": 1, "counted": 40}]},
+    )
+    counted = {"counts": [{"item_sequence": 1, "counted": "39.5"}]}
+    await clearances.inspect(mrn, "export_control_officer", "compliant", "Half a core short", counted)
+    await wait_for(clearances.stack, mrn, awaiting("approval"))
+    [approval] = await open_tasks(clearances.stack, "supervisor", mrn, "approval")
+    await finish_task(clearances.stack, "supervisor", approval["id"], "approve", "Licence covers the goods")
+    page = await clearances.notice(mrn, "release-notice")
+    text = visible_text(page)
+    assert_readable(text)
+    assert "Grounds for release" in text
+    assert "Red lane: Dual-use goods under licence are inspected jointly by customs and export control. " in text
+    assert f"goods item 1 (6A003) covered by licence {reference}" in text
+    assert (
+        "Joint inspection: compliant; Export control counted item 1: 39.5 counted, 40 declared, 1.2 % off, "
+        "within the 2 % tolerance." in text
+    )
+    assert "Supervisor approval by supervisor: approve, Licence covers the goods." in text
+    assert "Seals checked · DE-4471" in text and "40 pcs 40 pcs 0.0 % as declared" in text
+    assert "Depleted 40 pcs" in text and "restored" not in text
+
+
+@pytest.mark.e2e
+async def test_the_not_released_notice_names_the_missing_licence(clearances: Clearances) -> None:
+    body = example("dual-use-licensed")
+    body["goods_items"][0]["documents"] = []
+    body["exporter"]["eori"] = "DE000000000000404"  # holds no licence
+    mrn = await clearances.lodge(body)
+    text = visible_text(await clearances.notice(mrn, "not-released-notice"))
+    assert_readable(text)
+    assert "No valid licence for goods item 1 (control code 6A003)" in text
+    assert "No adverse finding" not in text
+
+
+@pytest.mark.e2e
+async def test_the_invalidation_notice_gives_the_reason_and_the_restored_depletion(clearances: Clearances) -> None:
+    mrn, _ = await clearances.licensed()
+    response = await clearances.http.post(
+        f"/v1/clearances/{mrn}/invalidation",
+        json={"reason": "Order cancelled by the consignee"},
+        headers=clearances.stack.auth("declarant"),
+    )
+    assert response.status_code == 200, response.text
+    text = visible_text(await clearances.notice(mrn, "invalidation-notice"))
+    assert_readable(text)
+    assert "Reason given Order cancelled by the consignee" in text
+    assert "Depletion of 40 pcs" in text and "restored to the licence" in text
+    view = await clearance(clearances.stack, mrn)
+    assert view["licences"]["items"][0]["restore_reason"] == "invalidated: Order cancelled by the consignee"

@@ -603,7 +603,7 @@ class ClearanceWorkflow(HumanTasks):
         self._decide(step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id)
         decided = APPROVAL_OUTCOMES.get(task.outcome or "")
         if decided is not None:
-            return decided, f"supervisor decided '{task.outcome}': {task.reason}"
+            return decided, f"the supervisor decided to {task.outcome}: {task.reason}"
         return None
 
     # --- endings ---------------------------------------------------------------------------------------------
