@@ -28,7 +28,16 @@ from fastapi import FastAPI
 
 from api.main import create_app
 from tests.conftest import Stack
-from tests.e2e import awaiting, licence_body, new_licence_reference, open_tasks, wait_for, with_licence_document
+from tests.e2e import (
+    awaiting,
+    completed,
+    finish_task,
+    licence_body,
+    new_licence_reference,
+    open_tasks,
+    wait_for,
+    with_licence_document,
+)
 from tests.support import example, sop_data
 from tests.webhook_receiver import Receiver
 
@@ -261,3 +270,126 @@ def _async(check: Any) -> Any:
         return check()
 
     return run
+
+
+# --- layout: every page and document at a desktop and a phone width ------------------------------------------
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+OVERFLOW = """() => {
+  const root = document.documentElement;
+  const problems = [];
+  if (root.scrollWidth > root.clientWidth) problems.push(`page ${root.scrollWidth} > ${root.clientWidth} px`);
+  for (const table of document.querySelectorAll("table")) {
+    const box = table.parentElement;
+    if (table.offsetParent === null) continue;  // hidden (a closed <details>)
+    if (table.scrollWidth > box.clientWidth + 1 || table.getBoundingClientRect().right > root.clientWidth + 1) {
+      const caption = table.querySelector("caption, thead")?.textContent.trim().slice(0, 60);
+      problems.push(`table "${caption}" ${table.scrollWidth} px in ${box.clientWidth} px`);
+    }
+  }
+  return problems;
+}"""
+
+
+async def _pages_of_every_kind(stack: Stack, console_url: str) -> dict[str, str]:
+    """Clearances that end every way (and one waiting on a screening review), and the console URLs to look at."""
+    async with httpx.AsyncClient(base_url=console_url) as api:
+
+        async def lodge(body: dict[str, Any]) -> str:
+            response = await api.post("/v1/declarations", json=body, headers=stack.auth("declarant"))
+            assert response.status_code == 202, response.text
+            return str(response.json()["mrn"])
+
+        reference = new_licence_reference()
+        licence = await api.post(
+            "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+        )
+        assert licence.status_code == 201, licence.text
+        referred = await lodge(with_licence_document(example("dual-use-licensed"), reference))
+        await wait_for(stack, referred, awaiting("inspection_findings"))
+        [customs] = await open_tasks(stack, "inspector", referred, "inspection_findings")
+        counts = {"counts": [{"item_sequence": 1, "counted": 2}], "evidence": ["photo-118"]}
+        await finish_task(stack, "inspector", customs["id"], "compliant", "Counted on the pallet", counts)
+        [export_control] = await open_tasks(stack, "export_control_officer", referred, "inspection_findings")
+        await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "Serials match", {})
+
+        missing = example("dual-use-licensed")
+        missing["goods_items"][0]["documents"] = []
+        missing["exporter"]["eori"] = "DE000000000000404"
+        not_released = await lodge(missing)
+
+        invalidated = await lodge(with_licence_document(example("dual-use-licensed"), reference))
+        await wait_for(stack, invalidated, awaiting("inspection_findings"))
+        cancelled = await api.post(
+            f"/v1/clearances/{invalidated}/invalidation",
+            json={"reason": "Order cancelled"},
+            headers=stack.auth("declarant"),
+        )
+        assert cancelled.status_code == 200, cancelled.text
+
+        review_body = example("green-lane", country_of_destination="RU")
+        review_body["consignee"] = {"name": "Volkov Dinamika OOO", "address": {"city": "Moscow", "country": "RU"}}
+        reviewing = await lodge(review_body)
+    await wait_for(stack, reviewing, awaiting("screening_review"))
+    [review] = await open_tasks(stack, "export_control_officer", reviewing, "screening_review")
+    for mrn in (referred, not_released, invalidated):
+        await wait_for(stack, mrn, completed)
+    sop = (await stack.http.get(f"/v1/clearances/{referred}", headers=stack.auth("customs_officer"))).json()["sop"]
+    v3 = f"layout-v3-{uuid.uuid4().hex[:6]}"  # v3 has reason codes (INS_WITHIN_TOLERANCE must not break mid-word)
+    author = {**stack.auth("sop_author"), "Content-Type": "application/json"}
+    assert (
+        await stack.http.post("/v1/sops", content=json.dumps(sop_data(3, name=v3)), headers=author)
+    ).status_code == 201
+    return {
+        "inbox": "/console",
+        "screening-review": f"/console/tasks/{review['id']}",
+        "inspection-task": f"/console/tasks/{customs['id']}",
+        "clearances": "/console/clearances",
+        "clearance-referred": f"/console/clearances/{referred}",
+        "clearance-invalidated": f"/console/clearances/{invalidated}",
+        "clearance-reviewing": f"/console/clearances/{reviewing}",
+        "referral-notice": f"/console/clearances/{referred}/documents/referral-notice",
+        "not-released-notice": f"/console/clearances/{not_released}/documents/not-released-notice",
+        "invalidation-notice": f"/console/clearances/{invalidated}/documents/invalidation-notice",
+        "sops": "/console/sops",
+        "sop-document": f"/console/sops/{sop['name']}/{sop['version']}",
+        "sop-v3-document": f"/console/sops/{v3}/3",
+        "sop-standalone": f"/console/sops/{sop['name']}/{sop['version']}/document",
+        "stage-times": "/console/reports/stage-times",
+    }
+
+
+async def test_no_page_or_document_is_clipped_at_desktop_or_phone_width(
+    stack: Stack, console_url: str, tmp_path: Path
+) -> None:
+    """Every console page and document, screenshotted at 1280 px and 390 px (kept in SCREENSHOT_DIR if set):
+    the page never scrolls sideways and no table is wider than its container."""
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    pages = await _pages_of_every_kind(stack, console_url)
+    shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, list[str]] = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for label, width in WIDTHS.items():
+                context = await browser.new_context(viewport={"width": width, "height": 900})
+                page = await context.new_page()
+                page.set_default_timeout(10_000)
+                await page.goto(f"{console_url}/console/login")
+                await page.get_by_label("Access token").fill(stack.tokens["multi_officer"])
+                await page.get_by_role("button", name="Sign in").click()
+                await page.wait_for_url(f"{console_url}/console")
+                for name, path in {"login": "/console/login", **pages}.items():
+                    response = await page.goto(f"{console_url}{path}")
+                    assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+                    await page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
+                    found = await page.evaluate(OVERFLOW)
+                    if found:
+                        problems[f"{name} at {width} px ({path})"] = found
+                await context.close()
+        finally:
+            await browser.close()
+    assert not problems, f"clipped or overflowing (screenshots in {shots}): {json.dumps(problems, indent=1)}"
