@@ -209,7 +209,7 @@ async def test_inbox_filters_overdue_kind_lane_and_mine(console: Console) -> Non
         # Everything that tells the entities apart, from the full list entry: aliases, address, dates, programme,
         # source list and its licence policy; the words both share are marked.
         for text in (
-            "ООО Волков Динамика",
+            "ООО Волков Динамика",  # noqa: RUF001 (the alias in Cyrillic script)
             "ul. Promyshlennaya 14, str. 2, 115088 Moscow, RU",  # the address, marks aside
             "since 2024-01-15",
             "EAR",
