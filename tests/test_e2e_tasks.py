@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.e2e import (
+    CHECKED,
     awaiting,
     completed,
     finish_task,
@@ -79,8 +80,8 @@ async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
     await wait_for(stack, mrn, awaiting("inspection_findings"))
     [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
     [export_control] = await open_tasks(stack, "multi_officer", mrn, "inspection_findings")
-    await finish_task(stack, "inspector", customs["id"], "compliant", "ok")
-    await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok")
+    await finish_task(stack, "inspector", customs["id"], "compliant", "ok", CHECKED)
+    await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok", CHECKED)
     await wait_for(stack, mrn, awaiting("approval"))
     [approval] = await open_tasks(stack, "multi_officer", mrn, "approval")
     refused = await stack.http.post(
