@@ -21,10 +21,17 @@ STATUS_FOR = {Rejection.not_found: 404, Rejection.forbidden: 403, Rejection.conf
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, detail: str, *, loc: list[Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        detail: str,
+        *,
+        loc: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.loc, self.headers = status, detail, loc, headers
+        self.errors = errors  # every {loc, msg} of a 422 with more than one problem
 
 
 def not_found(what: str) -> ApiError:
@@ -48,7 +55,11 @@ def update_error(exc: WorkflowUpdateFailedError) -> ApiError:
             status = 409
         # Validators name the refused field as the error's first detail; the body is the fallback.
         field = cause.details[0] if cause.details and isinstance(cause.details[0], list) else []
-        return ApiError(status, cause.message, loc=["body", *field] if status == 422 else None)
+        if status != 422:
+            return ApiError(status, cause.message)
+        listed = cause.details[1] if len(cause.details) > 1 and isinstance(cause.details[1], list) else []
+        errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in listed if isinstance(e, dict)]
+        return ApiError(status, cause.message, loc=["body", *field], errors=errors or None)
     return ApiError(409, f"the clearance refused the action: {exc.cause or exc}")
 
 
@@ -69,7 +80,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         if exc.status == 422:
-            content = _error_body([{"loc": exc.loc or [], "msg": exc.detail}])
+            content = _error_body(exc.errors or [{"loc": exc.loc or [], "msg": exc.detail}])
         else:
             content = {"detail": exc.detail}
         return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)

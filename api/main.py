@@ -11,12 +11,13 @@ from contextlib import asynccontextmanager
 
 import structlog
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics
+from api.content_type import require_json_body
 from api.deps import Services
 from api.limits import BodySizeLimit
 from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
@@ -53,7 +54,13 @@ def create_app(
         if own_db:
             await database.dispose()
 
-    app = FastAPI(title="Clearance engine", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Clearance engine",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(require_json_body)],  # 415 for a JSON body without a JSON Content-Type
+    )
     errors.install(app)
     app.middleware("http")(metrics.middleware)
 

@@ -191,6 +191,9 @@ class Task(Model):
     escalation: Escalation | None = None
     overdue: bool = False
     escalated_from: str | None = Field(default=None, description="the role the task had before it was escalated")
+    tolerance_pct: float | None = Field(
+        default=None, description="an inspection's quantity tolerance from the SOP, in per cent of the declared"
+    )
     version: int = 1
 
 
@@ -206,6 +209,9 @@ class CompleteTask(Model):
     reason: str = Field(default="", max_length=2000)
     reason_code: str | None = None
     findings: dict[str, Any] | None = None
+    confirm_deviation: bool = Field(
+        default=False, description="the officer confirms a count beyond the SOP's tolerance as compliant"
+    )
 
 
 class UnclaimTask(Model):

@@ -8,13 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.codes import COUNTRIES, CURRENCIES
+from domain.codes import (
+    EORI_MAX,
+    EORI_MIN,
+    commodity_problem,
+    country_problem,
+    currency_problem,
+    eori_problem,
+    office_problem,
+    quoted,
+    unit_problem,
+)
 
 
 def _canonical(value: object) -> str:
@@ -23,40 +46,40 @@ def _canonical(value: object) -> str:
     return str(value)
 
 
-def _country(code: str) -> str:
-    if code not in COUNTRIES:
-        raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
-    return code
+def _code(problem: Callable[[str], str | None], pattern: str, example: str) -> Any:
+    """A code field: plain `str` checked by its `domain.codes` rule, so every code field refuses in one voice
+    (the pattern is documentation in the schema, not a second, terser refusal)."""
+
+    def check(value: str) -> str:
+        found = problem(value)
+        if found is not None:
+            raise ValueError(found)
+        return value
+
+    return (AfterValidator(check), Field(json_schema_extra={"pattern": pattern, "examples": [example]}))
 
 
-def _currency(code: str) -> str:
-    if code not in CURRENCIES:
-        raise ValueError(f"'{code}' is not an ISO 4217 currency code")
-    return code
+def _control_problem(code: str) -> str | None:
+    if _CONTROL.match(code):
+        return None
+    return f"{quoted(code)} is not a dual-use control code (e.g. 6A003, 5A002a.1)"
 
 
-def _office(code: str) -> str:
-    _country(code[:2])
-    return code
+# EU dual-use Annex I / ECCN-like: category digit, product group letter, three digits, optional sub-items.
+_CONTROL = re.compile(r"^[0-9][A-E][0-9]{3}([a-z0-9.]{0,16})?$")
 
-
-def _eori(code: str) -> str:
-    _country(code[:2])
-    return code
-
-
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+CountryCode = Annotated[str, *_code(country_problem, "^[A-Z]{2}$", "CA")]
+CurrencyCode = Annotated[str, *_code(currency_problem, "^[A-Z]{3}$", "EUR")]
 # Customs office reference number: country + 6 alphanumerics (EU COL format).
-OfficeCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{6}$"), AfterValidator(_office)]
-Eori = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Za-z0-9]{1,15}$"), AfterValidator(_eori)]
+OfficeCode = Annotated[str, *_code(office_problem, "^[A-Z]{2}[A-Z0-9]{6}$", "DE004098")]
+Eori = Annotated[str, *_code(eori_problem, f"^[A-Z]{{2}}[A-Za-z0-9]{{{EORI_MIN},{EORI_MAX}}}$", "DE123456789012345")]
+UnitCode = Annotated[str, *_code(unit_problem, "^[A-Za-z0-9]{1,8}$", "pcs")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
 # HS (6 digits) through CN (8) and national TARIC-like extensions (10).
-CommodityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}([0-9]{2}){0,2}$")]
-# EU dual-use Annex I / ECCN-like: category digit, product group letter, three digits, optional sub-items.
-ControlCode = Annotated[str, StringConstraints(pattern=r"^[0-9][A-E][0-9]{3}([a-z0-9.]{0,16})?$")]
+CommodityCode = Annotated[str, *_code(commodity_problem, "^[0-9]{6}([0-9]{2}){0,2}$", "820540")]
+ControlCode = Annotated[str, *_code(_control_problem, _CONTROL.pattern, "6A003")]
 
 
 class Strict(BaseModel):
@@ -118,7 +141,7 @@ class Transport(Strict):
 
 class Quantity(Strict):
     value: Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=3)]
-    unit: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
+    unit: UnitCode
 
 
 class Money(Strict):
@@ -143,11 +166,13 @@ class GoodsItem(Strict):
     control_code: ControlCode | None = None
     documents: Annotated[list[Document], Field(max_length=99)] = []
 
-    @model_validator(mode="after")
-    def _gross_not_below_net(self) -> GoodsItem:
-        if self.gross_mass_kg < self.net_mass_kg:
-            raise ValueError("gross_mass_kg must not be less than net_mass_kg")
-        return self
+    @field_validator("gross_mass_kg")
+    @classmethod
+    def _gross_not_below_net(cls, gross: Decimal, info: ValidationInfo) -> Decimal:
+        net = info.data.get("net_mass_kg")
+        if net is not None and gross < net:
+            raise ValueError(f"gross_mass_kg ({gross}) must not be less than net_mass_kg ({net})")
+        return gross
 
 
 class Declaration(Strict):
@@ -165,14 +190,31 @@ class Declaration(Strict):
     aeo: bool = False
     goods_items: Annotated[list[GoodsItem], Field(min_length=1, max_length=999)]
 
-    @model_validator(mode="after")
-    def _unique_sequences(self) -> Declaration:
-        seen: set[int] = set()
-        for item in self.goods_items:
-            if item.sequence in seen:
-                raise ValueError(f"goods item sequence {item.sequence} is used more than once")
-            seen.add(item.sequence)
-        return self
+    @field_validator("country_of_destination")
+    @classmethod
+    def _leaves_the_country(cls, destination: str, info: ValidationInfo) -> str:
+        office = info.data.get("office_of_export")
+        if office is not None and destination == office[:2]:
+            raise ValueError(
+                f"{quoted(destination)} is the country of the office of export ({office}); "
+                "an export goes to another country"
+            )
+        return destination
+
+    @field_validator("goods_items", mode="wrap")
+    @classmethod
+    def _unique_sequences(cls, items: Any, handler: ValidatorFunctionWrapHandler) -> list[GoodsItem]:
+        """A repeated sequence is reported beside every other problem of the items, not after they are fixed."""
+        repeated = _repeated_sequences(items)
+        try:
+            valid: list[GoodsItem] = handler(items)
+        except ValidationError as exc:
+            if not repeated:
+                raise
+            raise _with_errors(exc, repeated) from None
+        if repeated:
+            raise _with_errors(None, repeated)
+        return valid
 
     def body_hash(self) -> str:
         """Hash of the validated declaration: resubmissions that differ only in formatting (key order,
@@ -195,3 +237,29 @@ class Declaration(Strict):
 
     def total_value(self) -> Decimal:
         return sum((i.statistical_value.amount for i in self.goods_items), Decimal(0))
+
+
+def _repeated_sequences(items: Any) -> list[tuple[tuple[int | str, ...], str]]:
+    """(loc, message) for every goods item whose sequence an earlier item already uses, from the raw input."""
+    if not isinstance(items, list):
+        return []
+    seen: set[object] = set()
+    found = []
+    for index, item in enumerate(items):
+        sequence = item.get("sequence") if isinstance(item, dict) else getattr(item, "sequence", None)
+        if isinstance(sequence, int) and not isinstance(sequence, bool):
+            if sequence in seen:
+                found.append(((index, "sequence"), f"goods item sequence {sequence} is used more than once"))
+            seen.add(sequence)
+    return found
+
+
+def _with_errors(exc: ValidationError | None, extra: list[tuple[tuple[int | str, ...], str]]) -> ValidationError:
+    details = [
+        InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+        for e in (exc.errors() if exc else [])
+    ]
+    details += [
+        InitErrorDetails(type=PydanticCustomError("repeated_sequence", msg), loc=loc, input=None) for loc, msg in extra
+    ]
+    return ValidationError.from_exception_data("goods_items", details)

@@ -195,26 +195,33 @@ def _wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes]) -
 
 
 def _banner(settings: Settings, tokens: dict[str, str]) -> None:
+    """Where everything listens, in a panel on a terminal (plain lines when logged to a file); the commands are
+    printed after it with soft wrapping, so a copied command is never broken across lines."""
     api = f"http://{settings.api_host}:{settings.api_port}"
     t_host, _ = _host_port(settings.temporal_address)
     token_lines = "\n".join(f"  {role:<24}{token}" for role, token in tokens.items())
-    console.print(
-        Panel.fit(
-            f"[bold]Clearance engine is running[/]\n\n"
-            f"API            {api}\n"
-            f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
-            f"Web console    {api}/console   (officers sign in with their token from the list below)\n"
-            f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
-            f"Temporal gRPC  {settings.temporal_address}\n"
-            f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
-            f"Authenticate API calls with  Authorization: Bearer <token>\n"
-            f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
-            f'Try:  curl -s -X POST {api}/v1/declarations -H "Authorization: Bearer $(jq -r .declarant '
-            f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json\n\n"
-            f"Ctrl-C stops everything.",
-            title="make run",
-        )
+    text = (
+        f"[bold]Clearance engine is running[/]\n\n"
+        f"API            {api}\n"
+        f"API docs       {api}/docs   (OpenAPI: {api}/openapi.json)\n"
+        f"Web console    {api}/console   (officers sign in with their token from the list below)\n"
+        f"Temporal UI    http://{t_host}:{settings.temporal_ui_port}\n"
+        f"Temporal gRPC  {settings.temporal_address}\n"
+        f"Data           {settings.data_dir.resolve()}   (logs in {settings.data_dir / 'logs'})\n\n"
+        f"Authenticate API calls with  Authorization: Bearer <token>\n"
+        f"Demo tokens ({settings.demo_tokens_file}):\n{token_lines}\n\n"
+        f"Ctrl-C stops everything."
     )
+    if console.is_terminal:
+        console.print(Panel.fit(text, title="make run"))
+    else:
+        console.print(text, soft_wrap=True)
+    try_it = (
+        f'Try:  curl -s -X POST {api}/v1/declarations -H "Authorization: Bearer $(jq -r .declarant '
+        f"{settings.demo_tokens_file})\" -H 'Content-Type: application/json' -d @examples/green-lane.json"
+    )
+    console.print(try_it, soft_wrap=True, markup=False, highlight=False)
+    console.print("CLI:  clearance --help   (the installed command; `python -m stack.cli` is the same)", soft_wrap=True)
 
 
 @app.command("seed")

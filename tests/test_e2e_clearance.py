@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.e2e import (
+    CHECKED,
     awaiting,
     clearance,
     completed,
@@ -70,7 +71,7 @@ async def test_dual_use_with_licence_goes_through_joint_inspection_and_approval(
         "seals intact, 40 pcs counted",
         {"seals_checked": True, "counts": [{"item_sequence": 1, "counted": 40}], "evidence": ["photo-118"]},
     )
-    await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "matches licence")
+    await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "matches licence", CHECKED)
 
     view = await wait_for(stack, mrn, awaiting("approval"))
     assert view["inspection"]["outcome"] == "compliant"

@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.e2e import (
+    CHECKED,
     awaiting,
     completed,
     finish_task,
@@ -78,9 +79,12 @@ async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
     await wait_for(stack, mrn, awaiting("inspection_findings"))
     [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
-    [export_control] = await open_tasks(stack, "multi_officer", mrn, "inspection_findings")
-    await finish_task(stack, "inspector", customs["id"], "compliant", "ok")
-    await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok")
+    # multi_officer supervises too, so it sees both inspection tasks; it holds the export-control one
+    tasks = await open_tasks(stack, "multi_officer", mrn, "inspection_findings")
+    [export_control] = [t for t in tasks if t["role"] == "export_control_officer"]
+    assert len(tasks) == 2
+    await finish_task(stack, "inspector", customs["id"], "compliant", "ok", CHECKED)
+    await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok", CHECKED)
     await wait_for(stack, mrn, awaiting("approval"))
     [approval] = await open_tasks(stack, "multi_officer", mrn, "approval")
     refused = await stack.http.post(

@@ -23,7 +23,17 @@ from store import sops
 from store.db import Database
 from store.models import AuditRecord, LicenceDepletion, TaskRecord
 from tests.conftest import Stack, _fresh_db
-from tests.e2e import awaiting, completed, finish_task, licence_body, lodge, open_tasks, wait_for, with_licence_document
+from tests.e2e import (
+    CHECKED,
+    awaiting,
+    completed,
+    finish_task,
+    licence_body,
+    lodge,
+    open_tasks,
+    wait_for,
+    with_licence_document,
+)
 from tests.support import PRINCIPALS, ROOT, example, sop_definition
 
 pytestmark = pytest.mark.e2e
@@ -153,7 +163,7 @@ async def test_killed_worker_loses_nothing_and_depletes_each_licence_once(
     mrn = dual_use[0]
     for who in ("inspector", "export_control_officer"):
         [task] = await open_tasks(stack, who, mrn, "inspection_findings")
-        await finish_task(stack, who, task["id"], "compliant", "ok")
+        await finish_task(stack, who, task["id"], "compliant", "ok", CHECKED)
     await wait_for(stack, mrn, awaiting("approval"), timeout=60)
     [approval] = await open_tasks(stack, "supervisor", mrn, "approval")
     await finish_task(stack, "supervisor", approval["id"], "approve", "ok")

@@ -20,6 +20,7 @@ from domain.licence import DepletionRequest, RestoreRequest
 from domain.mrn import make_mrn
 from tests.conftest import Stack
 from tests.e2e import (
+    CHECKED,
     awaiting,
     completed,
     finish_task,
@@ -132,7 +133,7 @@ async def test_a_clearance_runs_with_both_agencies_over_http(
         await wait_for(remote, mrn, awaiting("inspection_findings"))
         for who in ("inspector", "export_control_officer"):
             [task] = await open_tasks(remote, who, mrn, "inspection_findings")
-            await finish_task(remote, who, task["id"], "compliant", "ok")
+            await finish_task(remote, who, task["id"], "compliant", "ok", CHECKED)
         await wait_for(remote, mrn, awaiting("approval"))
         [approval] = await open_tasks(remote, "supervisor", mrn, "approval")
         await finish_task(remote, "supervisor", approval["id"], "approve", "ok")

@@ -34,6 +34,7 @@ from domain.clearance import (
     ScreeningResult,
     ScreenPartiesInput,
     Task,
+    TaskKind,
     TaskProjectionInput,
 )
 from domain.declaration import Declaration
@@ -162,9 +163,10 @@ def worker(env: WorkflowEnvironment, fakes: FakeAgencies, task_queue: str) -> Wo
 async def complete(env: WorkflowEnvironment, task: Task, who: Actor, outcome: str, reason: str = "ok") -> Task:
     handle = env.client.get_workflow_handle(task.workflow_id)
     await handle.execute_update(HumanTasks.claim_task, ClaimTask(task_id=task.id, actor=who), result_type=Task)
+    findings = {"seals_checked": True} if task.kind == TaskKind.inspection_findings else None
     return await handle.execute_update(
         HumanTasks.complete_task,
-        CompleteTask(task_id=task.id, actor=who, outcome=outcome, reason=reason),
+        CompleteTask(task_id=task.id, actor=who, outcome=outcome, reason=reason, findings=findings),
         result_type=Task,
     )
 

@@ -452,7 +452,15 @@ class ClearanceWorkflow(HumanTasks):
         confirmed = []
         for party, task in zip(hits, tasks, strict=True):
             party.status = "confirmed_match" if task.outcome == "confirmed_match" else "false_positive"
-            self._decide(step.id, "screening_review", task.outcome or "", task.completed_by, task.reason, task.id)
+            self._decide(
+                step.id,
+                "screening_review",
+                task.outcome or "",
+                task.completed_by,
+                task.reason,
+                task.id,
+                task.completed_at,
+            )
             if party.status == "confirmed_match":
                 confirmed.append(party.name)
         if confirmed:
@@ -588,7 +596,13 @@ class ClearanceWorkflow(HumanTasks):
         for finding in result.findings:
             self._book.completers[finding.task_id] = finding.completed_by
             self._decide(
-                step.id, "inspection_findings", finding.outcome, finding.completed_by, finding.reason, finding.task_id
+                step.id,
+                "inspection_findings",
+                finding.outcome,
+                finding.completed_by,
+                finding.reason,
+                finding.task_id,
+                at=finding.completed_at,
             )
         self._set(status=Status.in_progress)
         if result.outcome == "non_compliant":
@@ -600,7 +614,9 @@ class ClearanceWorkflow(HumanTasks):
             TaskKind.approval, step.task, step.title, {"lane": self._view.lane.value if self._view.lane else None}
         )
         await self._wait_for([task])
-        self._decide(step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id)
+        self._decide(
+            step.id, "approval", task.outcome or "", task.completed_by, task.reason, task.id, task.completed_at
+        )
         decided = APPROVAL_OUTCOMES.get(task.outcome or "")
         if decided is not None:
             return decided, f"the supervisor decided to {task.outcome}: {task.reason}"
@@ -712,12 +728,22 @@ class ClearanceWorkflow(HumanTasks):
         self._set(status=Status.in_progress)
 
     def _decide(
-        self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None, task_id: str | None = None
+        self,
+        stage: str,
+        kind: str,
+        outcome: str,
+        actor: str | None,
+        reason: str | None,
+        task_id: str | None = None,
+        at: datetime | None = None,
     ) -> None:
+        """One clock: a decision is stamped when it was made (a task's completion, else now) and always within its
+        stage's timeline entry, which may have started on an activity's clock later than workflow.now()."""
+        now = workflow.now()
+        start = self._view.timeline[-1].started_at if self._view.timeline else now
+        stamped = min(max(at or now, start), max(now, start))
         self._view.decisions.append(
-            Decision(
-                at=workflow.now(), stage=stage, kind=kind, outcome=outcome, actor=actor, reason=reason, task_id=task_id
-            )
+            Decision(at=stamped, stage=stage, kind=kind, outcome=outcome, actor=actor, reason=reason, task_id=task_id)
         )
 
     def _enter(self, stage: str) -> None:

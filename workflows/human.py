@@ -101,8 +101,13 @@ class HumanTasks:
 
     @workflow.update
     async def complete_task(self, cmd: CompleteTask) -> Task:
+        """Completes the task; an unclaimed one is claimed by the caller in the same Update (the audit says so)."""
         now = workflow.now()
+        unclaimed = cmd.task_id in self._book.tasks and self._book.tasks[cmd.task_id].assignee is None
         task = self._book.complete(cmd, now)
+        extra: dict[str, Any] = {"claimed_on_completion": True} if unclaimed else {}
+        if cmd.confirm_deviation:
+            extra["confirmed_deviation"] = True
         self._audit(
             "task_completed",
             cmd.actor.id,
@@ -111,6 +116,7 @@ class HumanTasks:
             outcome=task.outcome,
             reason=task.reason,
             reason_code=task.reason_code,
+            **extra,
         )
         self._on_task_change(task, now)
         await self._project_tasks([task])

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio.exceptions import ApplicationError
@@ -25,13 +26,23 @@ from domain.clearance import (
     TaskState,
     UnclaimTask,
 )
-from domain.inspection import FindingsError, parse_findings
+from domain.inspection import FindingsError, deviation_warning, deviations, parse_findings
 from sop.model import Escalation, ReasonCode
 
 
-def reject(kind: Rejection, message: str, *, field: list[str | int] | None = None) -> ApplicationError:
-    """A typed refusal; `field` is the path of the offending request field (the API reports it as `loc`)."""
-    return ApplicationError(message, *([field] if field else []), type=kind.value, non_retryable=True)
+def reject(
+    kind: Rejection,
+    message: str,
+    *,
+    field: list[str | int] | None = None,
+    errors: list[tuple[list[str | int], str]] | None = None,
+) -> ApplicationError:
+    """A typed refusal; `field` is the path of the offending request field (the API reports it as `loc`), `errors`
+    every (path, message) when there is more than one problem (the API reports them all)."""
+    details: list[Any] = [field or []] if field or errors else []
+    if errors:
+        details.append([{"loc": loc, "msg": msg} for loc, msg in errors])
+    return ApplicationError(message, *details, type=kind.value, non_retryable=True)
 
 
 class TaskBook:
@@ -45,6 +56,8 @@ class TaskBook:
         prior_completers: dict[str, str] | None = None,
         reason_codes: list[ReasonCode] | None = None,
         reason_code_required: bool = True,
+        declared_quantities: dict[int, Decimal] | None = None,
+        quantity_tolerance_pct: float | None = None,
     ) -> None:
         self.mrn = mrn
         self.workflow_id = workflow_id
@@ -55,6 +68,9 @@ class TaskBook:
         self.completers: dict[str, str] = dict(prior_completers or {})
         self.reason_codes = list(reason_codes or [])
         self.reason_code_required = reason_code_required
+        # What an inspection's counts are checked against (the joint inspection's book only).
+        self.declared_quantities = dict(declared_quantities or {})
+        self.quantity_tolerance_pct = quantity_tolerance_pct
 
     def open(
         self,
@@ -82,6 +98,7 @@ class TaskBook:
             reason_codes=[c for c in self.reason_codes if kind.value in c.kinds],
             reason_code_required=self.reason_code_required,
             escalation=escalation,
+            tolerance_pct=self.quantity_tolerance_pct if kind == TaskKind.inspection_findings else None,
         )
         self.tasks[task.id] = task
         return task
@@ -129,6 +146,17 @@ class TaskBook:
         return task
 
     def validate_complete(self, cmd: CompleteTask) -> Task:
+        """Everything the Update validator checks. Completing an unclaimed task claims it in the same Update (the
+        caller becomes its assignee); a task someone else holds is refused."""
+        task = self._check_complete(cmd)
+        if task.kind == TaskKind.inspection_findings:
+            self._check_inspection(task, cmd)
+        self._check_four_eyes(task, cmd.actor)
+        return task
+
+    def _check_complete(self, cmd: CompleteTask) -> Task:
+        """The checks the Update handler repeats when it applies a completion, also on replay: only rules every
+        recorded completion met (a rule added later belongs in `validate_complete`, which replay skips)."""
         task = self._get(cmd.task_id)
         self._check_role(task, cmd.actor)
         self._check_open(task)
@@ -143,11 +171,6 @@ class TaskBook:
             )
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required", field=["reason"])
-        if task.kind == TaskKind.inspection_findings:
-            try:
-                parse_findings(cmd.findings)
-            except FindingsError as exc:
-                raise reject(Rejection.invalid, str(exc), field=["findings", *exc.loc]) from exc
         fitting = [c.code for c in task.reason_codes if c.outcomes is None or cmd.outcome in c.outcomes]
         optional = not task.reason_code_required and cmd.reason_code is None
         if fitting and cmd.reason_code not in fitting and not optional:
@@ -160,8 +183,34 @@ class TaskBook:
             raise reject(
                 Rejection.invalid, f"this task takes no reason code for outcome '{cmd.outcome}'", field=["reason_code"]
             )
-        self._check_four_eyes(task, cmd.actor)
         return task
+
+    def _check_inspection(self, task: Task, cmd: CompleteTask) -> None:
+        """Findings well formed (every problem reported); a compliant inspection says what was checked; a count
+        beyond the SOP's tolerance is recorded as compliant only when the officer confirms the deviation."""
+        try:
+            findings = parse_findings(cmd.findings)
+        except FindingsError as exc:
+            errors = [(["findings", *loc], msg) for loc, msg in exc.errors]
+            raise reject(Rejection.invalid, str(exc), field=errors[0][0], errors=errors) from exc
+        if cmd.outcome != "compliant":
+            return
+        if not findings.records_a_check:
+            raise reject(
+                Rejection.invalid,
+                "an inspection recorded as compliant needs its findings: what was checked (seals_checked, counts, "
+                "discrepancies or evidence)",
+                field=["findings"],
+            )
+        if cmd.confirm_deviation or self.quantity_tolerance_pct is None:
+            return
+        beyond = [d for d in deviations(findings, self.declared_quantities, self.quantity_tolerance_pct) if d.beyond]
+        if beyond:
+            errors = [
+                (["findings", "counts", d.index, "counted"], deviation_warning(d, self.quantity_tolerance_pct))
+                for d in beyond
+            ]
+            raise reject(Rejection.invalid, "; ".join(msg for _, msg in errors), field=errors[0][0], errors=errors)
 
     def validate_unclaim(self, cmd: UnclaimTask) -> Task:
         task = self._get(cmd.task_id)
@@ -218,7 +267,8 @@ class TaskBook:
         return task
 
     def complete(self, cmd: CompleteTask, now: datetime) -> Task:
-        task = self.validate_complete(cmd)
+        task = self._check_complete(cmd)
+        self._check_four_eyes(task, cmd.actor)
         task.assignee = cmd.actor.id
         task.state = TaskState.completed
         task.outcome, task.reason, task.findings = cmd.outcome, cmd.reason.strip(), cmd.findings

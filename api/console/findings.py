@@ -55,6 +55,7 @@ class FindingsForm:
     discrepancies: list[DiscrepancyRow] = field(default_factory=list)
     evidence: str = ""
     note: str = ""
+    confirm_deviation: bool = False
 
     @classmethod
     def blank(cls, goods_items: list[Mapping[str, Any]]) -> FindingsForm:
@@ -80,6 +81,7 @@ class FindingsForm:
         filled.seal_numbers = text("seal_numbers")
         filled.evidence = str(form.get("evidence") or "")
         filled.note = str(form.get("findings_note") or "")
+        filled.confirm_deviation = bool(form.get("confirm_deviation"))
         rows = _row_count(form, "count") or len(filled.counts)
         known = {row.index: row for row in filled.counts}
         filled.counts = []
@@ -133,7 +135,10 @@ class FindingsForm:
         return data
 
     def field_id(self, loc: list[Any]) -> str | None:
-        """The id of the input behind a refused path such as `["findings", "counts", 0, "counted"]`."""
+        """The id of the input behind a refused path such as `["findings", "counts", 0, "counted"]`; the findings
+        as a whole (none recorded) point at their first question."""
+        if loc == ["findings"]:
+            return "seals-checked-yes"
         if len(loc) < 2 or loc[0] != "findings":
             return None
         name, rest = loc[1], loc[2:]

@@ -1,5 +1,6 @@
-"""The inbox: the open tasks of the officer's roles at their agency, as `GET /v1/tasks` returns them, due first,
-with filters for what needs attention (overdue, due soon), the kind of task, the lane and the officer's own."""
+"""The inbox: the open tasks the officer may act on at their agency, as `GET /v1/tasks` returns them, due first
+(a supervisor's: every task of the agency), with filters for what needs attention (overdue, due soon), the role,
+the kind of task, the lane and the officer's own."""
 
 from __future__ import annotations
 
@@ -30,9 +31,12 @@ class InboxFilters:
     kind: str = ""
     lane: str = ""
     mine: bool = False
+    role: str = ""
 
     @classmethod
-    def of(cls, overdue: str, due_within: str, kind: str, lane: str, mine: str) -> InboxFilters:
+    def of(
+        cls, overdue: str, due_within: str, kind: str, lane: str, mine: str, role: str = "", roles: tuple[str, ...] = ()
+    ) -> InboxFilters:
         hours = int(due_within) if due_within.isdigit() and int(due_within) in DUE_SOON_HOURS else None
         return cls(
             overdue=bool(overdue),
@@ -40,6 +44,7 @@ class InboxFilters:
             kind=kind if kind in KINDS else "",
             lane=lane if lane in LANES else "",
             mine=bool(mine),
+            role=role if role in roles else "",
         )
 
     @property
@@ -90,12 +95,16 @@ async def inbox(
     kind: str = "",
     lane: str = "",
     mine: str = "",
+    role: str = "",
 ) -> HTMLResponse:
-    filters = InboxFilters.of(overdue, due_within, kind, lane, mine)
+    roles = tuple(task_routes.actionable_roles(officer))
+    filters = InboxFilters.of(overdue, due_within, kind, lane, mine, role, roles)
     if not holds_tasks(officer):
         return render(request, "inbox.html.j2", rows=None, filters=filters, total=0)
-    # The same call as GET /v1/tasks: the open tasks of the officer's roles at their agency, due first.
-    tasks = (await task_routes.list_tasks(officer, services, state="open", role=None, mrn=None, limit=500))["items"]
+    # The same call as GET /v1/tasks?role=: the open tasks the officer may act on at their agency, due first.
+    tasks = (
+        await task_routes.list_tasks(officer, services, state="open", role=filters.role or None, mrn=None, limit=500)
+    )["items"]
     lanes = await _lanes(services, tasks)
     now = datetime.now(UTC)
     rows = []
@@ -112,6 +121,8 @@ async def inbox(
         filters=filters,
         kinds=KINDS,
         lanes=LANES,
+        roles=roles,
+        supervises="supervisor" in officer.roles,
         due_soon=DUE_SOON_HOURS,
         now=now,
     )

@@ -86,6 +86,8 @@ def _field_id(action: str, loc: list[Any] | None, findings: FindingsForm) -> str
     if action == "complete":
         if path[0] == "findings":
             return findings.field_id(path)
+        if path[0] == "confirm_deviation":
+            return "confirm-deviation"
         return {"outcome": "outcome", "reason": "reason", "reason_code": "reason-code"}.get(str(path[0]))
     if action in ("delegate", "reassign"):
         return f"{action}-{path[0]}" if path[0] in ("to", "reason") else None
@@ -223,6 +225,7 @@ async def complete(request: Request, task_id: str, officer: Officer, services: S
         fields["reason_code"] = str(form.get("reason_code") or "").strip() or None
         if form.get("findings_form"):  # the inspection's findings fieldset was on the page
             fields["findings"] = FindingsForm.from_form(form, []).findings()
+            fields["confirm_deviation"] = bool(form.get("confirm_deviation"))
         body = parse_form(task_routes.CompletionRequest, fields)
         done.update(await task_routes.complete(task_id, body, officer, services))
         return f"Task {task_id} completed: {label(body.outcome)}."

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api import metrics
 from api.deps import TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, forbidden, invalid, not_found
 from api.updates import send_update
 from domain.clearance import ClaimTask, CommentTask, CompleteTask, HandOverTask, Task, UnclaimTask
+from domain.inspection import Findings
 from store import clearances as clearance_store
 from store.models import Principal
 from workflows.human import HumanTasks
@@ -19,12 +20,29 @@ from workflows.human import HumanTasks
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
 
+def _well_formed_findings(findings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Checked against `Findings` here, so every problem comes back at once with its path; passed on as sent."""
+    if findings is not None:
+        Findings.model_validate(findings)
+    return findings
+
+
 class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
     reason_code: str | None = Field(default=None, max_length=32, description="one of the task's `reason_codes`")
-    findings: dict[str, Any] | None = None
+    findings: Annotated[dict[str, Any] | None, AfterValidator(_well_formed_findings)] = Field(
+        default=None,
+        description="an inspection's structured findings: `seals_checked`, `seal_numbers`, `counts` "
+        "[{item_sequence, counted}], `discrepancies`, `evidence`, `note`; required (with what was checked) for "
+        "`compliant`",
+    )
+    confirm_deviation: bool = Field(
+        default=False,
+        description="record a count beyond the task's `tolerance_pct` as compliant anyway (the clearance is then "
+        "referred by the joint inspection); without it such a completion is refused with 422",
+    )
 
 
 class HandOverRequest(BaseModel):
@@ -44,7 +62,20 @@ def task_body(task: Task | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@router.get("", summary="Tasks for the caller's roles at the caller's agency, due first")
+def actionable_roles(principal: Principal) -> list[str]:
+    """The roles whose tasks the principal may act on at its agency: its own; a supervisor every task role (it may
+    reassign, release and comment on any task of its agency)."""
+    if "supervisor" in principal.roles:
+        return list(TASK_ROLES)
+    return [r for r in principal.roles if r in TASK_ROLES]
+
+
+@router.get(
+    "",
+    summary="Tasks the caller may act on at its agency, due first",
+    description="Holders see the tasks of their roles; a supervisor sees every task of its agency and may filter "
+    "by any `role` (403 for a role the caller neither holds nor supervises).",
+)
 async def list_tasks(
     principal: CurrentPrincipal,
     services: ServicesDep,
@@ -54,7 +85,7 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> dict[str, Any]:
     require_role(principal, *TASK_ROLES)
-    roles = [r for r in principal.roles if r in TASK_ROLES]
+    roles = actionable_roles(principal)
     if role is not None:
         if role not in roles:
             raise forbidden(f"you do not hold role {role}")
@@ -95,11 +126,18 @@ async def claim(task_id: str, principal: CurrentPrincipal, services: ServicesDep
 
 @router.post(
     "/{task_id}/complete",
-    summary="Complete a task with an outcome and a reason",
+    summary="Complete a task with an outcome and a reason (claiming it, if unclaimed, in the same Update)",
+    description="For the assignee. An unclaimed task is claimed by the caller (a holder of its role) and completed "
+    "in one Update, as the console does; a task someone else holds is refused (403). An inspection completed as "
+    "`compliant` needs findings that say what was checked, and a count beyond the task's `tolerance_pct` needs "
+    "`confirm_deviation: true`.",
     responses={
-        403: {"description": "not the assignee, or a four-eyes violation"},
+        403: {"description": "held by someone else, or a four-eyes violation"},
         409: {"description": "already completed"},
-        422: {"description": "an outcome this task does not allow"},
+        422: {
+            "description": "an outcome this task does not allow, missing or malformed findings, an unconfirmed "
+            "count beyond the tolerance"
+        },
     },
 )
 async def complete(
@@ -112,6 +150,7 @@ async def complete(
         reason=body.reason,
         reason_code=body.reason_code,
         findings=body.findings,
+        confirm_deviation=body.confirm_deviation,
     )
     return await _act(services, principal, task_id, HumanTasks.complete_task, command, "complete", holder_only=True)
 
