@@ -61,13 +61,22 @@ CHECKED: dict[str, Any] = {"seals_checked": True}
 
 
 async def finish_task(
-    stack: Stack, who: str, task_id: str, outcome: str, reason: str = "checked", findings: dict[str, Any] | None = None
+    stack: Stack,
+    who: str,
+    task_id: str,
+    outcome: str,
+    reason: str = "checked",
+    findings: dict[str, Any] | None = None,
+    *,
+    confirm_deviation: bool = False,
 ) -> dict[str, Any]:
     claimed = await stack.http.post(f"/v1/tasks/{task_id}/claim", headers=stack.auth(who))
     assert claimed.status_code == 200, claimed.text
     body: dict[str, Any] = {"outcome": outcome, "reason": reason}
     if findings is not None:
         body["findings"] = findings
+    if confirm_deviation:
+        body["confirm_deviation"] = True
     done = await stack.http.post(f"/v1/tasks/{task_id}/complete", json=body, headers=stack.auth(who))
     assert done.status_code == 200, done.text
     return done.json()

@@ -474,9 +474,11 @@ class Clearances:
         await wait_for(self.stack, mrn, awaiting("inspection_findings"))
         return mrn, reference
 
-    async def inspect(self, mrn: str, who: str, outcome: str, reason: str, findings: dict[str, Any]) -> None:
+    async def inspect(
+        self, mrn: str, who: str, outcome: str, reason: str, findings: dict[str, Any], *, confirm: bool = False
+    ) -> None:
         [task] = await open_tasks(self.stack, who, mrn, "inspection_findings")
-        await finish_task(self.stack, who, task["id"], outcome, reason, findings)
+        await finish_task(self.stack, who, task["id"], outcome, reason, findings, confirm_deviation=confirm)
 
     async def notice(self, mrn: str, kind: str) -> str:
         view = await wait_for(self.stack, mrn, completed)
@@ -505,8 +507,14 @@ async def clearances(stack: Stack) -> AsyncIterator[Clearances]:
 async def test_a_count_beyond_the_tolerance_is_the_reason_of_the_referral(clearances: Clearances) -> None:
     mrn, reference = await clearances.licensed()
     # Neither officer says whether the seals were checked: that is unknown, not "no".
+    # The inspector records the count as compliant and confirms the deviation the form warns about.
     await clearances.inspect(
-        mrn, "inspector", "compliant", "Counted on the pallet", {"counts": [{"item_sequence": 1, "counted": 2}]}
+        mrn,
+        "inspector",
+        "compliant",
+        "Counted on the pallet",
+        {"counts": [{"item_sequence": 1, "counted": 2}]},
+        confirm=True,
     )
     await clearances.inspect(mrn, "export_control_officer", "compliant", "Serials match", {"evidence": ["photo-118"]})
     page = await clearances.notice(mrn, "referral-notice")
@@ -555,13 +563,15 @@ async def test_a_non_compliant_finding_is_the_reason_of_the_referral(clearances:
         "discrepancies": [{"item_sequence": 1, "kind": "quantity", "declared": "40", "found": "48"}],
     }
     await clearances.inspect(mrn, "inspector", "non_compliant", "48 pcs found, 40 declared", findings)
-    await clearances.inspect(mrn, "export_control_officer", "compliant", "Licence annex matches", {})
+    await clearances.inspect(
+        mrn, "export_control_officer", "compliant", "Licence annex matches", {"evidence": ["annex-scan-7"]}
+    )
     text = visible_text(await clearances.notice(mrn, "referral-notice"))
     assert_readable(text)
     assert "Inspection by Customs found the goods non-compliant (inspector): 48 pcs found, 40 declared" in text
     assert "Seals not checked" in text
     assert "1 quantity 40 48 —" in text  # the discrepancy row: item, kind, declared, found, note
-    assert "No structured findings were recorded." in text  # the export-control officer recorded none
+    assert "Evidence annex-scan-7" in text  # the export-control officer's findings, as a table too
 
 
 @pytest.mark.e2e
