@@ -10,8 +10,11 @@ import json
 import random
 import string
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 
 from domain.rescreen import (
@@ -68,6 +71,15 @@ async def rescreen_done(stack: Stack, imported: dict[str, Any]) -> RescreenSumma
     workflow_id = rescreen_workflow_id(imported["list"], imported["revision"])
     handle = stack.client.get_workflow_handle(workflow_id, result_type=RescreenSummary)
     return await asyncio.wait_for(handle.result(), timeout=30)
+
+
+@asynccontextmanager
+async def console(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The officers' console of the same app, signed in as the export-control officer."""
+    async with httpx.AsyncClient(transport=stack.http._transport, base_url="http://test") as client:
+        signed = await client.post("/console/login", data={"token": stack.tokens["export_control_officer"]})
+        assert signed.status_code == 303, signed.text
+        yield client
 
 
 async def audit(stack: Stack, mrn: str) -> list[dict[str, Any]]:
@@ -204,6 +216,15 @@ async def test_a_released_clearance_that_now_matches_raises_a_post_release_alert
     assert [(e["party"], e["result"], e["task_id"]) for e in view["rescreening"]] == [
         ("consignee", "alert_raised", task["id"])
     ]
+    async with console(stack) as page:
+        inbox = (await page.get("/console", params={"kind": "post_release_alert"})).text
+        assert task["id"] in inbox and "Post release alert" in inbox
+        shown = (await page.get(f"/console/tasks/{task['id']}")).text
+        assert f"Found when list {list_name} was imported (revision {imported['revision']})" in shown
+        assert "after the clearance was released" in shown and "e-2" in shown
+        assert "No action" in shown and "Refer for enforcement" in shown
+        cleared = (await page.get(f"/console/clearances/{mrn}")).text
+        assert "Re-screening after list imports" in cleared and "Alert raised" in cleared
     wrong = await stack.http.post(
         f"/v1/tasks/{task['id']}/complete",
         json={"outcome": "false_positive", "reason": "x"},

@@ -165,8 +165,8 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 role=task.role,
                 due_at=task.due_at.isoformat(),
             )
+        await self._record(tasks)  # the clearance shows the alert before the inbox does
         await self._project_tasks(tasks)
-        await self._record(tasks)
         await self._await_tasks([t.id for t in tasks])
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record(tasks)
