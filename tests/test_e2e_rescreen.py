@@ -12,11 +12,15 @@ import string
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from domain.clearance import ClearanceInput, ScreeningMatch
+from domain.declaration import Declaration
+from domain.mrn import make_mrn, workflow_id_for_mrn
 from domain.rescreen import (
     RESCREEN_HIT_SIGNAL,
     PartyHit,
@@ -26,9 +30,11 @@ from domain.rescreen import (
     alert_workflow_id,
     rescreen_workflow_id,
 )
+from sop.model import SopRef
 from tests.conftest import Stack
 from tests.e2e import awaiting, clearance, completed, finish_task, lodge, open_tasks, wait_for
-from tests.support import example
+from tests.support import example, sop_definition
+from workflows.clearance import ClearanceWorkflow
 from workflows.rescreen import ListRescreenWorkflow
 
 pytestmark = pytest.mark.e2e
@@ -256,3 +262,53 @@ async def test_an_import_that_matches_nobody_changes_nothing(stack: Stack) -> No
     assert await audit(stack, mrn) == events_before
     assert [t["kind"] for t in await open_tasks(stack, "supervisor", mrn)] == ["approval"]
     assert not await open_tasks(stack, "export_control_officer", mrn)
+
+
+async def test_a_hit_before_screening_joins_the_screenings_own_review(stack: Stack) -> None:
+    """A hit that reaches a clearance before its screening ran (signal-with-start delivers it first) is merged into
+    the screening result: the screening step's own review covers it, without a system hold."""
+    consignee = invented_name()
+    body = example("green-lane")
+    body["consignee"]["name"] = consignee
+    declaration = Declaration.model_validate(body)
+    mrn = make_mrn(year=2026, country="DE", key=uuid.uuid4().hex[:13].upper())
+    sop = sop_definition(1)
+    match = ScreeningMatch(list="rs-early", entry_id="e-7", name=consignee, score=100.0)
+    hit = RescreenHit(
+        list="rs-early", revision=3, parties=[PartyHit(role="consignee", name=consignee, matches=[match])]
+    )
+    await stack.client.start_workflow(
+        ClearanceWorkflow.run,
+        ClearanceInput(
+            mrn=mrn,
+            lrn=declaration.lrn,
+            declarant_eori=declaration.declarant.eori,
+            body_hash=declaration.body_hash(),
+            accepted_at=datetime.now(UTC),
+            declaration=declaration,
+            sop=sop,
+            sop_ref=SopRef(name=sop.name, version=sop.version, hash=sop.content_hash()),
+        ),
+        id=workflow_id_for_mrn(mrn),
+        task_queue=stack.settings.temporal_task_queue,
+        memo={  # as the API writes it: GET /v1/clearances finds the clearance before its read model exists
+            "mrn": mrn,
+            "lrn": declaration.lrn,
+            "declarant_eori": declaration.declarant.eori,
+            "agency": sop.agency,
+            "sop": {"name": sop.name, "version": sop.version},
+            "accepted_at": datetime.now(UTC).isoformat(),
+        },
+        start_signal=RESCREEN_HIT_SIGNAL,
+        start_signal_args=[hit],
+    )
+    view = await wait_for(stack, mrn, awaiting("screening_review"))
+    consignee_screening = next(p for p in view["screening"]["parties"] if p["role"] == "consignee")
+    assert consignee_screening["status"] == "possible_match"
+    assert [m["entry_id"] for m in consignee_screening["matches"]] == ["e-7"]
+    assert [(e["result"], e["entries"]) for e in view["rescreening"]] == [("added_to_screening", ["e-7"])]
+    assert view["hold"] is None
+    [review] = await open_tasks(stack, "export_control_officer", mrn, "screening_review")
+    await finish_task(stack, "export_control_officer", review["id"], "false_positive", "other entity")
+    view = await wait_for(stack, mrn, completed)
+    assert view["outcome"] == "released"
