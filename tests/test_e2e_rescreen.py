@@ -140,7 +140,7 @@ async def test_an_open_clearance_whose_consignee_is_listed_is_held_for_review(st
         task_queue=stack.settings.temporal_task_queue,
         result_type=RescreenSummary,
     )
-    assert (again.scanned, again.signalled) == (1, 0)  # the read model shows the match is known
+    assert again.scanned >= 1 and again.signalled == 0  # the read model shows the match is known
     # and the clearance itself ignores a hit it has seen, should one reach it again
     await stack.client.get_workflow_handle(view["workflow_id"]).signal(
         RESCREEN_HIT_SIGNAL,
