@@ -7,6 +7,7 @@ its outcome) or starts a `PostReleaseAlert` (released within the look-back perio
 
 from __future__ import annotations
 
+import builtins  # the field "list" shadows the builtin inside RescreenHit
 from datetime import datetime, timedelta
 
 from pydantic import Field
@@ -37,7 +38,7 @@ class RescreenHit(Model):
 
     list: str
     revision: int
-    parties: list[PartyHit] = Field(min_length=1)
+    parties: builtins.list[PartyHit] = Field(min_length=1)
 
 
 class RescreenInput(Model):

@@ -25,7 +25,7 @@ async def candidates(
     query = select(ClearanceRecord).where(
         or_(
             col(ClearanceRecord.status).not_in(CONCLUDED),
-            and_(ClearanceRecord.outcome == "released", col(ClearanceRecord.updated_at) >= released_since),
+            and_(col(ClearanceRecord.outcome) == "released", col(ClearanceRecord.updated_at) >= released_since),
         )
     )
     if cursor:

@@ -138,7 +138,6 @@ async def test_an_open_clearance_whose_consignee_is_listed_is_held_for_review(st
         RescreenInput(list=list_name, revision=revision),
         id=f"rescreen-again-{uuid.uuid4().hex[:6]}",
         task_queue=stack.settings.temporal_task_queue,
-        result_type=RescreenSummary,
     )
     assert again.scanned >= 1 and again.signalled == 0  # the read model shows the match is known
     # and the clearance itself ignores a hit it has seen, should one reach it again

@@ -83,14 +83,14 @@ class RescreenHits(HumanTasks):
 
     def _new_matches(self, hit: RescreenHit) -> list[PartyHit]:
         known: dict[str, set[tuple[str, str]]] = {}
-        for party in self._view.screening.parties if self._view.screening else []:
-            known.setdefault(party.role, set()).update((m.list, m.entry_id) for m in party.matches)
+        for screened in self._view.screening.parties if self._view.screening else []:
+            known.setdefault(screened.role, set()).update((m.list, m.entry_id) for m in screened.matches)
         for entry in self._view.rescreening:
             known.setdefault(entry.party, set()).update((entry.list, e) for e in entry.entries)
         for pending in self._rescreen_pending:
             for p in pending.parties:
                 known.setdefault(p.role, set()).update((m.list, m.entry_id) for m in p.matches)
-        parties = []
+        parties: list[PartyHit] = []
         for party in hit.parties:
             seen = known.get(party.role, set())
             matches = [m for m in party.matches if (m.list, m.entry_id) not in seen]
