@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     screening_service_url: str = ""
     screening_service_token: str = ""
     adapter_timeout_seconds: float = Field(default=5.0, gt=0)
+    rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
 
     worker_metrics_port: int = 0
     log_level: str = "INFO"

@@ -1,4 +1,5 @@
-"""The clearance worker: runs the clearance and joint-inspection workflows and their activities.
+"""The clearance worker: runs the clearance, joint-inspection, webhook and re-screening workflows and their
+activities.
 
 python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see README)
 """
@@ -16,6 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.clearance import ClearanceActivities
+from activities.rescreen import RescreenActivities
 from activities.webhooks import WebhookActivities
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
@@ -25,9 +27,16 @@ from stack.temporal import connect
 from store.db import Database
 from workflows.clearance import ClearanceWorkflow
 from workflows.inspection import JointInspectionWorkflow
+from workflows.rescreen import ListRescreenWorkflow, PostReleaseAlertWorkflow
 from workflows.webhook import WebhookDeliveryWorkflow
 
-WORKFLOWS: Sequence[type] = (ClearanceWorkflow, JointInspectionWorkflow, WebhookDeliveryWorkflow)
+WORKFLOWS: Sequence[type] = (
+    ClearanceWorkflow,
+    JointInspectionWorkflow,
+    WebhookDeliveryWorkflow,
+    ListRescreenWorkflow,
+    PostReleaseAlertWorkflow,
+)
 # Shared, deterministic modules pass through the sandbox instead of being re-imported for every workflow run.
 PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
 
@@ -74,7 +83,11 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
-        activities=[*acts.all(), *WebhookActivities(db=db, timeout=settings.adapter_timeout_seconds).all()],
+        activities=[
+            *acts.all(),
+            *WebhookActivities(db=db, timeout=settings.adapter_timeout_seconds).all(),
+            *RescreenActivities(db=db).all(),
+        ],
         workflow_runner=workflow_runner(),
         **TUNING,  # type: ignore[arg-type]
     )

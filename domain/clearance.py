@@ -34,12 +34,14 @@ class TaskKind(StrEnum):
     screening_review = "screening_review"
     inspection_findings = "inspection_findings"
     approval = "approval"
+    post_release_alert = "post_release_alert"
 
 
 TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
     TaskKind.screening_review: ("false_positive", "confirmed_match"),
     TaskKind.inspection_findings: ("compliant", "non_compliant"),
     TaskKind.approval: ("approve", "reject", "refer"),
+    TaskKind.post_release_alert: ("no_action", "refer_for_enforcement"),
 }
 
 
@@ -380,6 +382,27 @@ class AuditEvent(Model):
     detail: dict[str, Any] = {}
 
 
+class RescreenEntry(Model):
+    """A list import that found a new possible match for a party of this clearance (delta screening)."""
+
+    list: str
+    revision: int
+    at: datetime
+    party: str = Field(description="the party's role in the declaration")
+    entries: builtins.list[str] = Field(description="entry ids of the list that newly match")
+    result: Literal[
+        "added_to_screening",
+        "review_opened",
+        "false_positive",
+        "confirmed_match",
+        "cancelled",
+        "alert_raised",
+        "no_action",
+        "refer_for_enforcement",
+    ]
+    task_id: str | None = None
+
+
 class DocumentRef(Model):
     kind: str
     href: str
@@ -409,6 +432,7 @@ class ClearanceView(Model):
     documents: list[DocumentRef] = []
     hold: Hold | None = Field(default=None, description="set while the clearance is on hold")
     inspection_schedule: InspectionSchedule | None = None
+    rescreening: list[RescreenEntry] = Field(default=[], description="re-screenings after list imports")
     accepted_at: datetime
     updated_at: datetime
     revision: int = 0

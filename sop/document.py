@@ -17,6 +17,7 @@ FOUR_EYES_TASKS = {
     "screening_review": "screening review",
     "inspection_findings": "inspection findings",
     "approval": "supervisor approval",
+    "post_release_alert": "post-release alert",
 }
 
 

@@ -18,6 +18,8 @@ from domain.roles import Role
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 SopName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+# Human task kinds (domain.clearance.TaskKind has the same values and their outcomes).
+TaskKindName = Literal["screening_review", "inspection_findings", "approval", "post_release_alert"]
 
 
 class Lane(StrEnum):
@@ -128,12 +130,12 @@ class ReasonCode(Frozen):
 
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
     title: str
-    kinds: list[Literal["screening_review", "inspection_findings", "approval"]]
+    kinds: list[TaskKindName]
     outcomes: list[str] | None = Field(default=None, description="outcomes it applies to; all when omitted")
 
 
 class SopSettings(Frozen):
-    four_eyes: list[Literal["screening_review", "inspection_findings", "approval"]] = Field(
+    four_eyes: list[TaskKindName] = Field(
         default=["approval"],
         description="task kinds whose completer must not have completed any other task of the clearance",
     )

@@ -109,12 +109,36 @@ async def rerouted_scheduled_held_released(stack: Stack) -> str:
     return mrn
 
 
+async def rescreened_held_and_released(stack: Stack) -> str:
+    """Delta screening: a list import names the consignee of a clearance awaiting approval; the re-screening review
+    holds it, the approval alone does not release it, a false positive does."""
+    consignee = "Quorvath Lindqvist Optics LLC"
+    body = example("green-lane", country_of_destination="CN")
+    body["consignee"] = {"name": consignee, "address": {"city": "Shenzhen", "country": "CN"}}
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, awaiting("approval"))
+    listed = {"results": [{"id": "rec-1", "name": consignee, "type": "Entity", "programs": ["EAR"], "addresses": []}]}
+    await stack.http.post(
+        "/v1/screening-lists/recorded-list/import",
+        content=json.dumps(listed).encode(),
+        headers={**stack.auth("export_control_officer"), "Content-Type": "application/json"},
+    )
+    await wait_for(stack, mrn, awaiting("screening_review"))
+    [approval] = await open_tasks(stack, "supervisor", mrn, "approval")
+    await finish_task(stack, "supervisor", approval["id"], "approve", "ok")
+    [review] = await open_tasks(stack, "export_control_officer", mrn, "screening_review")
+    await finish_task(stack, "export_control_officer", review["id"], "false_positive", "other entity")
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
 SCENARIOS = (
     green_lane,
     dual_use_inspected_and_approved,
     screening_confirmed_referred,
     invalidated_while_awaiting_approval,
     rerouted_scheduled_held_released,
+    rescreened_held_and_released,
 )
 
 

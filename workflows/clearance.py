@@ -63,7 +63,6 @@ from sop.model import (
     Step,
     TaskSpec,
 )
-from workflows.human import HumanTasks
 from workflows.inspection import TASK_ESCALATED_SIGNAL, JointInspectionWorkflow, non_compliance_reason
 from workflows.options import (
     CHECK_LICENCES,
@@ -73,6 +72,7 @@ from workflows.options import (
     SCREEN_PARTIES,
     run_local,
 )
+from workflows.rescreen_hits import SYSTEM, RescreenConcluded, RescreenHits
 from workflows.tasks import TaskBook, reject
 
 NOTICE_FOR = {
@@ -97,7 +97,7 @@ class _Rerouted(Exception):
 
 
 @workflow.defn(name="Clearance")
-class ClearanceWorkflow(HumanTasks):
+class ClearanceWorkflow(RescreenHits):
     @workflow.init
     def __init__(self, inp: ClearanceInput) -> None:
         self._inp = inp
@@ -116,6 +116,7 @@ class ClearanceWorkflow(HumanTasks):
         self._decided: tuple[Outcome, str] | None = None
         self._inspection_step: InspectionStep | None = None
         self._inspections_started = 0
+        self._init_rescreen()
         workflow_id = workflow.info().workflow_id
         self._book = TaskBook(
             mrn=inp.mrn,
@@ -229,6 +230,7 @@ class ClearanceWorkflow(HumanTasks):
             placed_by=hold.by,
             held_seconds=round(held.total_seconds(), 3),
         )
+        self._rehold_after_release()
         await self._project(self._view.status)
         return self._view
 
@@ -238,6 +240,11 @@ class ClearanceWorkflow(HumanTasks):
         hold = self._view.hold
         if hold is None or self._invalidation is not None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} is not on hold")
+        if hold.by == SYSTEM and self._rescreen_open:
+            raise reject(
+                Rejection.conflict,
+                f"clearance {self._mrn} is held for an open re-screening review; deciding it releases the hold",
+            )
         if cmd.actor.id != hold.by and "supervisor" not in cmd.actor.roles:
             raise reject(Rejection.forbidden, f"only {hold.by}, who placed the hold, or a supervisor may release it")
         if not cmd.reason.strip():
@@ -342,6 +349,8 @@ class ClearanceWorkflow(HumanTasks):
             outcome, reason = await self._interpret(inp.sop.steps)
         except _Invalidated:
             await self._finish_invalidated()
+        except RescreenConcluded:
+            await self._finish_rescreen_confirmed()
         else:
             await self._finish(outcome, reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -363,6 +372,8 @@ class ClearanceWorkflow(HumanTasks):
                 continue
             if step.when is not None and not self._condition(step):
                 self._audit("step_skipped", None, step=step.id, condition=step.when)
+                if isinstance(step, ScreeningStep):
+                    await self._screening_passed()
                 continue
             try:
                 decided = await self._run_step(step)
@@ -381,15 +392,19 @@ class ClearanceWorkflow(HumanTasks):
         if self._view.hold is not None:
             workflow.logger.info("clearance on hold", extra={"mrn": self._mrn})
             await self._project(Status.in_progress)  # the read model shows where the clearance waits
-            await workflow.wait_condition(lambda: self._view.hold is None or self._invalidation is not None)
+            await workflow.wait_condition(
+                lambda: self._view.hold is None or self._invalidation is not None or self._rescreen_outcome is not None
+            )
         self._check_invalidated()
 
     def _interrupted(self) -> bool:
-        return self._invalidation is not None or self._rerouted
+        return self._invalidation is not None or self._rerouted or self._rescreen_outcome is not None
 
     async def _unwind_for_reroute(self) -> None:
         """Close the current step's open tasks; the interpreter then follows the new lane."""
-        cancelled = self._book.cancel_open(workflow.now(), f"lane re-routed to {self._view.lane}")
+        cancelled = self._book.cancel_open(
+            workflow.now(), f"lane re-routed to {self._view.lane}", keep=set(self._rescreen_open)
+        )
         for task in cancelled:
             self._audit("task_cancelled", None, task_id=task.id, reason=task.reason)
         self._set(status=Status.in_progress)
@@ -433,6 +448,7 @@ class ClearanceWorkflow(HumanTasks):
             if result.screened_at is not None:
                 self._view.timeline[-1].ended_at = max(result.screened_at, self._view.timeline[-1].started_at)
         self._view.screening = result
+        self._merge_rescreen(result)
         self._check_invalidated()
         hits = [p for p in result.parties if p.status == "possible_match"]
         self._audit("screened", None, parties=len(result.parties), possible_matches=len(hits))
@@ -647,12 +663,29 @@ class ClearanceWorkflow(HumanTasks):
         self._audit("invalidated", cmd.actor.id, reason=cmd.reason)
         cancelled = self._book.cancel_open(now, "declaration invalidated")
         self._view.outcome_reason = f"invalidated by {cmd.actor.id}: {cmd.reason}"
+        self._cancel_rescreen_entries()
         if self._depleted:
             await run_local(
                 RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}")
             )
             self._mark_restored(f"invalidated: {cmd.reason}")
         await self._record_outcome(Outcome.invalidated, Status.invalidated, tasks=cancelled)
+
+    async def _finish_rescreen_confirmed(self) -> None:
+        """A re-screening review confirmed a match: open tasks are called off and the clearance is concluded."""
+        assert self._rescreen_outcome is not None
+        outcome, reason = self._rescreen_outcome
+        cancelled = self._book.cancel_open(workflow.now(), "concluded: " + reason)
+        self._cancel_rescreen_entries()
+        for task in cancelled:
+            self._audit("task_cancelled", None, task_id=task.id, reason=task.reason)
+        if self._view.timeline[-1].ended_at is None:
+            self._leave()
+        self._view.hold = None
+        self._view.inspection_schedule = None
+        if cancelled:
+            await self._project_tasks(cancelled)
+        await self._finish(outcome, reason)
 
     async def _record_outcome(self, outcome: Outcome, status: Status, tasks: list[Task] | None = None) -> None:
         """One write for the end: the notice (rendered from the final view) and the view that lists it."""
@@ -675,6 +708,8 @@ class ClearanceWorkflow(HumanTasks):
     def _check_invalidated(self) -> None:
         if self._invalidation is not None:
             raise _Invalidated
+        if self._rescreen_outcome is not None:
+            raise RescreenConcluded
 
     def _context(self) -> dict[str, Any]:
         licences = self._view.licences

@@ -23,6 +23,8 @@ RESTORE_LICENCES = "restore_licences"
 PROJECT_CLEARANCE = "project_clearance"
 PROJECT_TASKS = "project_tasks"
 RECORD_OUTCOME = "record_outcome"
+RESCREEN_PAGE = "rescreen_page"
+RECORD_RESCREEN = "record_rescreen"
 
 
 async def run_local(name: str, arg: Any, result_type: type | None = None) -> Any:

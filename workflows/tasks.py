@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,8 +59,10 @@ class TaskBook:
         reason_code_required: bool = True,
         declared_quantities: dict[int, Decimal] | None = None,
         quantity_tolerance_pct: float | None = None,
+        task_prefix: str = "T",
     ) -> None:
         self.mrn = mrn
+        self.task_prefix = task_prefix
         self.workflow_id = workflow_id
         self.agency = agency
         self.four_eyes = set(four_eyes)
@@ -85,7 +88,7 @@ class TaskBook:
         escalation: Escalation | None = None,
     ) -> Task:
         task = Task(
-            id=f"{self.mrn}-T{number}",
+            id=f"{self.mrn}-{self.task_prefix}{number}",
             mrn=self.mrn,
             workflow_id=self.workflow_id,
             kind=kind,
@@ -327,10 +330,11 @@ class TaskBook:
                 changed.append((task, "escalated"))
         return changed
 
-    def cancel_open(self, now: datetime, reason: str) -> list[Task]:
+    def cancel_open(self, now: datetime, reason: str, keep: Collection[str] = ()) -> list[Task]:
+        """Cancel every open task but those in `keep`."""
         cancelled = []
         for task in self.tasks.values():
-            if task.state == TaskState.open:
+            if task.state == TaskState.open and task.id not in keep:
                 task.state, task.reason, task.completed_at = TaskState.cancelled, reason, now
                 task.version += 1
                 cancelled.append(task)

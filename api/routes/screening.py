@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.datastructures import UploadFile
 
+from api import rescreen
 from api.deps import OFFICER_ROLES, CurrentPrincipal, ServicesDep, require_role
 from api.errors import ApiError, invalid
 from domain.declaration import CountryCode
@@ -75,6 +76,7 @@ async def import_list(
     async with services.db.writer() as session:
         result = await screening_lists.replace_list(session, name=list_name, entries=parsed.entries, by=principal.id)
     services.screening.invalidate()
+    await rescreen.after_import(services, result)
     return {
         "list": list_name,
         "revision": result.revision,
