@@ -70,7 +70,11 @@ def create_app(
     async def _root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path=[(r"/v1/screening-lists/[^/]+/import", settings.max_list_import_bytes)],
+    )
     return app
 
 
