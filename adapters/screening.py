@@ -178,9 +178,7 @@ class HttpScreeningService:
         response = await self._client.post("/v1/screening/check", json=body)
         response.raise_for_status()
         answer = response.json()
-        return Screened(
-            [Match.model_validate(m) for m in answer["matches"]], dict(answer.get("list_revisions") or {})
-        )
+        return Screened([Match.model_validate(m) for m in answer["matches"]], dict(answer.get("list_revisions") or {}))
 
     async def screen(self, name: str, country: str | None, *, min_score: float) -> list[Match]:
         return (await self.check(name, country, min_score=min_score)).matches

@@ -53,7 +53,10 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except Exception:
+            # BodyTooLarge, or whatever a middleware wrapped it in (an ExceptionGroup from a task group)
+            if received <= max_bytes:
+                raise
             if not started:
                 await self._reject(send, max_bytes)
 

@@ -19,7 +19,18 @@ from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics
 from api.deps import Services
 from api.limits import BodySizeLimit
-from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
+from api.routes import (
+    clearances,
+    declarations,
+    false_positives,
+    licences,
+    ops,
+    reports,
+    screening,
+    sops,
+    tasks,
+    webhooks,
+)
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
@@ -63,7 +74,19 @@ def create_app(
         structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
         return await call_next(request)
 
-    for module in (declarations, clearances, tasks, licences, screening, sops, reports, webhooks, ops, console):
+    for module in (
+        declarations,
+        clearances,
+        tasks,
+        licences,
+        screening,
+        false_positives,
+        sops,
+        reports,
+        webhooks,
+        ops,
+        console,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

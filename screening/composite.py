@@ -38,9 +38,7 @@ class ListIndexes:
         held = self._indexes.get(name)
         return held[1] if held else None
 
-    def search(
-        self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0
-    ) -> list[Match]:
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
         """The best matches over every list, best first (ties: by list name, as each list ranks them)."""
         found: list[Match] = []
         for list_name in sorted(self._indexes):

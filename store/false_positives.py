@@ -101,6 +101,7 @@ async def registered(
     list_name: str | None = None,
     entry_id: str | None = None,
     state: State | None = None,
+    fp_id: str | None = None,
     now: datetime | None = None,
     limit: int = 500,
 ) -> list[Registered]:
@@ -122,6 +123,8 @@ async def registered(
         query = query.where(KnownFalsePositive.list == list_name)
     if entry_id is not None:
         query = query.where(KnownFalsePositive.entry_id == entry_id)
+    if fp_id is not None:
+        query = query.where(KnownFalsePositive.id == fp_id)
     if state == "revoked":
         query = query.where(col(KnownFalsePositive.revoked_at).is_not(None))
     elif state is not None:
