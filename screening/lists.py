@@ -295,7 +295,7 @@ def _csv_address(text: str) -> dict[str, str | None]:
 def _entry(row: Any, list_name: str) -> ListEntry:
     if isinstance(row, _RowError):
         raise row
-    if not isinstance(row, Mapping):
+    if not isinstance(row, dict):
         raise _RowError(f"expected an object, got {type(row).__name__}")
     name = _text(row, "name")
     if not name:
@@ -355,7 +355,7 @@ def _strings(row: Mapping[str, Any], field: str) -> list[str]:
 def _addresses(value: Any) -> list[dict[str, str | None]]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(a, Mapping) for a in value):
+    if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
         raise _RowError("addresses must be a list of objects")
     fields = ("address", "city", "state", "postal_code", "country")
     addresses = []

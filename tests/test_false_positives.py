@@ -12,7 +12,7 @@ from screening.lists import ListEntry
 from store import false_positives, screening_lists
 from store.db import Database
 from tests.conftest import Stack
-from tests.e2e import awaiting, completed, lodge, wait_for
+from tests.e2e import awaiting, completed, lodge, open_tasks, wait_for
 from tests.support import example
 
 
@@ -179,3 +179,43 @@ async def test_an_officer_records_a_false_positive_and_the_party_is_not_reviewed
 
     third = await lodge(stack, declaration())
     await wait_for(stack, third["mrn"], awaiting("screening_review"))
+
+
+async def test_the_console_records_from_a_review_lists_and_revokes(stack: Stack) -> None:
+    name = f"fpc-{uuid.uuid4().hex[:6]}"
+    party = f"Vendrako Plusquet {uuid.uuid4().hex[:4].upper()}z Logistics"
+    officer = stack.auth("export_control_officer")
+    imported = await stack.http.post(
+        f"/v1/screening-lists/{name}/import",
+        content=f'_id,name,addresses\nv-1,{party},"Quay 1, AE"\n'.encode(),
+        headers={**officer, "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200
+    body = example("green-lane", country_of_destination="AE")
+    body["consignee"] = {"name": party, "address": {"city": "Dubai", "country": "AE"}}
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, awaiting("screening_review"))
+    [review] = await open_tasks(stack, "export_control_officer", mrn, "screening_review")
+
+    login = await stack.http.post("/console/login", data={"token": stack.tokens["export_control_officer"]})
+    assert login.status_code == 303
+    page = await stack.http.get(f"/console/tasks/{review['id']}")
+    assert page.status_code == 200 and "Record as known false positive" in page.text
+    form = {"party_name": party, "party_country": "AE", "list": name, "entry_id": "v-1"}
+    refused = await stack.http.post("/console/screening/false-positives", data={**form, "reason": " "})
+    assert refused.status_code == 422 and "reason" in refused.text
+    recorded = await stack.http.post(
+        "/console/screening/false-positives",
+        data={**form, "reason": "other firm", "back": f"/console/tasks/{review['id']}"},
+    )
+    assert recorded.status_code == 303 and recorded.headers["location"] == f"/console/tasks/{review['id']}"
+    listing = await stack.http.get("/console/screening/false-positives")
+    assert party in listing.text and "other firm" in listing.text
+    [fp] = (await stack.http.get("/v1/screening/false-positives", params={"list": name}, headers=officer)).json()[
+        "items"
+    ]
+    revoked = await stack.http.post(f"/console/screening/false-positives/{fp['id']}/revoke", data={"reason": "wrong"})
+    assert revoked.status_code == 303
+    revoked_list = await stack.http.get("/console/screening/false-positives?state=revoked")
+    assert party in revoked_list.text and "wrong" in revoked_list.text
+    stack.http.cookies.clear()
