@@ -174,7 +174,12 @@ async def suppressions(
             KnownFalsePositive.agency == agency,
             KnownFalsePositive.party_key == party_key(party_name),
             col(KnownFalsePositive.revoked_at).is_(None),
-            or_(*(and_(KnownFalsePositive.list == lst, KnownFalsePositive.entry_id == eid) for lst, eid in pairs)),
+            or_(
+                *(
+                    and_(col(KnownFalsePositive.list) == lst, col(KnownFalsePositive.entry_id) == eid)
+                    for lst, eid in pairs
+                )
+            ),
         )
         .order_by(col(KnownFalsePositive.created_at))
     )

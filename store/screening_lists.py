@@ -5,6 +5,7 @@ changed it and a hash of its content, so an import knows which entries are new o
 from __future__ import annotations
 
 import asyncio
+import builtins  # the field "list" shadows the builtin inside ImportResult
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ class ImportResult:
     imported: int  # entries not in the list before
     updated: int  # entries already in the list (changed or not)
     removed: int
-    changed: list[ListEntry] = field(default_factory=list)
+    changed: builtins.list[ListEntry] = field(default_factory=builtins.list)
 
 
 _ENTRY_FIELDS = tuple(ListEntry.model_fields)
