@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_list_import_bytes: int = Field(default=300 * 1_048_576, ge=1024)  # POST /v1/screening-lists/*/import
 
     sop_dir: Path = ROOT / "sop"
     sop_name: str = "export-clearance"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,16 +15,23 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` for every request body, except paths matching one of `per_path` (pattern, limit), first match."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: Sequence[tuple[str, int]] = ()) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.per_path = [(re.compile(pattern), limit) for pattern, limit in per_path]
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for pattern, limit in self.per_path if pattern.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._reject(send, max_bytes)
             return
         received = 0
         started = False
@@ -32,7 +41,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
@@ -44,12 +53,15 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except Exception:
+            # BodyTooLarge, or whatever a middleware wrapped it in (an ExceptionGroup from a task group)
+            if received <= max_bytes:
+                raise
             if not started:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
 
-    async def _reject(self, send: Send) -> None:
-        body: dict[str, Any] = {"detail": f"request body larger than {self.max_bytes} bytes"}
+    async def _reject(self, send: Send, max_bytes: int) -> None:
+        body: dict[str, Any] = {"detail": f"request body larger than {max_bytes} bytes"}
         payload = json.dumps(body).encode()
         await send(
             {

@@ -20,7 +20,18 @@ from api import console, errors, metrics
 from api.content_type import require_json_body
 from api.deps import Services
 from api.limits import BodySizeLimit
-from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
+from api.routes import (
+    clearances,
+    declarations,
+    false_positives,
+    licences,
+    ops,
+    reports,
+    screening,
+    sops,
+    tasks,
+    webhooks,
+)
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
@@ -70,14 +81,30 @@ def create_app(
         structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
         return await call_next(request)
 
-    for module in (declarations, clearances, tasks, licences, screening, sops, reports, webhooks, ops, console):
+    for module in (
+        declarations,
+        clearances,
+        tasks,
+        licences,
+        screening,
+        false_positives,
+        sops,
+        reports,
+        webhooks,
+        ops,
+        console,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path=[(r"/v1/screening-lists/[^/]+/import", settings.max_list_import_bytes)],
+    )
     return app
 
 

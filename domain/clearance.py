@@ -85,19 +85,37 @@ class ScreeningMatch(Model):
     country: str | None = None
 
 
+class SuppressedMatch(Model):
+    """A match not sent to review because an officer recorded it as a known false positive for this party."""
+
+    list: str
+    entry_id: str
+    false_positive_id: str
+    name: str | None = None
+    score: float | None = None
+
+
 class PartyScreening(Model):
     role: str
     name: str
     country: str | None = None
     status: Literal["clear", "possible_match", "false_positive", "confirmed_match"] = "clear"
     matches: list[ScreeningMatch] = []
+    suppressed: list[SuppressedMatch] = []
     review_task_id: str | None = None
+
+
+ListRevisions = dict[str, int]
 
 
 class ScreenPartiesInput(Model):
     mrn: str
     declaration: Declaration
     review_threshold: float
+    list_revisions: ListRevisions = Field(
+        default={}, description="screen against at least these list revisions (pinned at acceptance)"
+    )
+    agency: str | None = Field(default=None, description="whose register of known false positives applies")
     then_check_licences: CheckLicencesInput | None = Field(
         default=None,
         description="when every party is clear, run the licence check (the next step) in the same "
@@ -107,6 +125,9 @@ class ScreenPartiesInput(Model):
 
 class ScreeningResult(Model):
     parties: list[PartyScreening]
+    list_revisions: ListRevisions = Field(
+        default={}, description="the list revisions the parties were screened against"
+    )
     screened_at: datetime | None = None
     finished_at: datetime | None = Field(default=None, description="end of the activity, after a licence check it ran")
     licences: LicenceCheckResult | None = None
@@ -355,6 +376,9 @@ class ClearanceInput(Model):
     declaration: Declaration
     sop: SopDefinition
     sop_ref: SopRef
+    list_revisions: ListRevisions = Field(
+        default={}, description="every screening list's revision at acceptance: screening uses at least these"
+    )
 
 
 class TimelineEntry(Model):

@@ -234,3 +234,31 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+# --- known false positives of screening ------------------------------------------------------------------
+
+
+class KnownFalsePositive(SQLModel, table=True):
+    """An officer's finding that a party is not the listed entry it resembles. Screening suppresses that entry's
+    match for that party while the entry's content hash, the party's normalised name and country are as recorded
+    here, until it expires or is revoked; creation and revocation stay on the row (the register is its own audit)."""
+
+    __tablename__ = "screening_false_positives"
+    __table_args__ = (Index("ix_screening_false_positives_entry", "list", "entry_id"),)
+    id: str = Field(primary_key=True, max_length=40)
+    agency: str = Field(max_length=40, index=True)
+    list: str = Field(max_length=63)
+    entry_id: str = Field(max_length=120)
+    entry_name: str = Field(max_length=500)
+    entry_hash: str = Field(max_length=64)
+    party_name: str = Field(max_length=300)
+    party_key: str = Field(max_length=300)  # the normalised name screening compares
+    party_country: str | None = Field(default=None, max_length=2)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -436,6 +436,8 @@ class ClearanceWorkflow(RescreenHits):
                 mrn=self._mrn,
                 declaration=self._inp.declaration,
                 review_threshold=step.review_threshold,
+                list_revisions=self._inp.list_revisions,
+                agency=self._inp.sop.agency,
                 then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
             ),
             ScreeningResult,
@@ -451,7 +453,19 @@ class ClearanceWorkflow(RescreenHits):
         self._merge_rescreen(result)
         self._check_invalidated()
         hits = [p for p in result.parties if p.status == "possible_match"]
-        self._audit("screened", None, parties=len(result.parties), possible_matches=len(hits))
+        suppressed = [
+            {"role": p.role, **s.model_dump(mode="json", include={"list", "entry_id", "false_positive_id"})}
+            for p in result.parties
+            for s in p.suppressed
+        ]
+        self._audit(
+            "screened",
+            None,
+            parties=len(result.parties),
+            possible_matches=len(hits),
+            list_revisions=dict(result.list_revisions),
+            suppressed=suppressed,
+        )
         if not hits:
             return None
         tasks = []

@@ -21,6 +21,7 @@ from domain.clearance import ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from store import clearances as clearance_store
+from store import screening_lists
 from store import sops as sop_store
 from workflows.clearance import ClearanceWorkflow
 
@@ -54,6 +55,8 @@ async def lodge_declaration(
         raise forbidden(f"you may lodge declarations only as declarant {principal.eori}")
     async with services.db.session() as session:
         published = await sop_store.latest(session, services.settings.sop_name)
+        # screening will use at least these: a list imported before this instant applies to this declaration
+        list_revisions = await screening_lists.revisions(session)
     if published is None:
         raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
     if declaration.declaration_type.value not in published.definition.declaration_types:
@@ -90,6 +93,7 @@ async def lodge_declaration(
                 declaration=declaration,
                 sop=published.definition,
                 sop_ref=published.ref,
+                list_revisions=list_revisions,
             ),
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
