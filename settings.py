@@ -30,10 +30,13 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_ui_port: int = 8233
+    temporal_rpc_timeout_seconds: float = Field(default=2.0, gt=0)
+    worker_poll_window_seconds: float = Field(default=20.0, gt=0)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_list_import_bytes: int = Field(default=300_000_000, ge=1024)
 
     sop_dir: Path = ROOT / "sop"
     sop_name: str = "export-clearance"
