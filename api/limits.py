@@ -76,10 +76,8 @@ class BodySizeLimit:
 
 async def _reject(send: Send, limit: int) -> None:
     payload = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"connection", b"close"),
-    ]
+    # No `Connection: close`: uvicorn then goes on reading (and discarding) the rest of the upload until its
+    # keep-alive timeout, so the client finishes sending and reads the 413 instead of a connection reset.
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
