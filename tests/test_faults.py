@@ -235,6 +235,45 @@ async def test_with_temporal_down_every_action_is_a_quick_503_that_changes_nothi
         assert [d["kind"] for d in view["decisions"]].count("approval") == 1  # the retried completion: once
 
 
+async def test_sigterm_drains_a_request_in_flight_and_refuses_new_ones(embedded: EmbeddedStack) -> None:
+    stack = embedded
+    async with httpx.AsyncClient(base_url=stack.base, timeout=30) as http:
+        yellow = example("green-lane", country_of_destination="CN")
+        yellow["consignee"]["address"]["country"] = "CN"
+        mrn = (await http.post("/v1/declarations", json=yellow, headers=stack.auth("declarant"))).json()["mrn"]
+        task = await _open_task(http, stack, mrn)
+        api, worker = stack.child("api"), stack.child("worker")
+        os.kill(stack.process.pid, signal.SIGSTOP)
+        os.kill(worker, signal.SIGSTOP)  # the claim waits for the workflow: in flight while the API stops
+        try:
+            claim = asyncio.create_task(http.post(f"/v1/tasks/{task['id']}/claim", headers=stack.auth("supervisor")))
+            await asyncio.sleep(1.0)
+            os.kill(api, signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            try:
+                async with httpx.AsyncClient(base_url=stack.base, timeout=5) as late:
+                    _assert_retryable_503(await late.get("/v1/tasks", headers=stack.auth("supervisor")))
+            except httpx.ConnectError:
+                pass  # the listening socket is closed: a connection error, which a client retries the same way
+            assert not claim.done()
+            os.kill(worker, signal.SIGCONT)
+            claimed = await claim
+            assert claimed.status_code == 200, claimed.text  # drained: answered, not cut off with a 500
+            assert claimed.json()["assignee"] == "demo-supervisor"
+            for _ in range(100):
+                if not Path(f"/proc/{api}").exists() or b"zombie" in Path(f"/proc/{api}/status").read_bytes():
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the API did not stop after draining")
+        finally:
+            os.kill(worker, signal.SIGCONT)
+            os.kill(stack.process.pid, signal.SIGCONT)
+    await asyncio.to_thread(_restarted, stack, "api", api)
+    await _ready(stack)
+    assert "api exited with code -15" in stack.said()  # uvicorn re-raises SIGTERM once it has drained
+
+
 @dataclass
 class Lodging:
     lrn: str
@@ -326,6 +365,7 @@ async def test_killing_each_process_under_load_loses_nothing_and_doubles_nothing
             await asyncio.sleep(0.3)
         assert not waiting, f"{len(waiting)} of {len(mrns)} declarations never got through: {sorted(waiting)[:5]}"
         assert outcomes == {"released": len(mrns) - len(dual_use), "at joint inspection": len(dual_use)}, outcomes
+        print(f"\nfaults: {len(mrns)} lodged at {rate}/s; refused and retried {dict(refused)}; {dict(outcomes)}")
         licence = (await http.get(f"/v1/licences/{reference}", headers=stack.auth("auditor"))).json()
         remaining = float(licence["items"][0]["remaining"]["quantity"]["value"])
         assert remaining == pieces - 40 * len(dual_use)  # each dual-use clearance took its 40 pieces once
