@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_ui_port: int = 8233
+    temporal_rpc_timeout_seconds: float = Field(default=2.0, gt=0)
+    worker_poll_window_seconds: float = Field(default=20.0, gt=0)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

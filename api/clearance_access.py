@@ -10,8 +10,9 @@ import structlog
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import READER_ROLES, Services
-from api.errors import ApiError, forbidden, invalid, not_found
+from api.errors import forbidden, invalid, not_found, unavailable
 from domain.mrn import is_valid_mrn, workflow_id_for_mrn
+from stack.temporal import rpc_timeout
 from store import clearances as clearance_store
 from store.models import ClearanceRecord, Principal
 
@@ -43,12 +44,13 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
     else:
         workflow_id = workflow_id_for_mrn(mrn)
         try:
-            description = await services.temporal.get_workflow_handle(workflow_id).describe()
+            handle = services.temporal.get_workflow_handle(workflow_id)
+            description = await handle.describe(rpc_timeout=rpc_timeout(services.settings))
             memo = await description.memo()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise not_found(f"clearance {mrn}") from exc
-            raise ApiError(503, "the workflow service is unavailable; retry shortly") from exc
+            raise unavailable("the workflow service is unavailable; retry shortly") from exc
         if memo.get("mrn") != mrn:
             raise not_found(f"clearance {mrn}")
         ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, dict(memo))

@@ -1,20 +1,36 @@
 """Error responses: 422 carries `errors: [{loc, msg}]`; every other error carries `detail`.
 
 Update validators in the workflows reject with typed ApplicationErrors; `update_error` turns them into the
-HTTP status the contract names."""
+HTTP status the contract names. Temporal not answering (down, restarting, too slow) is one 503 with
+`Retry-After`, whichever route noticed it; anything else unexpected is a JSON 500 that names no internals."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.clearance import Rejection
+
+log = structlog.get_logger("api")
+RETRY_AFTER_SECONDS = 2
+# Statuses that mean "the workflow service did not answer", not "it refused": the request may be retried as is.
+UNAVAILABLE_STATUSES = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
+)
 
 STATUS_FOR = {Rejection.not_found: 404, Rejection.forbidden: 403, Rejection.conflict: 409, Rejection.invalid: 422}
 
@@ -63,6 +79,24 @@ def update_error(exc: WorkflowUpdateFailedError) -> ApiError:
     return ApiError(409, f"the clearance refused the action: {exc.cause or exc}")
 
 
+def temporal_unreachable(exc: BaseException) -> bool:
+    """True for the ways the Temporal client says the service is down or slow: an RPC error with a transport
+    status, the core client's failed (lazy) connect, or a timeout."""
+    if isinstance(exc, RPCError):
+        return exc.status in UNAVAILABLE_STATUSES
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError | TimeoutError | asyncio.TimeoutError):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
+def unavailable(detail: str = "the clearance engine is not reachable; nothing was recorded, retry shortly") -> ApiError:
+    return ApiError(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def service_unavailable_response(detail: str) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": detail}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _clean_loc(loc: Any) -> list[Any]:
     return [part for part in loc if not (isinstance(part, str) and part.startswith("function-"))]
 
@@ -84,6 +118,23 @@ def install(app: FastAPI) -> None:
         else:
             content = {"detail": exc.detail}
         return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
+
+    @app.exception_handler(RPCError)
+    @app.exception_handler(RuntimeError)
+    @app.exception_handler(TimeoutError)
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _temporal(request: Request, exc: Exception) -> JSONResponse:
+        if temporal_unreachable(exc):
+            log.warning("temporal_unreachable", error=type(exc).__name__, message=str(exc)[:200])
+            error = unavailable()
+            return JSONResponse(status_code=503, content={"detail": error.detail}, headers=error.headers)
+        return await _unexpected(request, exc)
+
+    # The last resort (Starlette's ServerErrorMiddleware calls it): JSON, logged, no internals in the body.
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_exception", path=request.url.path, exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

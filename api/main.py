@@ -6,19 +6,23 @@ uvicorn --factory api.main:create_app           # the same, under your own uvico
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 
 import structlog
 import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics
 from api.content_type import require_json_body
 from api.deps import Services
+from api.errors import service_unavailable_response
 from api.limits import BodySizeLimit
 from api.routes import (
     clearances,
@@ -56,7 +60,7 @@ def create_app(
         database = db or Database(settings.resolved_database_url)
         if own_db:
             await database.init()
-        client = temporal or await connect(settings)
+        client = temporal or await connect(settings, fail_fast=True)
         app.state.services = Services(
             settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database)
         )
@@ -101,24 +105,64 @@ def create_app(
         return RedirectResponse("/docs")
 
     app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        per_path=[(r"/v1/screening-lists/[^/]+/import", settings.max_list_import_bytes)],
+        BodySizeLimit, max_bytes=settings.max_body_bytes, max_list_import_bytes=settings.max_list_import_bytes
     )
+    app.add_middleware(Draining)
     return app
+
+
+class Draining:
+    """Shutdown without a 500: once the server is stopping (SIGTERM), a new request gets 503 + Retry-After, and a
+    request still running when uvicorn's grace period ends is answered 503 too (it may have taken effect; a retry
+    is safe) instead of uvicorn's plain-text 500. `draining` is set by `DrainingServer`."""
+
+    draining = False
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if Draining.draining:
+            await service_unavailable_response("the API is shutting down; retry shortly")(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if not started:
+                response = service_unavailable_response("the API stopped before the request finished; retry it")
+                await response(scope, receive, send)
+            raise
+
+
+class DrainingServer(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        Draining.draining = True
+        super().handle_exit(sig, frame)
 
 
 def serve() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        # In-flight requests finish: an officer's action may wait for its workflow up to the update timeout.
+        timeout_graceful_shutdown=int(settings.update_timeout_seconds) + 5,
     )
+    DrainingServer(config).run()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -24,10 +23,12 @@ from rich.panel import Panel
 
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import ROOT, Settings, get_settings
+from stack.supervisor import Supervisor
 
 app = typer.Typer(help="Clearance engine: embedded stack and administration.", no_args_is_help=True)
 console = Console()
 BIN = Path(sys.executable).parent
+LONG_POLL = "10s"
 
 
 def _host_port(address: str) -> tuple[str, int]:
@@ -78,49 +79,9 @@ def temporal_server_command(settings: Settings, db_file: Path) -> list[str]:
         command += ["--namespace", settings.temporal_namespace]
     for key in SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}=Keyword"]
+    # Idle workers' long polls end after 10 s instead of 60 s, so /readyz sees a live worker poll within its window.
+    command += ["--dynamic-config-value", f'matching.longPollExpirationInterval="{LONG_POLL}"']
     return command
-
-
-class Stack:
-    """The embedded stack's processes, started in order and stopped in reverse."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.logs = settings.data_dir / "logs"
-        self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        log_file = (self.logs / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.processes.append((name, process))
-        return process
-
-    def stop(self) -> None:
-        for name, process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    console.print(f"[yellow]{name} did not stop in 15 s; killing it[/]")
-                    process.kill()
-                    process.wait()
-        self.processes.clear()
-
-    def dead(self) -> str | None:
-        return next((name for name, p in self.processes if p.poll() is not None), None)
-
-    def tail(self, name: str, lines: int = 20) -> str:
-        path = self.logs / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
 @app.command()
@@ -140,7 +101,7 @@ def run() -> None:
             "Stop it, or set API_PORT / TEMPORAL_ADDRESS / TEMPORAL_UI_PORT."
         )
         raise typer.Exit(1)
-    stack = Stack(settings)
+    stack = Supervisor(settings.data_dir / "logs", cwd=ROOT, say=_say)
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
@@ -163,21 +124,21 @@ def run() -> None:
             _wait_for_http(f"http://{settings.api_host}:{settings.api_port}/healthz", 60, api)
         _banner(settings, tokens)
         while not stopping:
-            dead = stack.dead()
-            if dead:
-                console.print(f"[red]{dead} stopped unexpectedly[/]; last lines of {stack.logs / (dead + '.log')}:")
-                console.print(stack.tail(dead), markup=False)
-                raise typer.Exit(1)
-            time.sleep(0.5)
+            stack.check()  # a dead child is restarted with backoff; the others go on
+            time.sleep(0.2)
         console.print("Stopping the API, the worker and the Temporal dev server…")
     except RuntimeError as exc:
         console.print(f"[red]{exc}[/]")
-        for name, _ in stack.processes:
+        for name in stack.children:
             console.print(f"--- {name} ---\n{stack.tail(name)}", markup=False)
         raise typer.Exit(1) from exc
     finally:
         stack.stop()
     console.print("Stopped. `make run` continues every clearance where it was.")
+
+
+def _say(line: str) -> None:
+    console.print(f"{time.strftime('%H:%M:%S')} {line}", markup=False, highlight=False)
 
 
 def _wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes]) -> None:

@@ -3,13 +3,29 @@ pydantic data converter so domain models cross the boundary as themselves."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 
 from settings import Settings
 
+# The API answers people: when Temporal is down it must say so (503) within about a second, not after the core
+# client's default ten seconds of retrying. Workers keep the default: they have nobody waiting.
+FAIL_FAST_RETRIES = RetryConfig(
+    initial_interval_millis=100, multiplier=1.5, max_interval_millis=400, max_elapsed_time_millis=1000, max_retries=5
+)
 
-async def connect(settings: Settings) -> Client:
+
+def rpc_timeout(settings: Settings) -> timedelta:
+    """Deadline of one call to Temporal on a request's path (start, describe), for a server that hangs."""
+    return timedelta(seconds=settings.temporal_rpc_timeout_seconds)
+
+
+async def connect(settings: Settings, *, fail_fast: bool = False) -> Client:
+    """`fail_fast` (the API): short retries, and a lazy connection so the API starts, and answers 503, while
+    Temporal is still down; the client connects on the first call that finds it up."""
     tls: bool | TLSConfig = settings.temporal_tls
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -22,4 +38,6 @@ async def connect(settings: Settings) -> Client:
         data_converter=pydantic_data_converter,
         tls=tls,
         api_key=settings.temporal_api_key or None,
+        retry_config=FAIL_FAST_RETRIES if fail_fast else None,
+        lazy=fail_fast,
     )

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
+from stack.cli import LONG_POLL
 from store import principals, sops
 from store.db import Database
 from store.seed import load_reference_data
@@ -74,7 +75,11 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(TEMPORAL_BIN),
         data_converter=pydantic_data_converter,
         search_attributes=list(SEARCH_ATTRIBUTES),
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+        dev_server_extra_args=[
+            *("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"),
+            # as `make run`: idle workers re-poll every 10 s, so /readyz sees them within its window
+            *("--dynamic-config-value", f'matching.longPollExpirationInterval="{LONG_POLL}"'),
+        ],
     )
     yield env
     await env.shutdown()

@@ -15,11 +15,12 @@ from temporalio.service import RPCError
 
 from api import metrics
 from api.deps import CurrentPrincipal, ServicesDep, require_role
-from api.errors import ApiError, forbidden, invalid
+from api.errors import ApiError, forbidden, invalid, unavailable
 from domain import search
 from domain.clearance import ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
+from stack.temporal import rpc_timeout
 from store import clearances as clearance_store
 from store import screening_lists
 from store import sops as sop_store
@@ -98,6 +99,7 @@ async def lodge_declaration(
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            rpc_timeout=rpc_timeout(services.settings),
             memo=memo,
             search_attributes=TypedSearchAttributes(
                 [
@@ -111,11 +113,7 @@ async def lodge_declaration(
     except WorkflowAlreadyStartedError:
         return await _existing(services, workflow_id, body_hash, declaration.lrn)
     except RPCError as exc:
-        raise ApiError(
-            503,
-            "the clearance engine is not reachable; nothing was lodged, retry shortly",
-            headers={"Retry-After": "5"},
-        ) from exc
+        raise unavailable("the clearance engine is not reachable; lodge the same declaration again shortly") from exc
     metrics.DECLARATIONS.labels(result="accepted").inc()
     return JSONResponse(
         status_code=202, content=_accepted(mrn, "accepted", sop), headers={"Location": f"/v1/clearances/{mrn}"}
@@ -123,7 +121,9 @@ async def lodge_declaration(
 
 
 async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn: str) -> JSONResponse:
-    description = await services.temporal.get_workflow_handle(workflow_id).describe()
+    description = await services.temporal.get_workflow_handle(workflow_id).describe(
+        rpc_timeout=rpc_timeout(services.settings)
+    )
     memo = await description.memo()
     if memo.get("body_hash") != body_hash:
         metrics.DECLARATIONS.labels(result="conflict").inc()
