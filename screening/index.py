@@ -196,7 +196,8 @@ class ScreeningIndex:
         # token's skeleton id, and skeleton -> tokens
         skeleton_ids: dict[str, int] = {}
         vocab_skeletons = np.asarray(
-            [skeleton_ids.setdefault(skeleton(t), len(skeleton_ids)) for t in self._vocab], dtype=np.int64
+            [skeleton_ids.setdefault(skeleton(t, t in arabic), len(skeleton_ids)) for t in self._vocab],
+            dtype=np.int64,
         )
         self._skeleton_ids = skeleton_ids
         self._vocab_skeletons = np.append(vocab_skeletons, -1).astype(np.int32)
@@ -240,10 +241,10 @@ class ScreeningIndex:
         """Entries whose name or an alias resembles ``name``, best first, scored as the module says."""
         if not self._name_alias or limit <= 0:
             return []
-        tokenisations = self._query_tokenisations(index_tokens(name))
+        arabic = arabic_tokens(name)
+        tokenisations = self._query_tokenisations(index_tokens(name), arabic)
         if not tokenisations:
             return []
-        arabic = arabic_tokens(name)
         candidates = self._candidates(tokenisations, arabic)
         if candidates.size == 0:
             return []
@@ -252,7 +253,7 @@ class ScreeningIndex:
         scores = 100.0 * np.maximum(scores, whole)
         return self._matches(name, candidates, scores, country, limit, min_score)
 
-    def _query_tokenisations(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    def _query_tokenisations(self, tokens: tuple[str, ...], arabic: frozenset[str]) -> list[tuple[str, ...]]:
         """The query's tokens as the index knows them, plus variants with two adjacent tokens joined when
         the joined token is listed ("Xiao Ping" for "Xiaoping"). Junk beyond 24 tokens is ignored."""
         known = self._vocab_ids
@@ -260,7 +261,8 @@ class ScreeningIndex:
         cleaned = []
         for i, token in enumerate(tokens):
             if token not in known:
-                if (i == 0 or i == len(tokens) - 1) and len(tokens) > 1 and token in LEGAL_FORM_TYPOS:
+                edge = i == 0 or i == len(tokens) - 1
+                if edge and len(tokens) > 1 and token in LEGAL_FORM_TYPOS and token not in arabic:
                     continue  # "Sahab Logistics kLLC"
                 if token[:2] in ("al", "el") and token[2:] in known:
                     token = token[2:]  # "Alrashid" where the list has "Al-Rashid"
@@ -277,7 +279,7 @@ class ScreeningIndex:
     def _skeleton_matches_uncached(self, token: str, arabic: bool) -> np.ndarray:
         """Vocabulary tokens that are a romanisation of ``token`` written in Arabic script, or (when the
         token is romanised) tokens written in Arabic script it reads; see ``screening.scripts``."""
-        key = self._skeleton_ids.get(skeleton(token), -1)
+        key = self._skeleton_ids.get(skeleton(token, arabic), -1)
         if key < 0 or not (arabic or self._any_arabic):
             return np.empty(0, np.int32)
         ids = self._skeleton_postings[self._skeleton_offsets[key] : self._skeleton_offsets[key + 1]]
@@ -320,7 +322,9 @@ class ScreeningIndex:
         if key >= 0:
             sims = np.where(np.abs(self._vocab_keys[candidates]) == key + 1, np.maximum(sims, 0.9), sims)
         if by_skeleton.size:
-            sims = np.where(np.isin(candidates, by_skeleton), np.maximum(sims, skeleton_similarity(token)), sims)
+            sims = np.where(
+                np.isin(candidates, by_skeleton), np.maximum(sims, skeleton_similarity(token, arabic)), sims
+            )
         keep = sims >= EXPANSION_FLOOR
         return candidates[keep].astype(np.int32), sims[keep]
 
@@ -417,7 +421,7 @@ class ScreeningIndex:
                 continue
             hit = np.isin(unique, matched)
             if hit.any():
-                sims[row, hit] = np.maximum(sims[row, hit], skeleton_similarity(token))
+                sims[row, hit] = np.maximum(sims[row, hit], skeleton_similarity(token, token in arabic))
 
     def _whole_name_similarity(self, query: tuple[str, ...], query_letters: int, candidates: np.ndarray) -> np.ndarray:
         """``typo_similarity`` of the whole normalised names (articles and connectors kept, so that a typo

@@ -1,9 +1,9 @@
-# ruff: noqa: RUF001, RUF002  (Arabic letters are this module's subject)
+# ruff: noqa: RUF001, RUF002, RUF003  (Arabic letters are this module's subject)
 """Names written in Arabic script, and the consonant skeleton that lets them meet their romanisations.
 
 Arabic script writes consonants and long vowels, not short vowels: محمد is "m-h-m-d", and Mohammed,
 Muhammad and Mohamed are all read from it. So an Arabic word is rendered (:func:`arabic_to_latin`) as
-its consonants, with its long vowels as ``a``/``i``/``u`` (محمود → "mhmud", خالد → "khald"), and such a
+its consonants, with its long vowels as ``a``/``i``/``u`` (محمود → "mhmud", خالد → "xald"), and such a
 token meets a romanised token when
 
 * their **consonant skeletons** are equal: consonants in classes that romanisations confuse (h/ḥ/kh
@@ -28,12 +28,13 @@ __all__ = ["ARABIC_RUN", "arabic_to_latin", "compatible", "skeleton", "skeleton_
 
 ARABIC_RUN = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]+")
 
-# consonants as a romanisation writes them (emphatics without their dots, as lists write them)
+# one letter per consonant, so that a rendered token reads back unambiguously (س + ه is not ش): ش is "c",
+# خ "x"; emphatics without their dots, as lists write them
 _ARABIC_CONSONANTS = {
-    "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r",
-    "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "غ": "gh", "ف": "f",
+    "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "x", "د": "d", "ذ": "z", "ر": "r",
+    "ز": "z", "س": "s", "ش": "c", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "غ": "g", "ف": "f",
     "ق": "q", "ك": "k", "ک": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ھ": "h", "پ": "p",
-    "چ": "ch", "ژ": "zh", "گ": "g", "ڤ": "v",
+    "چ": "c", "ژ": "j", "گ": "g", "ڤ": "v",
 }  # fmt: skip
 _ALIF = "اآأإٱ"
 _GLOTTAL = "ءئؤع"  # hamza and ain: romanisations write a vowel, an apostrophe or nothing
@@ -75,7 +76,7 @@ _LEGAL_ABBREVIATIONS = re.compile(r"[ذش]\s*\.\s*[مع]\s*\.\s*[مملع]\.?")
 def arabic_to_latin(text: str) -> str:
     """Arabic-script words rendered as their consonants and written long vowels; the article "al-" kept
     apart (so it is dropped as elsewhere) except after "abd", where "abd al-rahman" is one name."""
-    text = _LEGAL_ABBREVIATIONS.sub(" llc ", _DIACRITICS.sub("", text))
+    text = _LEGAL_ABBREVIATIONS.sub(" llc ", _DIACRITICS.sub("", text)).replace("الله", "الاه")  # Allah: one l
     rendered: list[str] = []
     for word in text.split():
         if word in _WORDS:
@@ -105,11 +106,15 @@ _ACCEPTS = {"a": frozenset("aeiou"), "i": frozenset("ie"), "u": frozenset("ou")}
 
 
 @lru_cache(maxsize=200_000)
-def _parse(token: str) -> tuple[str, tuple[str, ...]]:
-    """(skeleton, the vowels in each gap: before the first consonant, between consonants, after the last)."""
-    for digraph, replacement in _LATIN_DIGRAPHS:
-        if digraph in token:
-            token = token.replace(digraph, replacement)
+def _parse(token: str, arabic: bool) -> tuple[str, tuple[str, ...]]:
+    """(skeleton, the vowels in each gap: before the first consonant, between consonants, after the
+    last) of a romanised token, or of one rendered from Arabic script by :func:`arabic_to_latin`."""
+    if arabic:
+        token = token.replace("c", "S")
+    else:
+        for digraph, replacement in _LATIN_DIGRAPHS:
+            if digraph in token:
+                token = token.replace(digraph, replacement)
     consonants: list[str] = []
     gaps: list[str] = [""]
     for i, char in enumerate(token):
@@ -120,8 +125,8 @@ def _parse(token: str) -> tuple[str, tuple[str, ...]]:
         symbol = char.translate(_CLASSES)
         if not symbol.isalpha():
             continue
-        if consonants and consonants[-1] == symbol and not gaps[-1]:
-            continue  # a doubled letter counts once
+        if consonants and consonants[-1] == symbol and not gaps[-1] and not arabic:
+            continue  # a doubled letter counts once (Arabic script does not write doubling: ممدوح Mamdouh)
         consonants.append(symbol)
         gaps.append("")
     if len(consonants) > 1 and consonants[-1] == "h":  # Abdullah = Abdulla, Hamzah = Hamza
@@ -131,18 +136,19 @@ def _parse(token: str) -> tuple[str, tuple[str, ...]]:
     return "".join(consonants), tuple(gaps)
 
 
-def skeleton(token: str) -> str:
-    """The consonant skeleton of a token, romanised or rendered from Arabic script: Mohammed, Muhammad,
-    Mohamed and محمد ("mhmd") are all "mhmd"; Yousef, Yusuf, يوسف are "ysf"; Khalid "xld"."""
-    return _parse(token)[0]
+def skeleton(token: str, arabic: bool = False) -> str:
+    """The consonant skeleton of a romanised token, or (``arabic``) of one rendered from Arabic script:
+    Mohammed, Muhammad, Mohamed and محمد ("mhmd") are all "mhmd"; Yousef, Yusuf, يوسف are "ysf";
+    Khalid, خالد "xld"."""
+    return _parse(token, arabic)[0]
 
 
 def compatible(arabic: str, romanised: str) -> bool:
     """Whether ``romanised`` can be read from the Arabic-script token ``arabic`` (as rendered by
     :func:`arabic_to_latin`): the same skeleton, and each written long vowel romanised by a vowel of
     its kind at the same place."""
-    arabic_skeleton, required = _parse(arabic)
-    romanised_skeleton, written = _parse(romanised)
+    arabic_skeleton, required = _parse(arabic, True)
+    romanised_skeleton, written = _parse(romanised, False)
     if arabic_skeleton != romanised_skeleton or not arabic_skeleton:
         return False
     for needs, has in zip(required, written, strict=True):
@@ -152,9 +158,9 @@ def compatible(arabic: str, romanised: str) -> bool:
     return True
 
 
-def skeleton_similarity(token: str) -> float:
-    """How alike a compatible pair is (see :func:`compatible`): 0.9, as two romanisations sharing a
-    transliteration key; less for skeletons of one or two consonants, which many names share
-    (علي "li": Ali, Eli; حسن "hsn": Hassan, Hasan, Hassen)."""
-    consonants = len(skeleton(token))
-    return (0.0, 0.8, 0.86, 0.9)[min(consonants, 3)]
+def skeleton_similarity(token: str, arabic: bool) -> float:
+    """How alike a compatible pair is (see :func:`compatible`): 0.92, a little more than two
+    romanisations sharing a transliteration key (the vowels were checked); less for skeletons of one
+    or two consonants, which many names share (علي "li": Ali, Eli; عمر "mr": Omar, Umar, Amr)."""
+    consonants = len(skeleton(token, arabic))
+    return (0.0, 0.85, 0.9, 0.92)[min(consonants, 3)]
