@@ -60,6 +60,7 @@ _KEY_DIGRAPHS = (
 )
 _KEY_ENDINGS = re.compile(r"(?<=[aeiou])ff$|(?<=[aeiou])w$")  # Ivanoff, Ivanow = Ivanov
 _KEY_Y_BEFORE_VOWEL = re.compile(r"y(?=[aeiou])")  # Yevgeniy = Evgeniy, Alyeksey = Aleksey
+_KEY_Y_AFTER_VOWEL = re.compile(r"(?<=[aeiou])y(?![aeiou])")  # Sergey = Sergei, Nikolay = Nikolai
 
 
 def _words(text: str) -> list[str]:
@@ -116,7 +117,7 @@ def transliteration_key(token: str) -> str:
     for digraph, replacement in _KEY_DIGRAPHS:
         if digraph in token:
             token = token.replace(digraph, replacement)
-    token = _KEY_Y_BEFORE_VOWEL.sub("", token)
+    token = _KEY_Y_AFTER_VOWEL.sub("i", _KEY_Y_BEFORE_VOWEL.sub("", token))
     if len(token) > 2 and token[-1] == "h" and token[-2] in _VOWELS:
         token = token[:-1]
     key: list[str] = []

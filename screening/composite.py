@@ -1,0 +1,94 @@
+"""One screening index per list, composed: an import rebuilds only its own list's index.
+
+``ListIndexes`` is immutable: ``with_list`` and ``without_list`` return a new value that shares every
+other list's :class:`~screening.index.ScreeningIndex` object, so a process can build the new list's index
+off its event loop and swap the whole value in one assignment, while searches in flight keep the value
+they started with.
+
+Scores of different lists can be set side by side: every index weighs a token by the same background
+model blended with its own counts (:mod:`screening.background`), so a 50-entry list's tokens weigh as
+they would in a large list, and a match in the small list means what it means in the large one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from screening.index import Match, ScreeningIndex
+from screening.lists import ListEntry
+
+__all__ = ["ListIndexes"]
+
+
+class ListIndexes:
+    """A ``ScreeningIndex`` and its revision per list name; immutable."""
+
+    __slots__ = ("_indexes", "_revisions")
+
+    def __init__(self, indexes: Mapping[str, tuple[int, ScreeningIndex]] | None = None) -> None:
+        items = dict(indexes or {})
+        self._indexes: Mapping[str, ScreeningIndex] = MappingProxyType({n: i for n, (_, i) in items.items()})
+        self._revisions: Mapping[str, int] = MappingProxyType({n: r for n, (r, _) in items.items()})
+
+    @classmethod
+    def empty(cls) -> ListIndexes:
+        return cls()
+
+    def with_list(self, name: str, revision: int, entries: Iterable[ListEntry]) -> ListIndexes:
+        """This value with list ``name`` at ``revision`` indexed from ``entries`` (replacing an older one);
+        only that list's index is built, every other list's index object is reused."""
+        return self.with_index(name, revision, ScreeningIndex(entries))
+
+    def with_index(self, name: str, revision: int, index: ScreeningIndex) -> ListIndexes:
+        """As ``with_list``, with an index already built (e.g. in a thread)."""
+        items = {n: (self._revisions[n], i) for n, i in self._indexes.items()}
+        items[name] = (revision, index)
+        return ListIndexes(items)
+
+    def without_list(self, name: str) -> ListIndexes:
+        """This value without list ``name`` (the same value when it is not there)."""
+        if name not in self._indexes:
+            return self
+        return ListIndexes({n: (self._revisions[n], i) for n, i in self._indexes.items() if n != name})
+
+    @property
+    def revisions(self) -> dict[str, int]:
+        """The revision of each list indexed."""
+        return dict(self._revisions)
+
+    @property
+    def indexes(self) -> Mapping[str, ScreeningIndex]:
+        """The index of each list (read-only)."""
+        return self._indexes
+
+    def __len__(self) -> int:
+        """Names and aliases indexed over all lists."""
+        return sum(len(index) for index in self._indexes.values())
+
+    @property
+    def size(self) -> int:
+        """List entries over all lists."""
+        return sum(index.size for index in self._indexes.values())
+
+    def entry(self, list_name: str, entry_id: str) -> ListEntry | None:
+        index = self._indexes.get(list_name)
+        return index.entry(list_name, entry_id) if index is not None else None
+
+    def search(
+        self,
+        name: str,
+        country: str | None = None,
+        *,
+        limit: int = 10,
+        min_score: float = 80.0,
+    ) -> list[Match]:
+        """Entries of every list whose name or an alias resembles ``name``, best first (on equal scores in
+        list-name order), as ``ScreeningIndex.search`` scores them."""
+        if limit <= 0:
+            return []
+        found: list[Match] = []
+        for list_name in sorted(self._indexes):
+            found.extend(self._indexes[list_name].search(name, country, limit=limit, min_score=min_score))
+        found.sort(key=lambda m: -m.score)  # stable: equal scores keep list order, then each index's order
+        return found[:limit]
