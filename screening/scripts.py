@@ -11,8 +11,10 @@ token meets a romanised token when
   g/j/gh one; w, v and y only at the start of a word, elsewhere they are vowels), doubled letters
   once, a final "h" dropped (Abdullah, Abdallah, عبدالله: "bdl"); and
 * every long vowel the Arabic word writes has a vowel of its kind at the same place in the romanisation
-  (ي i/e/y, و o/u/w, ا any vowel): حسين "hsin" meets Hussein, Husayn, Hussain but not Hassan, أمير
-  meets Amir but not Omar. Short vowels, which Arabic does not write, are free.
+  (ي i/e/y, و o/u/w, ا a), and a word starts with a vowel in both or in neither (alif, hamza and ain
+  are written "a"): حسين "hsin" meets Hussein, Husayn, Hussain but not Hassan, أمير "amir" meets Amir
+  but not Omar, الحمادي meets Hammadi but not Ahmadi. Short vowels, which Arabic does not write, are
+  free.
 
 Cyrillic is transliterated by ``anyascii`` (BGN-like: Vladimir, Sergey, Khabarov, Vasil'ev); the
 romanisations that differ from it (-off/-ow, ks/x, kh/h, ye/e, iy/y, ...) are met by the transliteration
@@ -50,9 +52,8 @@ def _arabic_word(word: str) -> str:
         first = i == 0
         if char in _ARABIC_CONSONANTS:
             out.append(_ARABIC_CONSONANTS[char])
-        elif char in _ALIF:
-            if not first:
-                out.append("a")
+        elif char in _ALIF or (first and char in _GLOTTAL):
+            out.append("a")  # a word that starts with a vowel starts with alif, hamza or ain
         elif char in _GLOTTAL:
             continue
         elif char in _WAW:
@@ -69,7 +70,7 @@ def _arabic_word(word: str) -> str:
 # particles as romanisations write them (dropped or kept as they are in Latin script), and the Arabic
 # abbreviations of legal forms (ذ.م.م "with limited liability", ش.م.م / ش.م.ع / ش.م.ل joint-stock forms)
 _WORDS = {"بن": "bin", "ابن": "ibn", "بنت": "bint", "آل": "al", "ال": "al", "أبو": "abu", "ابو": "abu",
-          "شركة": "company", "مؤسسة": "est", "عبد": "bd"}  # fmt: skip
+          "شركة": "company", "مؤسسة": "est", "عبد": "abd"}  # fmt: skip
 _LEGAL_ABBREVIATIONS = re.compile(r"[ذش]\s*\.\s*[مع]\s*\.\s*[مملع]\.?")
 
 
@@ -82,10 +83,13 @@ def arabic_to_latin(text: str) -> str:
         if word in _WORDS:
             rendered.append(_WORDS[word])
             continue
+        if word.startswith("عبدال") and len(word) > 5:
+            rendered.append("abdl" + _arabic_word(word[5:]))  # Abdullah, Abdallah, Abdel-: the article's vowel varies
+            continue
         article = word.startswith("ال") and len(word) > 3
         core = _arabic_word(word[2:] if article else word)
-        if article and rendered and rendered[-1] in ("bd", "bdal"):
-            rendered[-1] = "bdal" + core  # عبد الرحمن: one token, as "Abdulrahman"
+        if article and rendered and rendered[-1] == "abd":
+            rendered[-1] = "abdl" + core  # عبد الرحمن: one token, as "Abdulrahman"
         elif article:
             rendered.append("al-" + core)
         else:
@@ -102,7 +106,7 @@ _LATIN_DIGRAPHS = (("sch", "S"), ("kh", "x"), ("sh", "S"), ("ch", "S"), ("th", "
 _CLASSES = str.maketrans({"q": "k", "c": "k", "g": "j", "v": "w", "p": "b", "z": "d"})
 _VOWEL_KIND = {"a": "a", "e": "e", "i": "i", "o": "o", "u": "u", "y": "i", "w": "u", "v": "u"}
 # which romanised vowels a written long vowel accepts
-_ACCEPTS = {"a": frozenset("aeiou"), "i": frozenset("ie"), "u": frozenset("ou")}
+_ACCEPTS = {"a": frozenset("a"), "i": frozenset("ie"), "u": frozenset("ou")}
 
 
 @lru_cache(maxsize=200_000)
@@ -151,7 +155,9 @@ def compatible(arabic: str, romanised: str) -> bool:
     romanised_skeleton, written = _parse(romanised, False)
     if arabic_skeleton != romanised_skeleton or not arabic_skeleton:
         return False
-    for needs, has in zip(required, written, strict=True):
+    if bool(required[0]) != bool(written[0]):
+        return False  # a vowel first is written (alif, hamza, ain), a consonant first is not: Ahmadi, Hammadi
+    for needs, has in zip(required[1:], written[1:], strict=True):  # the first vowel may be any
         for vowel in set(needs):
             if not _ACCEPTS.get(vowel, _ACCEPTS["a"]) & set(has):
                 return False
