@@ -5,6 +5,7 @@ Parse a list with :func:`parse_csl`, build a :class:`ScreeningIndex` from its en
 :mod:`screening.index` for what the score means and the review threshold it is built for).
 """
 
+from screening.composite import ListIndexes
 from screening.index import Match, ScreeningIndex
 from screening.lists import ListEntry, ListFormatError, ParsedList, RejectedRow, parse_csl
 from screening.normalise import name_tokens, normalise_name
@@ -12,6 +13,7 @@ from screening.normalise import name_tokens, normalise_name
 __all__ = [
     "ListEntry",
     "ListFormatError",
+    "ListIndexes",
     "Match",
     "ParsedList",
     "RejectedRow",

@@ -1,7 +1,13 @@
-"""One fuzzy index per restricted-party list, so an import rebuilds only the list it changed.
+"""One screening index per list, composed: an import rebuilds only its own list's index.
 
-Immutable: `with_list` and `without_list` return a new object, so a process swaps its whole set of indexes in one
-assignment and a search in progress keeps the set it started with.
+``ListIndexes`` is immutable: ``with_list`` and ``without_list`` return a new value that shares every
+other list's :class:`~screening.index.ScreeningIndex` object, so a process can build the new list's index
+off its event loop and swap the whole value in one assignment, while searches in flight keep the value
+they started with.
+
+Scores of different lists can be set side by side: every index weighs a token by the same background
+model blended with its own counts (:mod:`screening.background`), so a 50-entry list's tokens weigh as
+they would in a large list, and a match in the small list means what it means in the large one.
 """
 
 from __future__ import annotations
@@ -16,32 +22,73 @@ __all__ = ["ListIndexes"]
 
 
 class ListIndexes:
-    def __init__(self, indexes: Mapping[str, tuple[int, ScreeningIndex]]) -> None:
-        self._indexes = MappingProxyType(dict(indexes))
+    """A ``ScreeningIndex`` and its revision per list name; immutable."""
+
+    __slots__ = ("_indexes", "_revisions")
+
+    def __init__(self, indexes: Mapping[str, tuple[int, ScreeningIndex]] | None = None) -> None:
+        items = dict(indexes or {})
+        self._indexes: Mapping[str, ScreeningIndex] = MappingProxyType({n: i for n, (_, i) in items.items()})
+        self._revisions: Mapping[str, int] = MappingProxyType({n: r for n, (r, _) in items.items()})
 
     @classmethod
     def empty(cls) -> ListIndexes:
-        return cls({})
+        return cls()
 
     def with_list(self, name: str, revision: int, entries: Iterable[ListEntry]) -> ListIndexes:
-        """A copy with the list `name` indexed at `revision` (builds its index: CPU work, run it in a thread)."""
-        return ListIndexes({**self._indexes, name: (revision, ScreeningIndex(entries))})
+        """This value with list ``name`` at ``revision`` indexed from ``entries`` (replacing an older one);
+        only that list's index is built, every other list's index object is reused."""
+        return self.with_index(name, revision, ScreeningIndex(entries))
+
+    def with_index(self, name: str, revision: int, index: ScreeningIndex) -> ListIndexes:
+        """As ``with_list``, with an index already built (e.g. in a thread)."""
+        items = {n: (self._revisions[n], i) for n, i in self._indexes.items()}
+        items[name] = (revision, index)
+        return ListIndexes(items)
 
     def without_list(self, name: str) -> ListIndexes:
-        return ListIndexes({k: v for k, v in self._indexes.items() if k != name})
+        """This value without list ``name`` (the same value when it is not there)."""
+        if name not in self._indexes:
+            return self
+        return ListIndexes({n: (self._revisions[n], i) for n, i in self._indexes.items() if n != name})
 
     @property
     def revisions(self) -> dict[str, int]:
-        return {name: revision for name, (revision, _) in self._indexes.items()}
+        """The revision of each list indexed."""
+        return dict(self._revisions)
 
-    def index(self, name: str) -> ScreeningIndex | None:
-        held = self._indexes.get(name)
-        return held[1] if held else None
+    @property
+    def indexes(self) -> Mapping[str, ScreeningIndex]:
+        """The index of each list (read-only)."""
+        return self._indexes
 
-    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
-        """The best matches over every list, best first (ties: by list name, as each list ranks them)."""
+    def __len__(self) -> int:
+        """Names and aliases indexed over all lists."""
+        return sum(len(index) for index in self._indexes.values())
+
+    @property
+    def size(self) -> int:
+        """List entries over all lists."""
+        return sum(index.size for index in self._indexes.values())
+
+    def entry(self, list_name: str, entry_id: str) -> ListEntry | None:
+        index = self._indexes.get(list_name)
+        return index.entry(list_name, entry_id) if index is not None else None
+
+    def search(
+        self,
+        name: str,
+        country: str | None = None,
+        *,
+        limit: int = 10,
+        min_score: float = 80.0,
+    ) -> list[Match]:
+        """Entries of every list whose name or an alias resembles ``name``, best first (on equal scores in
+        list-name order), as ``ScreeningIndex.search`` scores them."""
+        if limit <= 0:
+            return []
         found: list[Match] = []
         for list_name in sorted(self._indexes):
-            found.extend(self._indexes[list_name][1].search(name, country, limit=limit, min_score=min_score))
-        found.sort(key=lambda m: -m.score)  # stable: keeps each list's own order on ties
+            found.extend(self._indexes[list_name].search(name, country, limit=limit, min_score=min_score))
+        found.sort(key=lambda m: -m.score)  # stable: equal scores keep list order, then each index's order
         return found[:limit]

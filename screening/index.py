@@ -4,15 +4,20 @@ What the score means
 --------------------
 A score (0-100) says how surely two names are one name written differently. Both go through
 :func:`~screening.normalise.normalise_name` first (ASCII, case, punctuation and legal forms such as GmbH,
-LLC, OOO are gone, so they never count), and Arabic articles and connectors ("al-", "bin", "ibn") are
-dropped. The score is the better of two readings:
+LLC, OOO are gone, so they never count; Cyrillic, Chinese and Arabic script become ASCII), and Arabic
+articles and connectors ("al-", "bin", "ibn") are dropped. The score is the better of two readings:
 
-* Token score. A name is a set of tokens: word order never counts. A token weighs by how rare it is among
-  all indexed names (a distinctive "Volkov" weighs far more than "Trading" or "Mohammed"). Each token is
-  paired, one to one, with its most similar token of the other name: the same token counts 1; a typo
-  costs more in a short token than in a long one (one edit in 6 letters 0.82, in 10 letters 0.89); two
-  romanisations sharing a transliteration key (Mohammed / Muhammad, Yousef / Yusuf, Ivanoff / Ivanov)
-  count 0.9; anything below 0.62 is no match at all. The coverage of a side is its weighted share of
+* Token score. A name is a set of tokens: word order never counts. A token weighs by how rare it is
+  (a distinctive "Volkov" weighs far more than "Trading" or "Mohammed"), counted over the list's names
+  blended with a fixed background model (:mod:`screening.background`), so a weight, and with it a score,
+  means the same in a 50-entry list as in a 100 000-entry one. Each token is paired, one to one, with its
+  most similar token of the other name: the same token counts 1; a typo costs more in a short token than
+  in a long one (one edit in 6 letters 0.82, in 10 letters 0.89); two romanisations sharing a
+  transliteration key (Mohammed / Muhammad, Yousef / Yusuf, Ivanoff / Ivanov, Sergey / Sergei) count
+  0.9; a token written in Arabic script and a romanisation with the same consonant skeleton and vowels
+  that fit its written long vowels (محمد / Mohammed, حسين / Hussein but not Hassan, see
+  :mod:`screening.scripts`) count 0.92, 0.9 for two consonants, 0.85 for one; anything below 0.62 is no
+  match at all. The coverage of a side is its weighted share of
   matched tokens, and the token score is 0.75 x the higher coverage + 0.25 x the lower one. So a name
   whose tokens all appear in the other - a middle name left out, "Golden Crescent Trading" for "Golden
   Crescent General Trading" - keeps about 88-95, depending on how distinctive the missing token is.
@@ -23,8 +28,9 @@ Reading it with the SOP's ``review_threshold: 88``: at and above 88 the names ar
 spelling, transliteration, word order, punctuation, legal form, a typo (two in names of more than 12
 letters), or a dropped or added middle token - a human should look. 80-88 are weaker resemblances (two
 such differences at once, a shared distinctive word) returned for context (``min_score`` defaults to 80).
-``bench/screening.py`` measures it on 100 000 synthetic names: recall above 0.98 on those variants at 88,
-under 1 % of unrelated names reaching 88.
+``bench/screening.py`` measures it on 100 000 synthetic names (figures in ``bench/README.md``): recall
+above 0.99 on those variants at 88 (each kind, Arabic and Cyrillic script included, above 0.95), under
+1 % of unrelated names reaching 88, people sharing a listed person's family name included.
 
 When both the query and the entry have countries and none is shared, the score drops by
 0.15 x (100 - score), at most 3 points: nothing for an exact name, 1.5 at 90, so a country mismatch never
@@ -33,17 +39,16 @@ hides a strong name match.
 How it is fast
 --------------
 Names are stored as token ids. Each query token finds its similar vocabulary tokens through a trigram
-index of the vocabulary and a transliteration-key index (cached per token); the postings of those
+index of the vocabulary, a transliteration-key and a consonant-skeleton index (cached per token); the postings of those
 tokens vote, weighted by similarity x rarity, for candidate names in one ``np.bincount``; the best 48
 candidates by a Dice-like share of weight are then scored exactly, all at once, with ``rapidfuzz``
 distance matrices and numpy. The index is immutable after construction, so concurrent searches are safe.
+One index per list, composed and replaced list by list, is :class:`screening.composite.ListIndexes`.
 """
 
 from __future__ import annotations
 
 import builtins  # the field "list" shadows the builtin inside Match
-import math
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -53,20 +58,26 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.process import cdist
 
+from screening.background import rarity_weights
 from screening.lists import ListEntry
-from screening.normalise import LEGAL_FORMS, name_tokens
+from screening.normalise import arabic_tokens, name_tokens
+from screening.scripts import compatible, skeleton, skeleton_similarity
+from screening.tokens import (
+    LEGAL_FORM_TYPOS,
+    index_tokens,
+    is_pinyin,
+    token_similarity,
+    transliteration_key,
+    typo_similarity,
+)
 
-__all__ = ["Match", "ScreeningIndex"]
+__all__ = ["Match", "ScreeningIndex", "index_tokens"]
 
 CANDIDATES = 48  # names scored exactly per query
 MAX_TOKENS = 12  # tokens per name considered when scoring (names are rarely longer)
-TOKEN_FLOOR = 0.62  # token similarity below this is no match at all
 EXPANSION_FLOOR = 0.6  # vocabulary tokens at least this similar to a query token vote for their names
 HIGH_WEIGHT = 0.75  # weight of the better-covered side in the score
 COUNTRY_PENALTY_MAX = 3.0
-# Arabic articles and patronymic connectors carry no identity: "Al-Rashid" = "Rashid",
-# "Rashid bin Jaber" = "Rashid Jaber". Dropped unless they are the last token ("Wang Bin").
-_CONNECTORS = frozenset({"al", "el", "ul", "bin", "ibn", "bint", "ben"})
 
 
 class Match(BaseModel):
@@ -81,191 +92,6 @@ class Match(BaseModel):
     matched_alias: str | None = None  # the alias that matched; None when the primary name matched
     programs: builtins.list[str] = []
     country: str | None = None  # the entry's first country
-
-
-_HYPHENATED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
-_HYPHENATED_ARTICLE = re.compile(r"\b([AaEeUu][Ll])-")
-
-
-def index_tokens(name: str, *, join_hyphens: bool = False) -> tuple[str, ...]:
-    """Tokens of a name: normalised, Arabic articles and connectors dropped, duplicates dropped.
-
-    List names are indexed with ``join_hyphens``: "Feng-Hui", "Abdul-Rahman" become one token, as they
-    are one name (a query written either way still finds them, see ``_query_tokenisations``).
-    """
-    if join_hyphens and "-" in name:
-        name = _HYPHENATED.sub("", _HYPHENATED_ARTICLE.sub(r"\1 ", name))
-    tokens = name_tokens(name)
-    last = len(tokens) - 1
-    return tuple(dict.fromkeys(t for i, t in enumerate(tokens) if i == last or t not in _CONNECTORS))
-
-
-_KEY_DIGRAPHS = (
-    ("tch", "C"),
-    ("sch", "S"),
-    ("ch", "C"),
-    ("sh", "S"),
-    ("kh", "h"),
-    ("gh", "g"),
-    ("ph", "f"),
-    ("th", "s"),
-    ("dh", "z"),
-    ("ck", "k"),
-    ("dj", "j"),
-    ("tz", "ts"),
-    ("x", "ks"),
-    ("q", "k"),
-    ("c", "k"),
-    ("w", "v"),
-    ("j", "y"),
-)
-_KEY_ENDINGS = re.compile(r"(?<=[aeiou])ff$|(?<=[aeiou])w$")  # Ivanoff, Ivanow = Ivanov
-_KEY_Y_BEFORE_VOWEL = re.compile(r"y(?=[aeiou])")  # Yevgeniy = Evgeniy, Alyeksey = Aleksey
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-# Romanised Chinese: vowels are what tells syllables apart (Langbei, Langbiao; Jiean, Juan), so two
-# tokens that both read as pinyin never match by transliteration key.
-_PINYIN_SYLLABLES = _words(
-    """
-    a o e ai ei ao ou an en ang eng er ba bo bai bei bao ban ben bang beng bi bie biao bian bin bing
-    bu pa po pai pei pao pou pan pen pang peng pi pie piao pian pin ping pu ma mo me mai mei mao mou
-    man men mang meng mi mie miao miu mian min ming mu fa fo fei fou fan fen fang feng fu da de dai
-    dei dao dou dan den dang deng dong di die diao diu dian ding du duo dui duan dun ta te tai tao
-    tou tan tang teng tong ti tie tiao tian ting tu tuo tui tuan tun na ne nai nei nao nou nan nen
-    nang neng nong ni nie niao niu nian nin niang ning nu nuo nuan nv nve la le lai lei lao lou lan
-    lang leng long li lia lie liao liu lian lin liang ling lu luo luan lun lv lve ga ge gai gei gao
-    gou gan gen gang geng gong gu gua guo guai gui guan gun guang ka ke kai kao kou kan ken kang
-    keng kong ku kua kuo kuai kui kuan kun kuang ha he hai hei hao hou han hen hang heng hong hu hua
-    huo huai hui huan hun huang ji jia jie jiao jiu jian jin jiang jing jiong ju jue juan jun qi qia
-    qie qiao qiu qian qin qiang qing qiong qu que quan qun xi xia xie xiao xiu xian xin xiang xing
-    xiong xu xue xuan xun zha zhe zhi zhai zhei zhao zhou zhan zhen zhang zheng zhong zhu zhua zhuo
-    zhuai zhui zhuan zhun zhuang cha che chi chai chao chou chan chen chang cheng chong chu chua
-    chuo chuai chui chuan chun chuang sha she shi shai shei shao shou shan shen shang sheng shu shua
-    shuo shuai shui shuan shun shuang re ri rao rou ran ren rang reng rong ru ruo rui ruan run za ze
-    zi zai zei zao zou zan zen zang zeng zong zu zuo zui zuan zun ca ce ci cai cao cou can cen cang
-    ceng cong cu cuo cui cuan cun sa se si sai sao sou san sen sang seng song su suo sui suan sun ya
-    yo ye yao you yan yin yang ying yong yi yu yue yuan yun wa wo wai wei wan wen wang weng wu
-    """
-)
-# a syllable without an initial stands inside a word only after an apostrophe (Xi'an, Jie'an), which
-# normalisation drops; bare "a", "e", "o" there are far more often Arabic or Russian vowels (Tameemi)
-_PINYIN_INSIDE = sorted((s for s in _PINYIN_SYLLABLES if s not in ("a", "e", "o")), key=len, reverse=True)
-_PINYIN = re.compile(
-    "(?:" + "|".join(sorted(_PINYIN_SYLLABLES, key=len, reverse=True)) + ")" + "(?:" + "|".join(_PINYIN_INSIDE) + ")*"
-)
-
-
-def is_pinyin(token: str) -> bool:
-    """Whether ``token`` splits into (toneless) pinyin syllables, like "xiaoping" or "shenzhen"."""
-    return _PINYIN.fullmatch(token) is not None
-
-
-_VOWELS = frozenset("aeiou")
-_KEY_MIN_LENGTH = 5
-
-
-def transliteration_key(token: str) -> str:
-    """A skeleton shared by romanisations of one name: consonants unified (kh/h, q/k, w/v, j/y, ...),
-    doubled letters single, every run of vowels one "a". Mohammed, Muhammad: "mahamad"; Yousef, Yusuf:
-    "yasaf"; Khalid, Khaled: "halad"; but Mahmoud "mahmad", Hassan "hasan" vs Hussein "hasan" (told
-    apart by their spelling similarity, see ``token_similarity``)."""
-    token = _KEY_ENDINGS.sub("v", token)
-    for digraph, replacement in _KEY_DIGRAPHS:
-        if digraph in token:
-            token = token.replace(digraph, replacement)
-    token = _KEY_Y_BEFORE_VOWEL.sub("", token)
-    if len(token) > 2 and token[-1] == "h" and token[-2] in _VOWELS:
-        token = token[:-1]
-    key: list[str] = []
-    for char in token:
-        symbol = "a" if char in _VOWELS else char
-        if not key or symbol != key[-1]:
-            key.append(symbol)
-    return "".join(key)
-
-
-def _legal_form_typos() -> frozenset[str]:
-    """Spellings one keystroke away from a legal form of three or more letters ("kllc", "gmgh") and
-    swapped two-letter forms ("oc"): an unlisted token like that at either end of a query is a typo."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    typos: set[str] = set()
-    for form in LEGAL_FORMS:
-        if len(form) == 2:
-            typos.add(form[::-1])
-            continue
-        for i in range(len(form) + 1):
-            typos.update(form[:i] + c + form[i:] for c in letters)
-            if i < len(form):
-                typos.add(form[:i] + form[i + 1 :])
-                typos.update(form[:i] + c + form[i + 1 :] for c in letters)
-            if i < len(form) - 1:
-                typos.add(form[:i] + form[i + 1] + form[i] + form[i + 2 :])
-    return frozenset(typos - LEGAL_FORMS)
-
-
-_LEGAL_FORM_TYPOS = _legal_form_typos()
-
-
-def token_edit_similarity(distances: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Similarity (at most 1) of two tokens from their OSA edit distance and the longer one's length.
-
-    Strict on short tokens, where one letter makes another name (Fang, Feng): one edit in 4 / 6 / 10
-    letters keeps 0.71 / 0.82 / 0.89, two edits in 10 / 14 letters 0.70 / 0.79.
-    """
-    return 1.0 - distances**1.5 / np.maximum(lengths - 0.5, 1.0)
-
-
-def typo_similarity(distances: np.ndarray, letters: np.ndarray) -> np.ndarray:
-    """Similarity of two whole names that differ by at most two edits (OSA: insert, delete, substitute,
-    swap), from the longer name's number of letters n: one edit costs 60/n %, two edits 150/n %
-    (so two typos pass 88 from 13 letters on). Names further apart get 0 here."""
-    sims = 1.0 - 0.6 * distances**1.32 / np.maximum(letters, 1.0)
-    return np.where(distances <= 2, sims, 0.0)
-
-
-def token_similarity(
-    query: Sequence[str],
-    tokens: Sequence[str],
-    query_keys: np.ndarray | None = None,
-    token_keys: np.ndarray | None = None,
-) -> np.ndarray:
-    """Similarity (0-1) of every query token to every token, as a len(query) x len(tokens) matrix.
-
-    Edits count as in ``token_edit_similarity``; anything below TOKEN_FLOOR counts as no match at all.
-    Tokens that share a transliteration key and differ in at most two places (three from ten letters:
-    Mohammed, Muhammad) get 0.9, when one has at least five letters and not both read as pinyin.
-    ``query_keys``/``token_keys`` are the tokens' key ids when already known (negative for pinyin
-    tokens, see ``ScreeningIndex``).
-    """
-    distances = cdist(query, tokens, scorer=OSA.distance, dtype=np.int32).astype(np.float32)
-    query_lengths = np.fromiter((len(t) for t in query), dtype=np.float32, count=len(query))
-    lengths = np.fromiter((len(t) for t in tokens), dtype=np.float32, count=len(tokens))
-    longest = np.maximum.outer(query_lengths, lengths)
-    sims = token_edit_similarity(distances, longest)
-    if query_keys is None or token_keys is None:
-        ids: dict[str, int] = {}
-        query_keys, token_keys = (
-            np.asarray(
-                [(ids.setdefault(transliteration_key(t), len(ids)) + 1) * (-1 if is_pinyin(t) else 1) for t in side]
-            )
-            for side in (query, tokens)
-        )
-    # a key id is stored negated for a pinyin token: the same key counts unless both are pinyin
-    same_key = np.abs(query_keys)[:, None] == np.abs(token_keys)[None, :]
-    same_key &= (query_keys[:, None] > 0) | (token_keys[None, :] > 0)
-    # vowels tell short names apart (Kong, Kang; Fang, Feng): the key counts from five letters on
-    same_key &= longest >= _KEY_MIN_LENGTH
-    same_key &= np.minimum.outer(query_lengths, lengths) >= _KEY_MIN_LENGTH - 1
-    # and spellings differ in at most two places (three from ten letters): Hussein is not Hassan
-    same_key &= distances <= np.where(longest >= 10, 3.0, 2.0)
-    sims = np.where(same_key, np.maximum(sims, 0.9), sims)
-    sims[sims < TOKEN_FLOOR] = 0.0
-    sims[:, lengths == 0] = 0.0
-    return sims
 
 
 def _trigrams(token: str) -> set[str]:
@@ -298,6 +124,7 @@ class ScreeningIndex:
         name_tokens_: list[tuple[int, ...]] = []
         written: list[list[str]] = []  # each name's normalised tokens as written, articles and all
         vocab: dict[str, int] = {}
+        arabic: set[str] = set()  # tokens written in Arabic script somewhere in the list
         for entry_number, entry in enumerate(self._entries):
             seen: dict[frozenset[str], int] = {}  # one name per token set: word order never counts
             for alias in (None, *entry.alt_names):
@@ -310,6 +137,7 @@ class ScreeningIndex:
                     name_alias[seen[token_set]].append(alias)
                     continue
                 seen[token_set] = len(name_alias)
+                arabic.update(arabic_tokens(text))
                 name_entry.append(entry_number)
                 name_alias.append([alias])
                 name_tokens_.append(tuple(vocab.setdefault(t, len(vocab)) for t in tokens))
@@ -326,9 +154,7 @@ class ScreeningIndex:
         flat = np.fromiter((t for ts in name_tokens_ for t in ts), dtype=np.int64, count=int(lengths.sum()))
         owners = np.repeat(np.arange(n_names, dtype=np.int64), lengths)
         self._tok_offsets, self._tok_postings = _csr(flat, owners, n_vocab)
-        df = np.diff(self._tok_offsets)
-        weights = np.log1p(max(n_names, 1) / np.maximum(df, 1)).astype(np.float32)
-        self._max_weight = float(math.log1p(max(n_names, 1)))
+        weights, self._max_weight = rarity_weights(self._vocab, np.diff(self._tok_offsets), n_names)
         self._tok_weight = np.append(weights, np.float32(0.0))
 
         # names as padded token-id rows, and each name's total weight
@@ -373,7 +199,23 @@ class ScreeningIndex:
         self._vocab_keys = np.append((vocab_keys + 1) * signs, 0).astype(np.int32)
         self._key_offsets, self._key_postings = _csr(vocab_keys, np.arange(n_vocab, dtype=np.int64), len(key_ids))
         self._vocab_strings = [*self._vocab, ""]
+        # consonant skeletons, to meet tokens written in Arabic script (see screening.scripts): every
+        # token's skeleton id, and skeleton -> tokens
+        skeleton_ids: dict[str, int] = {}
+        vocab_skeletons = np.asarray(
+            [skeleton_ids.setdefault(skeleton(t, t in arabic), len(skeleton_ids)) for t in self._vocab],
+            dtype=np.int64,
+        )
+        self._skeleton_ids = skeleton_ids
+        self._vocab_skeletons = np.append(vocab_skeletons, -1).astype(np.int32)
+        self._skeleton_offsets, self._skeleton_postings = _csr(
+            vocab_skeletons, np.arange(n_vocab, dtype=np.int64), len(skeleton_ids)
+        )
+        self._vocab_arabic = np.zeros(n_vocab + 1, dtype=bool)
+        self._vocab_arabic[[vocab[t] for t in arabic if t in vocab]] = True
+        self._any_arabic = bool(self._vocab_arabic.any())
         self._similar_tokens = lru_cache(maxsize=50_000)(self._similar_tokens_uncached)
+        self._skeleton_matches = lru_cache(maxsize=20_000)(self._skeleton_matches_uncached)
 
     # --- sizes and lookups ---------------------------------------------------------------------------
 
@@ -406,18 +248,19 @@ class ScreeningIndex:
         """Entries whose name or an alias resembles ``name``, best first, scored as the module says."""
         if not self._name_alias or limit <= 0:
             return []
-        tokenisations = self._query_tokenisations(index_tokens(name))
+        arabic = arabic_tokens(name)
+        tokenisations = self._query_tokenisations(index_tokens(name), arabic)
         if not tokenisations:
             return []
-        candidates = self._candidates(tokenisations)
+        candidates = self._candidates(tokenisations, arabic)
         if candidates.size == 0:
             return []
-        scores = np.max([self._token_score(tokens, candidates) for tokens in tokenisations], axis=0)
+        scores = np.max([self._token_score(tokens, candidates, arabic) for tokens in tokenisations], axis=0)
         whole = self._whole_name_similarity(tuple(name_tokens(name)), sum(map(len, tokenisations[0])), candidates)
         scores = 100.0 * np.maximum(scores, whole)
         return self._matches(name, candidates, scores, country, limit, min_score)
 
-    def _query_tokenisations(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    def _query_tokenisations(self, tokens: tuple[str, ...], arabic: frozenset[str]) -> list[tuple[str, ...]]:
         """The query's tokens as the index knows them, plus variants with two adjacent tokens joined when
         the joined token is listed ("Xiao Ping" for "Xiaoping"). Junk beyond 24 tokens is ignored."""
         known = self._vocab_ids
@@ -425,7 +268,8 @@ class ScreeningIndex:
         cleaned = []
         for i, token in enumerate(tokens):
             if token not in known:
-                if (i == 0 or i == len(tokens) - 1) and len(tokens) > 1 and token in _LEGAL_FORM_TYPOS:
+                edge = i == 0 or i == len(tokens) - 1
+                if edge and len(tokens) > 1 and token in LEGAL_FORM_TYPOS and token not in arabic:
                     continue  # "Sahab Logistics kLLC"
                 if token[:2] in ("al", "el") and token[2:] in known:
                     token = token[2:]  # "Alrashid" where the list has "Al-Rashid"
@@ -439,10 +283,27 @@ class ScreeningIndex:
                 variants.append((*cleaned[:i], joined, *cleaned[i + 2 :]))
         return variants
 
-    def _similar_tokens_uncached(self, token: str) -> tuple[np.ndarray, np.ndarray]:
-        """Vocabulary tokens similar to ``token``: (token ids, similarity 0-1), by shared trigrams or a
-        shared transliteration key."""
+    def _skeleton_matches_uncached(self, token: str, arabic: bool) -> np.ndarray:
+        """Vocabulary tokens that are a romanisation of ``token`` written in Arabic script, or (when the
+        token is romanised) tokens written in Arabic script it reads; see ``screening.scripts``."""
+        key = self._skeleton_ids.get(skeleton(token, arabic), -1)
+        if key < 0 or not (arabic or self._any_arabic):
+            return np.empty(0, np.int32)
+        ids = self._skeleton_postings[self._skeleton_offsets[key] : self._skeleton_offsets[key + 1]]
+        if arabic:
+            keep = [compatible(token, self._vocab[i]) for i in ids.tolist()]
+        else:
+            ids = ids[self._vocab_arabic[ids]]
+            keep = [compatible(self._vocab[i], token) for i in ids.tolist()]
+        return ids[np.asarray(keep, dtype=bool)] if ids.size else ids
+
+    def _similar_tokens_uncached(self, token: str, arabic: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary tokens similar to ``token``: (token ids, similarity 0-1), by shared trigrams, a
+        shared transliteration key or (Arabic script) a compatible consonant skeleton."""
         found: list[np.ndarray] = []
+        by_skeleton = self._skeleton_matches(token, arabic)
+        if by_skeleton.size:
+            found.append(by_skeleton)
         ids = [self._grams[g] for g in _trigrams(token) if g in self._grams]
         if ids:
             postings = [self._gram_postings[self._gram_offsets[i] : self._gram_offsets[i + 1]] for i in ids]
@@ -467,6 +328,10 @@ class ScreeningIndex:
         )[0]
         if key >= 0:
             sims = np.where(np.abs(self._vocab_keys[candidates]) == key + 1, np.maximum(sims, 0.9), sims)
+        if by_skeleton.size:
+            sims = np.where(
+                np.isin(candidates, by_skeleton), np.maximum(sims, skeleton_similarity(token, arabic)), sims
+            )
         keep = sims >= EXPANSION_FLOOR
         return candidates[keep].astype(np.int32), sims[keep]
 
@@ -477,13 +342,13 @@ class ScreeningIndex:
             return 0
         return -(key + 1) if is_pinyin(token) else key + 1
 
-    def _candidates(self, tokenisations: Sequence[tuple[str, ...]]) -> np.ndarray:
+    def _candidates(self, tokenisations: Sequence[tuple[str, ...]], arabic: frozenset[str]) -> np.ndarray:
         """Names that share enough weighted, similar tokens with the query, best first."""
         token_ids: list[np.ndarray] = []
         token_votes: list[np.ndarray] = []
         query_weight = 0.0
         for token in {t for tokens in tokenisations for t in tokens}:
-            ids, sims = self._similar_tokens(token)
+            ids, sims = self._similar_tokens(token, token in arabic)
             exact = self._vocab_ids.get(token)
             weight = float(self._tok_weight[exact]) if exact is not None else self._max_weight
             if token in tokenisations[0]:
@@ -512,7 +377,7 @@ class ScreeningIndex:
         order = np.argsort(-dice[first], kind="stable")[:CANDIDATES]
         return found[order].astype(np.int32)
 
-    def _token_score(self, query: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
+    def _token_score(self, query: tuple[str, ...], candidates: np.ndarray, arabic: frozenset[str]) -> np.ndarray:
         """Token scores (0-1) of the candidates' names against the query tokens (module docstring)."""
         rows = self._name_matrix[candidates]  # K x T token ids
         unique, inverse = np.unique(rows, return_inverse=True)
@@ -520,6 +385,8 @@ class ScreeningIndex:
         sims = token_similarity(
             query, [self._vocab_strings[t] for t in unique.tolist()], query_keys, self._vocab_keys[unique]
         )  # Q x U
+        if arabic or self._any_arabic:
+            self._raise_skeleton_matches(sims, query, unique, arabic)
         pair = sims[:, inverse.reshape(rows.shape)]  # Q x K x T
         # one token matches one token: a pair counts only when each is the other's best match, so
         # "Dieter Peter" does not match "Pieter" twice
@@ -549,6 +416,19 @@ class ScreeningIndex:
         high = np.maximum(query_cover, name_cover)
         low = np.minimum(query_cover, name_cover)
         return HIGH_WEIGHT * high + (1.0 - HIGH_WEIGHT) * low
+
+    def _raise_skeleton_matches(
+        self, sims: np.ndarray, query: tuple[str, ...], unique: np.ndarray, arabic: frozenset[str]
+    ) -> None:
+        """Arabic script on one side, a romanisation on the other: a compatible skeleton counts as
+        ``skeleton_similarity`` (in place)."""
+        for row, token in enumerate(query):
+            matched = self._skeleton_matches(token, token in arabic)
+            if matched.size == 0:
+                continue
+            hit = np.isin(unique, matched)
+            if hit.any():
+                sims[row, hit] = np.maximum(sims[row, hit], skeleton_similarity(token, token in arabic))
 
     def _whole_name_similarity(self, query: tuple[str, ...], query_letters: int, candidates: np.ndarray) -> np.ndarray:
         """``typo_similarity`` of the whole normalised names (articles and connectors kept, so that a typo

@@ -4,7 +4,9 @@ Both list names and query names go through :func:`normalise_name`, so whatever i
 rewrites can never make two names differ. Steps, in order:
 
 1. transliterate to ASCII (``anyascii``); Chinese/Japanese characters become one syllable per
-   character, separated by spaces, so ``张伟`` reads as ``zhang wei``;
+   character, separated by spaces, so ``张伟`` reads as ``zhang wei``; Arabic script becomes its
+   consonants and written long vowels (``محمد`` → ``mhmd``, ``الرشيد`` → ``al-rshid``, see
+   :mod:`screening.scripts`);
 2. casefold;
 3. join dotted abbreviations (``L.L.C.`` → ``llc``, ``S.p.A.`` → ``spa``), then turn every other
    punctuation character (dots, commas, quotes, hyphens, brackets, ``&`` …) into a space;
@@ -21,7 +23,9 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-__all__ = ["LEGAL_FORMS", "name_tokens", "normalise_name"]
+from screening.scripts import ARABIC_RUN, arabic_to_latin
+
+__all__ = ["LEGAL_FORMS", "arabic_tokens", "name_tokens", "normalise_name"]
 
 # Single-token designators, written as they look after steps 1-3.
 _LEGAL_FORMS_TEXT = """
@@ -103,10 +107,16 @@ def _cjk_run(match: re.Match[str]) -> str:
     return f" {' '.join(syllables)} "
 
 
+_ARABIC_SPAN = re.compile(f"{ARABIC_RUN.pattern}(?:[\\s.]+{ARABIC_RUN.pattern})*\\.?")
+
+
 def _ascii(name: str) -> str:
     if name.isascii():
         return name
-    return anyascii(_CJK.sub(_cjk_run, unicodedata.normalize("NFC", name)))
+    name = unicodedata.normalize("NFC", name)
+    if ARABIC_RUN.search(name):
+        name = _ARABIC_SPAN.sub(lambda m: f" {arabic_to_latin(m.group())} ", name)
+    return anyascii(_CJK.sub(_cjk_run, name))
 
 
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
@@ -138,6 +148,16 @@ def _normalise_tokens(name: str) -> tuple[str, ...]:
 def name_tokens(name: str) -> list[str]:
     """The normalised tokens of ``name``, in their original order."""
     return list(_normalise_tokens(name))
+
+
+@lru_cache(maxsize=65536)
+def arabic_tokens(name: str) -> frozenset[str]:
+    """The tokens of ``name`` that were written in Arabic script (rendered by
+    :func:`screening.scripts.arabic_to_latin`: consonants and long vowels only)."""
+    if name.isascii() or not ARABIC_RUN.search(name):
+        return frozenset()
+    spans = _ARABIC_SPAN.findall(unicodedata.normalize("NFC", name))
+    return frozenset(t for span in spans for t in _normalise_tokens(span))
 
 
 def normalise_name(name: str) -> str:

@@ -3,12 +3,13 @@ harmless names that must stay quiet."""
 
 from __future__ import annotations
 
+import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from screening import ListEntry, Match, ScreeningIndex, parse_csl
+from screening import ListEntry, ListIndexes, Match, ScreeningIndex, parse_csl
 
 DEMO_LIST = Path(__file__).resolve().parents[1] / "reference" / "screening" / "demo-csl.json"
 REVIEW_THRESHOLD = 88.0  # the SOP's review_threshold
@@ -172,3 +173,154 @@ def test_concurrent_searches_agree_with_sequential_ones(demo: ScreeningIndex) ->
     expected = [demo.search(q, min_score=0) for q in queries]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(lambda q: demo.search(q, min_score=0), queries)) == expected
+
+
+# --- names written in Arabic and Cyrillic script ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("محمود سامي حدادين", "demo-0040"),  # Mahmoud Sami Haddadin
+        ("محمود حدادين", "demo-0040"),  # a middle name left out as well
+        ("خالد الدهماني", "demo-0016"),  # Khalid al-Dahmani
+        ("حميد رضا توكلي", "demo-0032"),  # Hamid Reza Tavakkoli (Persian: ض is z, و is v)
+        ("رضا أحمدوند شيرازي", "demo-0013"),  # Reza Ahmadvand Shirazi
+    ],
+)
+def test_a_name_written_in_arabic_script_finds_its_romanisation(
+    demo: ScreeningIndex, query: str, entry_id: str
+) -> None:
+    match = best(demo, query)
+    assert match.entry_id == entry_id
+    assert match.score >= REVIEW_THRESHOLD
+
+
+def test_arabic_script_meets_every_common_romanisation_and_only_those() -> None:
+    index = ScreeningIndex(
+        [
+            ListEntry(list="l", entry_id="1", name="Mohammed Yousef Al-Khatib"),
+            ListEntry(list="l", entry_id="2", name="Omar Fawaz"),
+            ListEntry(list="l", entry_id="3", name="Hassan Abdullah Darwish"),
+        ]
+    )
+    for spelling in ("Muhammad Yusuf al-Khatib", "Mohamed Youssef El Khatib"):
+        assert best(index, spelling).entry_id == "1"
+    assert best(index, "محمد يوسف الخطيب").entry_id == "1"  # no short vowels written
+    assert best(index, "محمد يوسف الخطيب").score >= REVIEW_THRESHOLD
+    assert best(index, "عمر فواز").score >= REVIEW_THRESHOLD
+    assert best(index, "حسن عبدالله درويش").score >= REVIEW_THRESHOLD
+    # the long vowels Arabic does write must fit: أمير is Amir, not Omar; حسين is Hussein, not Hassan
+    assert index.search("أمير فواز", min_score=REVIEW_THRESHOLD) == []
+    assert index.search("حسين عبدالله درويش", min_score=REVIEW_THRESHOLD) == []
+    assert index.search("خالد فواز", min_score=REVIEW_THRESHOLD) == []
+
+
+def test_a_romanised_query_finds_an_entry_listed_in_arabic_script() -> None:
+    index = ScreeningIndex([ListEntry(list="l", entry_id="1", name="يوسف خالد الدحماني")])
+    match = best(index, "Yousef Khaled Al-Dahmani")
+    assert (match.entry_id, match.matched_alias) == ("1", None)
+    assert match.score >= REVIEW_THRESHOLD
+    assert index.search("Yasmin Khalil Dahman", min_score=REVIEW_THRESHOLD) == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "query"),
+    [
+        ("Vladimir Putin", "Владимир Путин"),
+        ("Sergei Ivanoff", "Сергей Иванов"),  # -off, ei
+        ("Habarov Trading", "Хабаров Трейдинг"),  # х is kh or h  # noqa: RUF003
+        ("Yolkin Aleksey", "Ёлкин Алексей"),  # ё
+        ("Yevgeniy Vasilyev", "Евгений Васильев"),  # е / ye, soft sign  # noqa: RUF003
+        ("Dmitri Kozlow", "Дмитрий Козлов"),  # -ow, ий
+    ],
+)
+def test_a_name_written_in_cyrillic_script_finds_its_romanisation(listed: str, query: str) -> None:
+    index = ScreeningIndex([ListEntry(list="l", entry_id="1", name=listed)])
+    assert best(index, query).score >= REVIEW_THRESHOLD
+
+
+def test_an_unrelated_person_sharing_a_listed_family_name_stays_below_the_review_threshold(
+    demo: ScreeningIndex,
+) -> None:
+    entries = [
+        *demo.entries,
+        ListEntry(list="l", entry_id="bout", name="Viktor Anatolyevich Bout"),
+        ListEntry(list="l", entry_id="majid", name="Ali Hassan Al-Majid"),
+        ListEntry(list="l", entry_id="zimina", name="Elena Viktorovna Zimina"),
+    ]
+    index = ScreeningIndex(entries)
+    assert best(index, "Viktor Bout").entry_id == "bout"
+    assert best(index, "Ali Hassan al Majid").entry_id == "majid"
+    for other in ("Anna Bout", "Omar Al-Majid", "Omar Hassan Al-Majid", "Olga Zimina", "Anna Sergeyevna Zimina"):
+        assert index.search(other, min_score=REVIEW_THRESHOLD) == [], other
+
+
+# --- one index per list ------------------------------------------------------------------------------------
+
+SMALL_LIST = [
+    ListEntry(list="small", entry_id="s1", name="Golden Crescent Trading LLC"),
+    ListEntry(list="small", entry_id="s2", name="Sahab Logistics FZE"),
+    ListEntry(list="small", entry_id="s3", name="Orion Precision Instruments GmbH"),
+]
+
+
+@pytest.fixture(scope="module")
+def big_entries() -> list[ListEntry]:
+    from bench.screening_names import Names, make_list
+
+    entries, _ = make_list(Names(random.Random(5)), 8000)
+    return entries
+
+
+def test_with_list_builds_only_that_list_and_reuses_the_others(demo: ScreeningIndex) -> None:
+    empty = ListIndexes.empty()
+    assert (empty.revisions, len(empty), empty.search("Volkov Dynamics")) == ({}, 0, [])
+    one = empty.with_list("demo-csl", 3, demo.entries)
+    two = one.with_list("small", 1, SMALL_LIST)
+    assert two.indexes["demo-csl"] is one.indexes["demo-csl"]
+    assert two.revisions == {"demo-csl": 3, "small": 1} and one.revisions == {"demo-csl": 3}
+    newer = two.with_list("small", 2, SMALL_LIST[:1])
+    assert newer.indexes["demo-csl"] is one.indexes["demo-csl"]
+    assert newer.revisions == {"demo-csl": 3, "small": 2}
+    assert newer.entry("small", "s2") is None and two.entry("small", "s2") == SMALL_LIST[1]
+    assert two.size == one.size + 3
+
+
+def test_without_list_drops_only_that_list(demo: ScreeningIndex) -> None:
+    both = ListIndexes.empty().with_list("demo-csl", 1, demo.entries).with_list("small", 1, SMALL_LIST)
+    only_demo = both.without_list("small")
+    assert only_demo.revisions == {"demo-csl": 1}
+    assert only_demo.indexes["demo-csl"] is both.indexes["demo-csl"]
+    assert only_demo.search("Sahab Logistics") == []
+    assert both.search("Sahab Logistics")[0].entry_id == "s2"
+    assert only_demo.without_list("nope") is only_demo
+
+
+def test_search_merges_every_list_best_first_with_the_index_signature(demo: ScreeningIndex) -> None:
+    other = [ListEntry(list="other", entry_id="o1", name="Golden Crescent Trading Limited")]
+    lists = ListIndexes.empty().with_list("demo-csl", 1, demo.entries).with_list("other", 1, other)
+    matches = lists.search("Golden Cresent Trading", None, limit=10, min_score=0)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert {(m.list, m.entry_id) for m in matches[:2]} == {("demo-csl", "demo-0002"), ("other", "o1")}
+    single = ScreeningIndex([*demo.entries, *other]).search("Golden Cresent Trading", min_score=0)
+    assert [(m.list, m.entry_id) for m in matches[:2]] == [(m.list, m.entry_id) for m in single[:2]]
+    assert len(lists.search("Trading", min_score=0, limit=3)) == 3
+    assert lists.search("Golden Crescent Trading", limit=0) == []
+
+
+def test_a_small_list_next_to_a_big_one_scores_as_it_would_inside_it(big_entries: list[ListEntry]) -> None:
+    lists = ListIndexes.empty().with_list("big", 1, big_entries).with_list("small", 1, SMALL_LIST)
+    merged = ScreeningIndex([*big_entries, *SMALL_LIST])
+    for query, entry_id in (
+        ("Golden Cresent Trading", "s1"),
+        ("Sahab Logistic FZ-LLC", "s2"),
+        ("Orion Precision Instrument", "s3"),
+    ):
+        match = next(m for m in lists.search(query, min_score=0, limit=50) if m.list == "small")
+        inside = next(m for m in merged.search(query, min_score=0, limit=50) if m.list == "small")
+        assert match.entry_id == entry_id and match.score >= REVIEW_THRESHOLD
+        assert abs(match.score - inside.score) <= 3
+    # the tiny list's common words do not weigh like distinctive ones
+    for unrelated in ("Golden Star Trading", "Crescent Moon General Trading", "Orion Logistics", "Sahab Trading"):
+        assert [m for m in lists.search(unrelated, min_score=REVIEW_THRESHOLD) if m.list == "small"] == [], unrelated
