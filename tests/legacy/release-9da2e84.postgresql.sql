@@ -48,13 +48,9 @@ CREATE TABLE screening_list_entries (
 	list VARCHAR(63) NOT NULL,
 	entry_id VARCHAR(120) NOT NULL,
 	name VARCHAR(500) NOT NULL,
-	revision INTEGER NOT NULL,
-	content_hash VARCHAR(64) NOT NULL,
 	data JSON NOT NULL,
 	PRIMARY KEY (list, entry_id)
 );
-
-CREATE INDEX ix_screening_list_entries_list_revision ON screening_list_entries (list, revision);
 
 CREATE TABLE licences (
 	reference VARCHAR(40) NOT NULL,
@@ -88,13 +84,13 @@ CREATE TABLE clearances (
 	PRIMARY KEY (mrn)
 );
 
-CREATE INDEX ix_clearances_listing ON clearances (accepted_at, mrn);
+CREATE INDEX ix_clearances_declarant ON clearances (declarant_eori, accepted_at);
 
 CREATE INDEX ix_clearances_agency ON clearances (agency);
 
-CREATE INDEX ix_clearances_status ON clearances (status);
+CREATE INDEX ix_clearances_listing ON clearances (accepted_at, mrn);
 
-CREATE INDEX ix_clearances_declarant ON clearances (declarant_eori, accepted_at);
+CREATE INDEX ix_clearances_status ON clearances (status);
 
 CREATE TABLE tasks (
 	id VARCHAR(40) NOT NULL,
@@ -147,9 +143,9 @@ CREATE TABLE webhook_subscriptions (
 	PRIMARY KEY (id)
 );
 
-CREATE INDEX ix_webhook_subscriptions_agency ON webhook_subscriptions (agency);
-
 CREATE INDEX ix_webhook_subscriptions_declarant_eori ON webhook_subscriptions (declarant_eori);
+
+CREATE INDEX ix_webhook_subscriptions_agency ON webhook_subscriptions (agency);
 
 CREATE TABLE webhook_deliveries (
 	id VARCHAR(120) NOT NULL,
