@@ -7,6 +7,8 @@ transaction. A database already at head costs one connection and two small queri
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -119,8 +121,9 @@ def _begin_immediate(connection: Connection) -> None:
             connection.rollback()
 
 
-def upgrade_locked(connection: Connection) -> None:
-    """Upgrade to head in one transaction that holds the database's migration lock."""
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """One transaction holding the database's migration lock, committed when the block succeeds."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
         # Foreign keys off while tables may be copied (batch mode); checked before commit. No-op inside a transaction.
@@ -129,7 +132,7 @@ def upgrade_locked(connection: Connection) -> None:
     elif dialect == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
     try:
-        _upgrade_in_transaction(connection)
+        yield
         if dialect == "sqlite" and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
             raise SchemaError("the upgrade left rows whose foreign keys point nowhere; rolled back")
         connection.commit()
@@ -140,6 +143,12 @@ def upgrade_locked(connection: Connection) -> None:
         if dialect == "sqlite":
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+def upgrade_locked(connection: Connection) -> None:
+    """Upgrade to head under the migration lock, in one transaction."""
+    with migration_lock(connection):
+        _upgrade_in_transaction(connection)
 
 
 async def upgrade(engine: AsyncEngine) -> None:

@@ -1,6 +1,6 @@
 """Alembic environment. `Database.init()` passes its own connection (in `config.attributes["connection"]`),
 already inside the transaction that serialises concurrent starts; the `alembic` command line connects to the
-database the settings name (`DATABASE_URL`, or the SQLite file under `DATA_DIR`)."""
+database the settings name (`DATABASE_URL`, or the SQLite file under `DATA_DIR`) and takes the same lock."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from store.migrations import configure_options
+from store.migrations import configure_options, migration_lock
 
 config = context.config
 
@@ -30,14 +30,18 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _locked_migrations(connection: Connection) -> None:
+    with migration_lock(connection):
+        do_run_migrations(connection)
+
+
 async def run_async_migrations() -> None:
     from settings import Settings
 
     engine = create_async_engine(Settings().resolved_database_url, poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(do_run_migrations)
-            await connection.commit()
+            await connection.run_sync(_locked_migrations)
     finally:
         await engine.dispose()
 
@@ -48,5 +52,6 @@ if context.is_offline_mode():
 elif given is not None:
     do_run_migrations(given)
 else:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-5.5s [%(name)s] %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)-5.5s [%(name)s] %(message)s")
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
     asyncio.run(run_async_migrations())
