@@ -335,7 +335,7 @@ async def test_concurrent_starts_upgrade_once(new_database: Callable[[], str], p
         await asyncio.create_subprocess_exec(
             sys.executable, "-c", STARTER, url, cwd=ROOT, stdin=PIPE, stdout=PIPE, stderr=PIPE
         )
-        for _ in range(4)
+        for _ in range(3)
     ]
     try:
         for starter in starters:
@@ -351,7 +351,7 @@ async def test_concurrent_starts_upgrade_once(new_database: Callable[[], str], p
                 starter.kill()
                 await starter.wait()
     results = [(starter.returncode, err.decode()) for starter, (_, err) in zip(starters, outputs, strict=True)]
-    assert [code for code, _ in results] == [0, 0, 0, 0], "\n".join(err for _, err in results)
+    assert [code for code, _ in results] == [0, 0, 0], "\n".join(err for _, err in results)
     assert await on_connection(url, version_rows) == [migrations.head()]
     assert await on_connection(url, model_diff) == []
     if previous_release:
@@ -380,5 +380,8 @@ async def test_clearance_db_commands_report_and_upgrade(tmp_path: Path) -> None:
     }
     code, status = await clearance_db(url, "upgrade")
     assert code == 0 and status["current"] == migrations.head() and status["from"].startswith(migrations.BASELINE)
-    code, status = await clearance_db(url, "current", "--check")
-    assert code == 0 and status["up_to_date"] is True
+    db = Database(url)
+    try:
+        assert await migrations.status(db.engine) == (migrations.head(), None)
+    finally:
+        await db.dispose()
