@@ -223,6 +223,52 @@ def add_principal(
         raise typer.Exit(2) from exc
 
 
+db_app = typer.Typer(help="The clearance database's schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _schema_status(*, upgrade: bool) -> dict[str, object]:
+    from sqlalchemy.engine import make_url
+
+    from store import migrations
+    from store.db import Database
+
+    async def _run() -> dict[str, object]:
+        url = get_settings().resolved_database_url
+        db = Database(url)
+        try:
+            before, legacy = await migrations.status(db.engine)
+            if upgrade:
+                await db.init()
+            after, _ = await migrations.status(db.engine)
+        finally:
+            await db.dispose()
+        result: dict[str, object] = {"database": make_url(url).render_as_string(hide_password=True)}
+        if upgrade:
+            result["from"] = before or (f"{legacy} (tables without alembic_version)" if legacy else None)
+        result |= {"current": after, "head": migrations.head(), "up_to_date": after == migrations.head()}
+        if not upgrade and legacy:
+            result["previous_release_tables"] = legacy
+        return result
+
+    return asyncio.run(_run())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database to this code's schema (every process also does this when it starts)."""
+    console.print_json(json.dumps(_schema_status(upgrade=True)))
+
+
+@db_app.command("current")
+def db_current(check: Annotated[bool, typer.Option(help="exit 1 unless the database is at head")] = False) -> None:
+    """Show the database's schema revision and this code's head revision."""
+    status = _schema_status(upgrade=False)
+    console.print_json(json.dumps(status))
+    if check and not status["up_to_date"]:
+        raise typer.Exit(1)
+
+
 @app.command("sop-schema")
 def sop_schema(out: Path = ROOT / "sop" / "schema.json") -> None:
     """Write the JSON Schema of SOP files (for editors)."""

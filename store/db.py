@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store import migrations
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,11 +30,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
-
-
-async def init_db(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
 
 
 class Database:
@@ -66,7 +60,8 @@ class Database:
             yield session
 
     async def init(self) -> None:
-        await init_db(self.engine)
+        """Upgrade the schema to this code's head (creating it in a fresh database); see `store/migrations`."""
+        await migrations.upgrade(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
