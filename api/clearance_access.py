@@ -87,6 +87,9 @@ def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
 async def view_body(services: Services, record: ClearanceRecord) -> dict[str, Any]:
     """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks."""
     body = dict(record.view)
+    if record.revision == 0:  # as accepted: only the worker's projections write tasks (and a revision >= 1)
+        body["tasks"] = []
+        return body
     async with services.db.session() as session:
         tasks = await clearance_store.list_tasks(
             session, agency=record.agency, roles=list(TASK_ROLES), state=None, mrn=record.mrn
