@@ -1,5 +1,6 @@
-"""Who may see a clearance, and finding it: the read model first, then (for the first moments after
-acceptance, before the workflow has written it) the workflow's own memo."""
+"""Who may see a clearance, and finding it: in the read model, which exists from acceptance on (the API writes it
+at revision 0 when the workflow starts). A clearance without a row (lodged by an older release, or the row's write
+failed) is found by the workflow's memo (describe, never a query: queries compete with the workflow's tasks)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 import structlog
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import READER_ROLES, Services
+from api.deps import READER_ROLES, TASK_ROLES, Services
 from api.errors import forbidden, invalid, not_found, unavailable
+from api.waiting import SETTLED
+from domain.clearance import ClearanceInput, ClearanceView, Status, TimelineEntry
 from domain.mrn import is_valid_mrn, workflow_id_for_mrn
 from stack.temporal import rpc_timeout
 from store import clearances as clearance_store
@@ -59,8 +62,69 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
     return ref
 
 
+def accepted_view(inp: ClearanceInput, workflow_id: str) -> ClearanceView:
+    """The view at acceptance (revision 0), as the workflow starts it; its first projection supersedes it."""
+    return ClearanceView(
+        mrn=inp.mrn,
+        lrn=inp.lrn,
+        workflow_id=workflow_id,
+        declarant_eori=inp.declarant_eori,
+        agency=inp.sop.agency,
+        status=Status.accepted,
+        stage="intake",
+        sop=inp.sop_ref,
+        declaration=inp.declaration,
+        accepted_at=inp.accepted_at,
+        updated_at=inp.accepted_at,
+        timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
+        revision=0,
+    )
+
+
+def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "kind", "role", "state", "assignee", "due_at", "created_at", "title", "outcome", "completed_by")
+    return {k: data.get(k) for k in keys}
+
+
+async def view_body(services: Services, record: ClearanceRecord) -> dict[str, Any]:
+    """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks."""
+    body = dict(record.view)
+    if record.revision == 0:  # as accepted: only the worker's projections write tasks (and a revision >= 1)
+        body["tasks"] = []
+        return body
+    async with services.db.session() as session:
+        tasks = await clearance_store.list_tasks(
+            session, agency=record.agency, roles=list(TASK_ROLES), state=None, mrn=record.mrn
+        )
+    body["tasks"] = [_task_summary(t.data) for t in tasks]
+    return body
+
+
+async def settle(services: Services, ref: ClearanceRef, wait: float) -> ClearanceRef:
+    """Wait up to `wait` seconds for the clearance to be settled (an outcome, or awaiting a decision); the
+    reference with its read model as it is then."""
+    if ref.record is not None and ref.record.status in SETTLED:
+        return ref
+    if await services.watcher.wait(ref.mrn, wait) is None:
+        return ref
+    async with services.db.session() as session:
+        record = await clearance_store.get_record(session, ref.mrn)
+    return ClearanceRef(ref.mrn, ref.workflow_id, ref.declarant_eori, ref.agency, record or ref.record, ref.memo)
+
+
+async def settled_body(services: Services, mrn: str, wait: float) -> dict[str, Any] | None:
+    """For `Prefer: wait` on lodging: the clearance's view with `links` once settled within `wait` seconds."""
+    if await services.watcher.wait(mrn, wait) is None:
+        return None
+    async with services.db.session() as session:
+        record = await clearance_store.get_record(session, mrn)
+    if record is None:  # pragma: no cover - the watcher saw the row
+        return None
+    return {**await view_body(services, record), "links": {"self": f"/v1/clearances/{mrn}"}}
+
+
 def provisional_view(ref: ClearanceRef) -> dict[str, Any]:
-    """The view of a clearance accepted moments ago, before its workflow first wrote the read model."""
+    """The view of a clearance without a read model, from its workflow's memo (a provisional view)."""
     memo = ref.memo
     return {
         "mrn": ref.mrn,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -13,16 +14,20 @@ from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
 from api.errors import ApiError, forbidden
+from api.waiting import ClearanceWatcher
 from domain.clearance import Actor
 from settings import Settings
-from store import principals
+from sop.model import PublishedSop
+from store import principals, sops
 from store.db import Database
 from store.models import Principal
 
 OFFICER_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor")
 TASK_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor", "duty_chief")
 READER_ROLES = (*OFFICER_ROLES, "duty_chief", "auditor", "admin")
-TOKEN_CACHE_SECONDS = 10.0
+# The one place a token's principal is cached: briefly, so a revoked token or a changed role counts within this.
+TOKEN_CACHE_SECONDS = 2.0
+_TOKEN_CACHE_LIMIT = 10_000
 
 
 @dataclass
@@ -32,16 +37,39 @@ class Services:
     temporal: Client
     screening: EmbeddedScreeningService
     _tokens: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    _sops: dict[tuple[str, int], PublishedSop] = field(default_factory=dict)
 
     async def principal(self, token: str) -> Principal | None:
+        now = time.monotonic()
         cached = self._tokens.get(token)
-        if cached and cached[0] > time.monotonic():
+        if cached and cached[0] > now:
             return cached[1]
         async with self.db.session() as session:
             principal = await principals.principal_for_token(session, token)
         if principal is not None:
-            self._tokens[token] = (time.monotonic() + TOKEN_CACHE_SECONDS, principal)
+            if len(self._tokens) >= _TOKEN_CACHE_LIMIT:
+                self._tokens = {k: v for k, v in self._tokens.items() if v[0] > now}
+            self._tokens[token] = (now + TOKEN_CACHE_SECONDS, principal)
         return principal
+
+    async def latest_sop(self, name: str) -> PublishedSop | None:
+        """The latest published version of SOP `name`. Asks the catalogue only for the latest version number
+        (so a version published through any process counts at once); a definition is read and validated once."""
+        async with self.db.session() as session:
+            version = await sops.latest_version(session, name)
+            if version is None:
+                return None
+            published = self._sops.get((name, version))
+            if published is None:
+                published = await sops.get(session, name, version)
+                if published is not None:
+                    self._sops[(name, version)] = published
+        return published
+
+    @cached_property
+    def watcher(self) -> ClearanceWatcher:
+        """Wakes this process's requests that wait for a clearance to settle (one watcher per process)."""
+        return ClearanceWatcher(self.db)
 
 
 def get_services(request: Request) -> Services:

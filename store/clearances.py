@@ -48,6 +48,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     return {
         "clearance": clearance,
         "task": task,
+        "accepted": upsert(dialect, _CLEARANCE).on_conflict_do_nothing(index_elements=["mrn"]),
         "audit": upsert(dialect, _AUDIT).on_conflict_do_nothing(index_elements=["mrn", "seq"]),
         "document": upsert(dialect, _DOCUMENTS).on_conflict_do_nothing(index_elements=["mrn", "kind"]),
     }
@@ -57,32 +58,63 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def _clearance_row(view: ClearanceView) -> dict[str, Any]:
+    return {
+        "mrn": view.mrn,
+        "workflow_id": view.workflow_id,
+        "lrn": view.lrn,
+        "declarant_eori": view.declarant_eori,
+        "agency": view.agency,
+        "status": view.status.value,
+        "stage": view.stage,
+        "lane": view.lane.value if view.lane else None,
+        "outcome": view.outcome.value if view.outcome else None,
+        "sop_name": view.sop.name,
+        "sop_version": view.sop.version,
+        "accepted_at": view.accepted_at,
+        "updated_at": view.updated_at,
+        "revision": view.revision,
+        "view": view.model_dump(mode="json"),
+    }
+
+
 async def project(session: AsyncSession, projection: ProjectionInput) -> None:
     statements = _statements(_dialect(session))
     view = projection.view
-    await session.exec(
-        statements["clearance"],
-        params={  # type: ignore[call-overload]
-            "mrn": view.mrn,
-            "workflow_id": view.workflow_id,
-            "lrn": view.lrn,
-            "declarant_eori": view.declarant_eori,
-            "agency": view.agency,
-            "status": view.status.value,
-            "stage": view.stage,
-            "lane": view.lane.value if view.lane else None,
-            "outcome": view.outcome.value if view.outcome else None,
-            "sop_name": view.sop.name,
-            "sop_version": view.sop.version,
-            "accepted_at": view.accepted_at,
-            "updated_at": view.updated_at,
-            "revision": view.revision,
-            "view": view.model_dump(mode="json"),
-        },
-    )
+    await session.exec(statements["clearance"], params=_clearance_row(view))  # type: ignore[call-overload]
     await _write_tasks(session, statements, projection.tasks)
     await _write_audit(session, statements, view.mrn, projection.audit)
     await session.commit()
+
+
+async def record_accepted(session: AsyncSession, view: ClearanceView) -> bool:
+    """The read model of a clearance just accepted (revision 0), written by the API once the workflow started.
+    Never overwrites: when the worker's first projection (revision >= 1) got there first, it stays; when this row
+    is first, that projection supersedes it. Returns whether the row was written."""
+    result = await session.exec(  # type: ignore[call-overload]
+        _statements(_dialect(session))["accepted"], params=_clearance_row(view)
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def settled_since(session: AsyncSession, since: datetime, statuses: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(mrn, status) of the clearances in one of `statuses` whose view moved on since `since` (indexed on
+    updated_at): what a watcher of waiting requests asks every few tens of milliseconds."""
+    query = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
+        _CLEARANCE.c.updated_at > since, _CLEARANCE.c.status.in_(statuses)
+    )
+    return [(mrn, status) for mrn, status in (await session.exec(query)).all()]  # type: ignore[call-overload]
+
+
+async def statuses_of(session: AsyncSession, mrns: list[str]) -> dict[str, str]:
+    """The current status of each of `mrns` that has a read model (by primary key)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(mrns), 500):
+        chunk = mrns[start : start + 500]
+        query = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(_CLEARANCE.c.mrn.in_(chunk))
+        found.update((await session.exec(query)).all())  # type: ignore[call-overload]
+    return found
 
 
 async def project_tasks(session: AsyncSession, tasks: list[Task], mrn: str, audit: list[AuditEvent]) -> None:

@@ -147,6 +147,7 @@ class ClearanceRecord(SQLModel, table=True):
     __table_args__ = (
         Index("ix_clearances_listing", "accepted_at", "mrn"),
         Index("ix_clearances_declarant", "declarant_eori", "accepted_at"),
+        Index("ix_clearances_updated", "updated_at"),  # what changed since: the API's watcher of waiting requests
     )
     mrn: str = Field(primary_key=True, max_length=18)
     workflow_id: str = Field(max_length=64)

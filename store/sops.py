@@ -58,6 +58,12 @@ async def latest(session: AsyncSession, name: str) -> PublishedSop | None:
     return _published(row) if row else None
 
 
+async def latest_version(session: AsyncSession, name: str) -> int | None:
+    """The latest version number of SOP `name` (primary-key index), None when none is published."""
+    result = await session.exec(select(func.max(SopVersionRecord.version)).where(SopVersionRecord.name == name))
+    return result.one()
+
+
 async def get(session: AsyncSession, name: str, version: int) -> PublishedSop | None:
     row = await session.get(SopVersionRecord, (name, version))
     return _published(row) if row else None

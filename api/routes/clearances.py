@@ -3,17 +3,17 @@ fetching issued documents."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.clearance_access import find_clearance, may_read, provisional_view
-from api.deps import READER_ROLES, TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
+from api.clearance_access import find_clearance, may_read, provisional_view, settle, view_body
+from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, invalid, not_found
 from api.updates import send_update
+from api.waiting import MAX_WAIT_SECONDS
 from domain.clearance import ClearanceView, Invalidate, PlaceHold, ReleaseHold, Reroute, ScheduleInspection
 from sop.model import Lane
 from store import clearances as clearance_store
@@ -48,30 +48,23 @@ class ScheduleRequest(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "kind", "role", "state", "assignee", "due_at", "created_at", "title", "outcome", "completed_by")
-    return {k: data.get(k) for k in keys}
+WAIT = Query(
+    ge=0,
+    description="wait up to this many seconds (at most 30; more is capped) while the clearance is `accepted` or "
+    "`in_progress`: the answer comes as soon as it has an outcome or awaits a person's decision",
+)
 
 
 @router.get("/{mrn}", summary="A clearance: status, stage, lane, outcome, evidence, decisions and timeline")
-async def get_clearance(mrn: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+async def get_clearance(
+    mrn: str, principal: CurrentPrincipal, services: ServicesDep, wait: Annotated[float | None, WAIT] = None
+) -> dict[str, Any]:
     ref = await find_clearance(services, principal, mrn)
+    if wait:
+        ref = await settle(services, ref, min(wait, MAX_WAIT_SECONDS))
     if ref.record is None:
-        try:
-            handle = services.temporal.get_workflow_handle(ref.workflow_id)
-            view = await asyncio.wait_for(handle.query(ClearanceWorkflow.view), timeout=2.0)
-            body = view.model_dump(mode="json")
-            body["tasks"] = []
-            return body
-        except Exception:
-            return provisional_view(ref)
-    body = dict(ref.record.view)
-    async with services.db.session() as session:
-        tasks = await clearance_store.list_tasks(
-            session, agency=ref.agency, roles=list(TASK_ROLES), state=None, mrn=mrn
-        )
-    body["tasks"] = [_task_summary(t.data) for t in tasks]
-    return body
+        return provisional_view(ref)
+    return await view_body(services, ref.record)
 
 
 @router.get("", summary="Clearances, newest first (declarants see their own only)")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -14,8 +14,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import metrics
+from api.clearance_access import accepted_view, settled_body
 from api.deps import CurrentPrincipal, ServicesDep, require_role
 from api.errors import ApiError, forbidden, invalid, unavailable
+from api.waiting import applied, wait_preference
 from domain import search
 from domain.clearance import ClearanceInput
 from domain.declaration import Declaration
@@ -23,10 +25,14 @@ from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from stack.temporal import rpc_timeout
 from store import clearances as clearance_store
 from store import screening_lists
-from store import sops as sop_store
 from workflows.clearance import ClearanceWorkflow
 
 router = APIRouter(prefix="/v1", tags=["declarations"])
+log = structlog.get_logger("api")
+PREFER = Header(
+    description="RFC 7240 `wait=N`: answer 200 with the clearance once it has an outcome or awaits a person's "
+    "decision within N seconds (at most 30), else the usual answer; other preferences and bad values are ignored",
+)
 
 
 def _accepted(mrn: str, status: str, sop: dict[str, Any]) -> dict[str, Any]:
@@ -43,19 +49,26 @@ def _accepted(mrn: str, status: str, sop: dict[str, Any]) -> dict[str, Any]:
     status_code=202,
     summary="Lodge an export declaration",
     responses={
-        200: {"description": "the same declaration again: the existing MRN"},
+        200: {
+            "description": "the same declaration again: the existing MRN; or, with `Prefer: wait=N`, the clearance "
+            "(its view and `links`) settled within N seconds, with `Preference-Applied`"
+        },
         409: {"description": "same declarant and LRN with a different body"},
         422: {"description": "invalid declaration; nothing started"},
     },
 )
 async def lodge_declaration(
-    declaration: Declaration, principal: CurrentPrincipal, services: ServicesDep
+    declaration: Declaration,
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    prefer: Annotated[list[str] | None, PREFER] = None,
 ) -> JSONResponse:
     require_role(principal, "declarant")
     if principal.eori != declaration.declarant.eori:
         raise forbidden(f"you may lodge declarations only as declarant {principal.eori}")
+    wait = wait_preference(prefer or [])
+    published = await services.latest_sop(services.settings.sop_name)
     async with services.db.session() as session:
-        published = await sop_store.latest(session, services.settings.sop_name)
         # screening will use at least these: a list imported before this instant applies to this declaration
         list_revisions = await screening_lists.revisions(session)
     if published is None:
@@ -82,20 +95,21 @@ async def lodge_declaration(
         "sop": sop,
         "accepted_at": now.isoformat(),
     }
+    inp = ClearanceInput(
+        mrn=mrn,
+        lrn=declaration.lrn,
+        declarant_eori=declaration.declarant.eori,
+        body_hash=body_hash,
+        accepted_at=now,
+        declaration=declaration,
+        sop=published.definition,
+        sop_ref=published.ref,
+        list_revisions=list_revisions,
+    )
     try:
         await services.temporal.start_workflow(
             ClearanceWorkflow.run,
-            ClearanceInput(
-                mrn=mrn,
-                lrn=declaration.lrn,
-                declarant_eori=declaration.declarant.eori,
-                body_hash=body_hash,
-                accepted_at=now,
-                declaration=declaration,
-                sop=published.definition,
-                sop_ref=published.ref,
-                list_revisions=list_revisions,
-            ),
+            inp,
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -111,16 +125,37 @@ async def lodge_declaration(
             ),
         )
     except WorkflowAlreadyStartedError:
-        return await _existing(services, workflow_id, body_hash, declaration.lrn)
+        return await _existing(services, workflow_id, inp, wait)
     except RPCError as exc:
         raise unavailable("the clearance engine is not reachable; lodge the same declaration again shortly") from exc
     metrics.DECLARATIONS.labels(result="accepted").inc()
-    return JSONResponse(
-        status_code=202, content=_accepted(mrn, "accepted", sop), headers={"Location": f"/v1/clearances/{mrn}"}
-    )
+    await _record_accepted(services, inp, workflow_id)
+    return await _answer(services, 202, _accepted(mrn, "accepted", sop), wait)
 
 
-async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn: str) -> JSONResponse:
+async def _record_accepted(services: ServicesDep, inp: ClearanceInput, workflow_id: str) -> None:
+    """The read model from acceptance on, so reads never have to ask the workflow. The workflow runs already:
+    when this write fails, its own first projection writes the row, and reads rebuild it from the memo until then."""
+    try:
+        async with services.db.writer() as session:
+            await clearance_store.record_accepted(session, accepted_view(inp, workflow_id))
+    except Exception as exc:
+        log.warning("accepted_read_model_not_written", error=str(exc))
+
+
+async def _answer(services: ServicesDep, status_code: int, body: dict[str, Any], wait: float | None) -> JSONResponse:
+    """The lodging's answer; with `Prefer: wait=N`, the settled clearance (200) when it settles within N seconds."""
+    headers = {"Location": body["links"]["self"]}
+    if wait is not None:
+        headers["Preference-Applied"] = applied(wait)
+        settled = await settled_body(services, body["mrn"], wait)
+        if settled is not None:
+            return JSONResponse(status_code=200, content=settled, headers=headers)
+    return JSONResponse(status_code=status_code, content=body, headers=headers)
+
+
+async def _existing(services: ServicesDep, workflow_id: str, inp: ClearanceInput, wait: float | None) -> JSONResponse:
+    body_hash, lrn = inp.body_hash, inp.lrn
     description = await services.temporal.get_workflow_handle(workflow_id).describe(
         rpc_timeout=rpc_timeout(services.settings)
     )
@@ -139,8 +174,4 @@ async def _existing(services: ServicesDep, workflow_id: str, body_hash: str, lrn
     else:
         status = "accepted" if description.status == WorkflowExecutionStatus.RUNNING else "completed"
     metrics.DECLARATIONS.labels(result="duplicate").inc()
-    return JSONResponse(
-        status_code=200,
-        content=_accepted(memo["mrn"], status, memo["sop"]),
-        headers={"Location": f"/v1/clearances/{memo['mrn']}"},
-    )
+    return await _answer(services, 200, _accepted(memo["mrn"], status, memo["sop"]), wait)

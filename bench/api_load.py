@@ -1,0 +1,354 @@
+"""Green-lane load through the HTTP API, as declarant systems load it, with a 100,000-entry list imported.
+
+    python -m bench.api_load             # full run (10,000 clearances; about 10 minutes on 2 cores)
+    python -m bench.api_load --smoke     # quick run for CI (a 5,000-entry list, a few hundred clearances)
+
+One persisted Temporal dev server (SQLite, WAL); `worker.py` and `python -m api.main` in their own processes
+(bench/throughput.py's embedded stack). In one run:
+a. the bare-Temporal floor (bench/floor.py) on the same server;
+b. a generated Consolidated Screening List (JSON) imported through `POST /v1/screening-lists/{list}/import`;
+c. C declarant clients, each lodging a green-lane declaration and polling `GET /v1/clearances/{mrn}` every 250 ms
+   until the outcome, again and again for D seconds;
+d. the same with `Prefer: wait=30` (the outcome comes with the lodging's answer);
+e. submit → outcome as the declarant sees it (`Prefer: wait=30`) at R declarations/s offered (open loop);
+f. the worker's memory (RSS) after N clearances in all (the rest lodged by the clients of d).
+Targets (BRIEF.md, issue 7): throughput >= 0.6 x floor (goal 0.8 x), 0 clearances stuck, p99 <= 1 s at 20/s.
+Writes bench/results/api_load.json; exits 0 unless it crashed (`--check`: 1 when a target is missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func
+from sqlmodel import select
+
+from bench.screening import Names, make_list
+from bench.throughput import RESULTS, Process, embedded_stack, floor, free_port
+from store import principals
+from store.db import Database
+from store.models import ClearanceRecord
+from tests.support import example
+
+POLL_SECONDS = 0.25
+GIVE_UP_SECONDS = 60.0  # a clearance without an outcome this long after lodging counts as stuck
+WARM_UP_SECONDS = 600.0  # the first clearance after the import waits for the worker's index to take the list in
+
+
+def csl_document(entries: int, seed: int = 7) -> bytes:
+    """A CSL JSON file of `entries` generated entries (realistic names and aliases, bench/screening.py)."""
+    listed, _ = make_list(Names(random.Random(seed)), int(entries * 1.3))
+    results = [
+        {
+            "id": e.entry_id,
+            "name": e.name,
+            "alt_names": e.alt_names,
+            "addresses": e.addresses,
+            "programs": e.programs,
+            "source": e.source,
+            "type": e.entity_type,
+        }
+        for e in listed[:entries]
+    ]
+    return json.dumps({"results": results}).encode()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def quantile(values: list[float], q: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q * 100) - 1))]
+
+
+@dataclass
+class Phase:
+    latencies: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    stuck: int = 0
+    elapsed: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        done = len(self.latencies)
+        return {
+            "clearances": done,
+            "per_s": round(done / self.elapsed, 1) if self.elapsed else 0.0,
+            "p50_s": round(quantile(self.latencies, 0.50), 3),
+            "p95_s": round(quantile(self.latencies, 0.95), 3),
+            "p99_s": round(quantile(self.latencies, 0.99), 3),
+            "max_s": round(max(self.latencies, default=float("nan")), 3),
+            "outcomes": dict(self.outcomes),
+            "errors": dict(self.errors),
+            "stuck": self.stuck,
+        }
+
+
+class Declarant:
+    """One declarant system: lodges a green-lane declaration and learns its outcome, by polling or waiting."""
+
+    def __init__(self, http: httpx.AsyncClient, phase: Phase, give_up: float = GIVE_UP_SECONDS) -> None:
+        self.http = http
+        self.phase = phase
+        self.give_up = give_up
+
+    async def clear_one(self, *, wait: bool) -> None:
+        t0 = time.perf_counter()
+        headers = {"Prefer": "wait=30"} if wait else {}
+        try:
+            lodged = await self.http.post("/v1/declarations", json=example("green-lane"), headers=headers)
+            if lodged.status_code not in (200, 202):
+                self.phase.errors[f"POST {lodged.status_code}"] += 1
+                return
+            view = lodged.json()
+            url = view["links"]["self"]
+            while view.get("outcome") is None:
+                if time.perf_counter() - t0 > self.give_up:
+                    self.phase.stuck += 1
+                    return
+                if wait:
+                    read = await self.http.get(url, params={"wait": 30})
+                else:
+                    await asyncio.sleep(POLL_SECONDS)
+                    read = await self.http.get(url)
+                if read.status_code != 200:
+                    self.phase.errors[f"GET {read.status_code}"] += 1
+                    continue
+                view = read.json()
+        except httpx.HTTPError as exc:
+            self.phase.errors[type(exc).__name__] += 1
+            return
+        self.phase.latencies.append(time.perf_counter() - t0)
+        self.phase.outcomes[view["outcome"]] += 1
+
+
+async def closed_loop(http: httpx.AsyncClient, clients: int, *, wait: bool, duration: float, total: int = 0) -> Phase:
+    """`clients` declarants lodging one after the other for `duration` seconds (or until `total` are cleared)."""
+    phase = Phase()
+    deadline = time.monotonic() + duration
+    started = time.perf_counter()
+
+    async def declarant() -> None:
+        me = Declarant(http, phase)
+        while time.monotonic() < deadline and (not total or len(phase.latencies) + clients <= total):
+            await me.clear_one(wait=wait)
+
+    await asyncio.gather(*(declarant() for _ in range(clients)))
+    phase.elapsed = time.perf_counter() - started
+    return phase
+
+
+async def open_loop(http: httpx.AsyncClient, rate: float, duration: float) -> Phase:
+    phase = Phase()
+    started = time.perf_counter()
+    lodging = []
+    for i in range(int(rate * duration)):
+        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        lodging.append(asyncio.create_task(Declarant(http, phase).clear_one(wait=True)))
+    await asyncio.gather(*lodging)
+    phase.elapsed = time.perf_counter() - started
+    return phase
+
+
+async def unfinished(db: Database, timeout: float) -> int:
+    """Clearances without an outcome once the load is over (after up to `timeout` seconds of draining)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with db.session() as session:
+            query = select(func.count()).select_from(ClearanceRecord).where(ClearanceRecord.outcome.is_(None))  # type: ignore[union-attr]
+            left = int((await session.exec(query)).one())
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        await asyncio.sleep(1.0)
+
+
+async def ready(http: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the API did not come up")
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "args": vars(args)}
+    async with embedded_stack() as (tmp, server, db):
+        async with db.session() as session:
+            await principals.upsert_principal(
+                session, id="bench", name="bench", agency="DEMO-TRADE", roles=["declarant"], eori="DE123456789012345"
+            )
+            token = await principals.issue_token(session, principal_id="bench")
+            await principals.upsert_principal(
+                session, id="lists", name="lists", agency="DEMO-EXPORT-CONTROL", roles=["export_control_officer"]
+            )
+            officer = await principals.issue_token(session, principal_id="lists")
+        port = free_port()
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
+            "DATABASE_URL": db.url,
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(tmp),
+            "API_PORT": str(port),
+            "SOP_NAME": "bench-clearance",
+            "MAX_BODY_BYTES": str(1 << 30),  # until list imports stream with their own limit
+        }
+        print(f"a. floor: {args.floor_n} workflows without activities, 200 in flight …", flush=True)
+        result["floor_per_s"] = round(await floor(server.client, env, tmp, args.floor_n, 200), 1)
+        print(f"   {result['floor_per_s']} workflows/s", flush=True)
+
+        env["TEMPORAL_TASK_QUEUE"] = f"api-load-{uuid.uuid4().hex[:6]}"
+        worker = Process(["worker.py"], env, tmp / "worker.log")
+        api = Process(["-m", "api.main"], env, tmp / "api.log")
+        limits = httpx.Limits(max_connections=args.clients * 2 + 50, max_keepalive_connections=args.clients * 2 + 50)
+        try:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+                limits=limits,
+            ) as http:
+                await ready(http)
+                result.update(await load(http, officer, args, worker, db))
+        finally:
+            api.stop()
+            worker.stop()
+    return result
+
+
+async def load(
+    http: httpx.AsyncClient, officer: str, args: argparse.Namespace, worker: Process, db: Database
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    document = csl_document(args.list_entries)
+    print(f"b. importing a {args.list_entries}-entry list ({len(document) / 1e6:.1f} MB) through the API …", flush=True)
+    t0 = time.perf_counter()
+    imported = await http.post(
+        "/v1/screening-lists/bench-synthetic/import",
+        content=document,
+        headers={"Authorization": f"Bearer {officer}", "Content-Type": "application/json"},
+        timeout=600,
+    )
+    if imported.status_code != 200:
+        raise RuntimeError(f"list import: {imported.status_code} {imported.text[:300]}")
+    out["import_s"] = round(time.perf_counter() - t0, 2)
+    print(f"   imported in {out['import_s']} s", flush=True)
+    t0 = time.perf_counter()
+    warm = Phase()
+    await Declarant(http, warm, give_up=WARM_UP_SECONDS).clear_one(wait=True)
+    if warm.outcomes.get("released") != 1:
+        raise RuntimeError(f"warm-up clearance: {warm.summary()}")
+    out["first_release_after_import_s"] = round(time.perf_counter() - t0, 2)
+    out["worker_rss_after_import_mib"] = round(rss_mib(worker.proc.pid), 1)
+    print(f"   first release {out['first_release_after_import_s']} s after the import", flush=True)
+
+    print(f"c. {args.clients} clients lodging and polling every 250 ms, {args.duration:.0f} s …", flush=True)
+    out["polling"] = (await closed_loop(http, args.clients, wait=False, duration=args.duration)).summary()
+    print(f"   {out['polling']['per_s']} clearances/s", flush=True)
+    print(f"d. {args.clients} clients lodging with Prefer: wait=30, {args.duration:.0f} s …", flush=True)
+    out["waiting"] = (await closed_loop(http, args.clients, wait=True, duration=args.duration)).summary()
+    print(f"   {out['waiting']['per_s']} clearances/s", flush=True)
+    print(f"e. {args.rate}/s offered for {args.rate_duration:.0f} s, Prefer: wait=30 …", flush=True)
+    out["latency"] = (await open_loop(http, args.rate, args.rate_duration)).summary()
+    print(f"   p99 {out['latency']['p99_s']} s", flush=True)
+
+    async with db.session() as session:
+        so_far = int((await session.exec(select(func.count()).select_from(ClearanceRecord))).one())
+    rest = max(0, args.total - so_far)
+    print(f"f. {rest} more clearances ({args.total} in all) with Prefer: wait=30 …", flush=True)
+    if rest:
+        out["rest"] = (await closed_loop(http, args.clients, wait=True, duration=3600, total=rest)).summary()
+    out["stuck"] = await unfinished(db, timeout=30)
+    async with db.session() as session:
+        out["clearances_total"] = int((await session.exec(select(func.count()).select_from(ClearanceRecord))).one())
+    out["worker_rss_mib"] = round(rss_mib(worker.proc.pid), 1)
+    return out
+
+
+def report(r: dict[str, Any]) -> bool:
+    floor_rate = r["floor_per_s"]
+    poll, waited, lat = r["polling"], r["waiting"], r["latency"]
+    rows: list[tuple[str, str, str, str]] = [
+        ("bare-Temporal floor", f"{floor_rate:.1f} workflows/s", "", ""),
+        ("list import (through the API)", f"{r['args']['list_entries']} entries in {r['import_s']:.1f} s", "", ""),
+    ]
+    for name, phase in (("50 clients polling 250 ms", poll), ("50 clients, Prefer: wait", waited)):
+        ratio = phase["per_s"] / floor_rate
+        verdict = "PASS" if ratio >= 0.6 and not phase["errors"] else "FAIL"
+        rows.append(
+            (
+                name.replace("50", str(r["args"]["clients"])),
+                f"{phase['per_s']:.1f}/s ({ratio:.2f} x), p50 {phase['p50_s']:.2f} s, p99 {phase['p99_s']:.2f} s",
+                ">= 0.6 x floor (goal 0.8 x)",
+                verdict + (f" errors {phase['errors']}" if phase["errors"] else ""),
+            )
+        )
+    rows.append(
+        (
+            f"submit -> outcome at {r['args']['rate']:.0f}/s",
+            f"p50 {lat['p50_s'] * 1000:.0f} ms, p95 {lat['p95_s'] * 1000:.0f} ms, p99 {lat['p99_s'] * 1000:.0f} ms",
+            "p99 <= 1 s",
+            "PASS" if lat["p99_s"] <= 1.0 and not lat["errors"] else "FAIL",
+        )
+    )
+    stuck = r["stuck"] + sum(r[k]["stuck"] for k in ("polling", "waiting", "latency", "rest") if k in r)
+    rows.append(("clearances stuck", f"{stuck} of {r['clearances_total']}", "0", "PASS" if stuck == 0 else "FAIL"))
+    rows.append(
+        (
+            f"worker RSS after {r['clearances_total']}",
+            f"{r['worker_rss_mib']:.0f} MiB ({r['worker_rss_after_import_mib']:.0f} MiB after the import)",
+            "",
+            "",
+        )
+    )
+    print()
+    for row in rows:
+        print(f"{row[0]:<32}{row[1]:<58}{row[2]:<28}{row[3]}")
+    return all(not row[3].startswith("FAIL") for row in rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--floor-n", type=int, default=2000, help="workflows of the floor run")
+    parser.add_argument("--list-entries", type=int, default=100_000, help="entries of the imported list")
+    parser.add_argument("--clients", type=int, default=50, help="declarant clients of c. and d.")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of c. and of d.")
+    parser.add_argument("--rate", type=float, default=20.0, help="declarations per second offered in e.")
+    parser.add_argument("--rate-duration", type=float, default=30.0, help="seconds of e.")
+    parser.add_argument("--total", type=int, default=10_000, help="clearances in all before the worker's RSS")
+    parser.add_argument("--smoke", action="store_true", help="small and quick (CI)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    if "--smoke" in sys.argv:  # smaller defaults; options given explicitly still count
+        parser.set_defaults(floor_n=300, list_entries=5000, duration=8.0, rate_duration=5.0, total=400)
+    arguments = parser.parse_args()
+    # Stopped from outside (timeout, kill): unwind so the worker, API and dev server are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    outcome = asyncio.run(main(arguments))
+    passed = report(outcome)
+    RESULTS.mkdir(exist_ok=True)
+    name = "api_load-smoke.json" if arguments.smoke else "api_load.json"
+    (RESULTS / name).write_text(json.dumps(outcome, indent=2) + "\n")
+    sys.exit(1 if arguments.check and not passed else 0)
