@@ -13,6 +13,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.actions import (  # noqa: F401 (the actions' families, where the workflows and tests import them)
+    Actor,
+    ClaimTask,
+    CommentTask,
+    CompleteTask,
+    HandOverTask,
+    Invalidate,
+    PlaceHold,
+    ReleaseHold,
+    Reroute,
+    ScheduleInspection,
+    UnclaimTask,
+)
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
 from sop.model import Escalation, InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
@@ -60,16 +73,6 @@ class Rejection(StrEnum):
     forbidden = "Forbidden"  # 403
     conflict = "Conflict"  # 409
     invalid = "Invalid"  # 422
-
-
-class Actor(Model):
-    """Who acts, as the API authenticated them; validators re-check roles and four-eyes against it."""
-
-    id: str
-    name: str
-    agency: str
-    roles: list[str]
-    eori: str | None = None
 
 
 # --- screening -------------------------------------------------------------------------------------------
@@ -220,84 +223,12 @@ class Task(Model):
     version: int = 1
 
 
-class ClaimTask(Model):
-    task_id: str
-    actor: Actor
-
-
-class CompleteTask(Model):
-    task_id: str
-    actor: Actor
-    outcome: str
-    reason: str = Field(default="", max_length=2000)
-    reason_code: str | None = None
-    findings: dict[str, Any] | None = None
-    confirm_deviation: bool = Field(
-        default=False, description="the officer confirms a count beyond the SOP's tolerance as compliant"
-    )
-
-
-class UnclaimTask(Model):
-    task_id: str
-    actor: Actor
-
-
-class HandOverTask(Model):
-    """Reassign (a supervisor) or delegate (the assignee) a task to another holder of its role."""
-
-    task_id: str
-    actor: Actor
-    to: Actor
-    reason: str = Field(min_length=1, max_length=2000)
-    delegation: bool = False
-
-
-class CommentTask(Model):
-    task_id: str
-    actor: Actor
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class Invalidate(Model):
-    actor: Actor
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-# --- officers' actions on a clearance --------------------------------------------------------------------
-
-
-class Reroute(Model):
-    """Move the clearance to another lane before its outcome; the steps after the risk step follow the new lane."""
-
-    actor: Actor
-    lane: Lane
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class PlaceHold(Model):
-    actor: Actor
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class ReleaseHold(Model):
-    actor: Actor
-    reason: str = Field(min_length=1, max_length=2000)
-
-
 class Hold(Model):
     """A clearance on hold moves to no further step and to no outcome until the hold is released."""
 
     by: str
     reason: str
     at: datetime
-
-
-class ScheduleInspection(Model):
-    actor: Actor
-    at: datetime
-    place: str = Field(min_length=1, max_length=200)
-    agencies: list[str] | None = Field(default=None, description="participating agencies; all of the SOP's if absent")
-    note: str | None = Field(default=None, max_length=2000)
 
 
 class InspectionSchedule(Model):

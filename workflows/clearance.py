@@ -19,9 +19,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
-from domain import search
+from domain import policy, search
 from domain.clearance import (
-    Actor,
     AuditEvent,
     CheckLicencesInput,
     ClearanceInput,
@@ -73,7 +72,7 @@ from workflows.options import (
     run_local,
 )
 from workflows.rescreen_hits import SYSTEM, RescreenConcluded, RescreenHits
-from workflows.tasks import TaskBook, reject
+from workflows.tasks import TaskBook, refuse, reject
 
 NOTICE_FOR = {
     Outcome.released: "release-notice",
@@ -82,10 +81,6 @@ NOTICE_FOR = {
     Outcome.invalidated: "invalidation-notice",
 }
 APPROVAL_OUTCOMES = {"approve": None, "reject": Outcome.not_released, "refer": Outcome.referred}
-# How closely a lane looks at a consignment: moving to a lower one needs a supervisor.
-LANE_SCRUTINY = {Lane.green: 0, Lane.blue: 1, Lane.yellow: 2, Lane.red: 3}
-REROUTE_ROLES = ("customs_officer", "supervisor")
-HOLD_ROLES = ("customs_officer", "export_control_officer", "supervisor")
 
 
 class _Invalidated(Exception):
@@ -155,8 +150,7 @@ class ClearanceWorkflow(RescreenHits):
 
     @invalidate.validator
     def _validate_invalidate(self, cmd: Invalidate) -> None:
-        if cmd.actor.eori != self._inp.declarant_eori or "declarant" not in cmd.actor.roles:
-            raise reject(Rejection.forbidden, "only the declarant who lodged the declaration may invalidate it")
+        refuse(policy.may_invalidate(cmd.actor, self._scope))
         if self._view.outcome is not None or self._invalidation is not None:
             state = self._view.outcome.value if self._view.outcome else "being invalidated"
             raise reject(Rejection.conflict, f"clearance {self._mrn} is already {state}")
@@ -183,17 +177,14 @@ class ClearanceWorkflow(RescreenHits):
 
     @reroute.validator
     def _validate_reroute(self, cmd: Reroute) -> None:
-        self._check_officer(cmd.actor, REROUTE_ROLES, "re-route")
+        refuse(policy.may_reroute(cmd.actor, self._scope))
         self._check_undecided()
         current = self._view.lane
         if current is None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} has no lane yet; the risk step has not run")
         if cmd.lane == current:
             raise reject(Rejection.conflict, f"clearance {self._mrn} is already in the {current.value} lane")
-        if LANE_SCRUTINY[cmd.lane] < LANE_SCRUTINY[current] and "supervisor" not in cmd.actor.roles:
-            raise reject(
-                Rejection.forbidden, f"only a supervisor may move a clearance from {current.value} to {cmd.lane.value}"
-            )
+        refuse(policy.may_move_lane(cmd.actor, current.value, cmd.lane.value))
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required", field=["reason"])
 
@@ -207,7 +198,7 @@ class ClearanceWorkflow(RescreenHits):
 
     @place_hold.validator
     def _validate_place_hold(self, cmd: PlaceHold) -> None:
-        self._check_officer(cmd.actor, HOLD_ROLES, "put on hold")
+        refuse(policy.may_place_hold(cmd.actor, self._scope))
         if self._view.outcome is not None or self._invalidation is not None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} is already concluded")
         if self._view.hold is not None:
@@ -236,7 +227,7 @@ class ClearanceWorkflow(RescreenHits):
 
     @release_hold.validator
     def _validate_release_hold(self, cmd: ReleaseHold) -> None:
-        self._check_officer(cmd.actor, HOLD_ROLES, "release a hold on")
+        refuse(policy.may_release_hold(cmd.actor, self._scope))
         hold = self._view.hold
         if hold is None or self._invalidation is not None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} is not on hold")
@@ -245,8 +236,7 @@ class ClearanceWorkflow(RescreenHits):
                 Rejection.conflict,
                 f"clearance {self._mrn} is held for an open re-screening review; deciding it releases the hold",
             )
-        if cmd.actor.id != hold.by and "supervisor" not in cmd.actor.roles:
-            raise reject(Rejection.forbidden, f"only {hold.by}, who placed the hold, or a supervisor may release it")
+        refuse(policy.may_release_hold(cmd.actor, self._scope, placed_by=hold.by))
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required", field=["reason"])
 
@@ -279,8 +269,8 @@ class ClearanceWorkflow(RescreenHits):
     @schedule_inspection.validator
     def _validate_schedule_inspection(self, cmd: ScheduleInspection) -> None:
         step = self._inspection_step
-        roles = ("customs_officer", "supervisor", *(a.role for a in step.agencies)) if step else ("customs_officer",)
-        self._check_officer(cmd.actor, roles, "schedule the inspection of")
+        roles = [a.role for a in step.agencies] if step else None
+        refuse(policy.may_schedule_inspection(cmd.actor, self._scope, roles))
         if step is None or self._view.outcome is not None or self._invalidation is not None:
             raise reject(Rejection.conflict, f"clearance {self._mrn} has no joint inspection in progress")
         if cmd.at.tzinfo is None:
@@ -301,12 +291,10 @@ class ClearanceWorkflow(RescreenHits):
                         field=["agencies", i],
                     )
 
-    def _check_officer(self, actor: Actor, roles: tuple[str, ...], what: str) -> None:
-        if actor.agency != self._inp.sop.agency or not set(actor.roles) & set(roles):
-            raise reject(
-                Rejection.forbidden,
-                f"only {', '.join(dict.fromkeys(roles))} of {self._inp.sop.agency} may {what} a clearance",
-            )
+    @property
+    def _scope(self) -> policy.ClearanceScope:
+        """This clearance as the permission rules (`domain.policy`) see it."""
+        return policy.ClearanceScope(self._mrn, self._inp.declarant_eori, self._inp.sop.agency)
 
     def _check_undecided(self) -> None:
         if self._view.outcome is not None or self._invalidation is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
+from domain import policy
 from domain.clearance import (
     TASK_OUTCOMES,
     Actor,
@@ -28,6 +29,7 @@ from domain.clearance import (
     UnclaimTask,
 )
 from domain.inspection import FindingsError, deviation_warning, deviations, parse_findings
+from domain.policy import FourEyes, Refusal
 from sop.model import Escalation, ReasonCode
 
 
@@ -44,6 +46,12 @@ def reject(
     if errors:
         details.append([{"loc": loc, "msg": msg} for loc, msg in errors])
     return ApplicationError(message, *details, type=kind.value, non_retryable=True)
+
+
+def refuse(refusal: Refusal | None) -> None:
+    """Raise the policy's refusal (`domain.policy`) as the typed ApplicationError a validator raises."""
+    if refusal is not None:
+        raise reject(refusal.kind, refusal.message, field=list(refusal.field) if refusal.field else None)
 
 
 class TaskBook:
@@ -117,35 +125,16 @@ class TaskBook:
             raise reject(Rejection.not_found, f"task {task_id} is not part of this clearance")
         return task
 
-    def _check_role(self, task: Task, actor: Actor) -> None:
-        if task.role not in actor.roles or actor.agency != task.agency:
-            raise reject(
-                Rejection.forbidden,
-                f"task {task.id} is for role {task.role} at {task.agency}; {actor.id} does not hold it",
-            )
-
-    def _check_open(self, task: Task) -> None:
-        if task.state != TaskState.open:
-            raise reject(Rejection.conflict, f"task {task.id} is already {task.state.value}")
+    @property
+    def four_eyes_rule(self) -> FourEyes:
+        return FourEyes(kinds=self.four_eyes, completers=self.completers)
 
     def _check_four_eyes(self, task: Task, actor: Actor) -> None:
-        if task.kind.value not in self.four_eyes:
-            return
-        other = sorted(t for t, who in self.completers.items() if who == actor.id and t != task.id)
-        if other:
-            raise reject(
-                Rejection.forbidden,
-                f"four-eyes: {actor.id} completed {', '.join(other)} of this clearance and may not "
-                f"complete this {task.kind.value} task",
-            )
+        refuse(policy.four_eyes(actor, task, self.four_eyes_rule))
 
     def validate_claim(self, cmd: ClaimTask) -> Task:
         task = self._get(cmd.task_id)
-        self._check_role(task, cmd.actor)
-        self._check_open(task)
-        if task.assignee not in (None, cmd.actor.id):
-            raise reject(Rejection.conflict, f"task {task.id} is claimed by {task.assignee}")
-        self._check_four_eyes(task, cmd.actor)
+        refuse(policy.may_claim(cmd.actor, task, self.four_eyes_rule))
         return task
 
     def validate_complete(self, cmd: CompleteTask) -> Task:
@@ -161,10 +150,7 @@ class TaskBook:
         """The checks the Update handler repeats when it applies a completion, also on replay: only rules every
         recorded completion met (a rule added later belongs in `validate_complete`, which replay skips)."""
         task = self._get(cmd.task_id)
-        self._check_role(task, cmd.actor)
-        self._check_open(task)
-        if task.assignee not in (None, cmd.actor.id):
-            raise reject(Rejection.forbidden, f"task {task.id} is assigned to {task.assignee}, not {cmd.actor.id}")
+        refuse(policy.may_complete(cmd.actor, task))
         allowed = TASK_OUTCOMES[task.kind]
         if cmd.outcome not in allowed:
             raise reject(
@@ -217,48 +203,18 @@ class TaskBook:
 
     def validate_unclaim(self, cmd: UnclaimTask) -> Task:
         task = self._get(cmd.task_id)
-        self._check_open(task)
-        supervisor = "supervisor" in cmd.actor.roles and cmd.actor.agency == task.agency
-        if task.assignee is None:
-            raise reject(Rejection.conflict, f"task {task.id} is not claimed")
-        if task.assignee != cmd.actor.id and not supervisor:
-            raise reject(
-                Rejection.forbidden,
-                f"task {task.id} is held by {task.assignee}; only they or a supervisor may release it",
-            )
+        refuse(policy.may_unclaim(cmd.actor, task))
         return task
 
     def validate_hand_over(self, cmd: HandOverTask) -> Task:
         task = self._get(cmd.task_id)
-        self._check_open(task)
-        if cmd.delegation:
-            if task.assignee != cmd.actor.id:
-                raise reject(Rejection.forbidden, f"only the assignee of task {task.id} may delegate it")
-        elif cmd.actor.agency != task.agency or not (
-            "supervisor" in cmd.actor.roles or (task.escalated_from is not None and task.role in cmd.actor.roles)
-        ):
-            raise reject(
-                Rejection.forbidden,
-                "only a supervisor of the task's agency (or, once escalated, its new role) may reassign it",
-            )
-        # An escalated task may go back to a holder of the role it was escalated from.
-        roles = {task.role, *([task.escalated_from] if task.escalated_from and not cmd.delegation else [])}
-        if not roles & set(cmd.to.roles) or cmd.to.agency != task.agency:
-            raise reject(
-                Rejection.invalid,
-                f"{cmd.to.id} does not hold role {' or '.join(sorted(roles))} at {task.agency}",
-                field=["to"],
-            )
-        if cmd.to.id == task.assignee:
-            raise reject(Rejection.conflict, f"task {task.id} is already assigned to {cmd.to.id}")
-        self._check_four_eyes(task, cmd.to)
+        refuse(policy.may_delegate(cmd.actor, task) if cmd.delegation else policy.may_reassign(cmd.actor, task))
+        refuse(policy.may_take_over(cmd.to, task, delegation=cmd.delegation, rule=self.four_eyes_rule))
         return task
 
     def validate_comment(self, cmd: CommentTask) -> Task:
         task = self._get(cmd.task_id)
-        may = task.role in cmd.actor.roles or "supervisor" in cmd.actor.roles
-        if not may or cmd.actor.agency != task.agency:
-            raise reject(Rejection.forbidden, f"only holders of role {task.role} and supervisors may comment")
+        refuse(policy.may_comment(cmd.actor, task))
         return task
 
     # --- changes (called by update handlers after validation) -----------------------------------------------

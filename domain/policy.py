@@ -1,0 +1,405 @@
+"""Who may do what: every permission rule, written once, as pure functions that answer a refusal or None.
+
+The routes (through the service layer in `api/service/`), the console (to show or hide a button: the same
+function answers "may I show this?") and the workflows' Update validators (which raise the refusal before anything
+reaches history) all ask these functions. Pure and deterministic: no I/O, no clock, importable inside workflows
+(the worker passes `domain` through the sandbox).
+
+A rule takes *who* acts (an API principal or a workflow command's actor: anything with `id`, `agency`, `roles`,
+`eori`), and the resource as far as the rule needs it. The resource's `agency` is the agency that owns the
+decision; today that is the clearance's agency for everything, and the checks compare it in one place
+(`_of_agency`), so separate agencies (customs, the export-control authority, partner customs) plug in here: a rule
+that allows a cross-agency read or decision says so in its own function.
+
+Adding a role: put it in the groups below that it belongs to. Adding an action: one function here plus a row in
+`tests/test_policy_matrix.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.clearance import Rejection
+
+# --- role groups, named once -------------------------------------------------------------------------------
+
+DECLARANTS = ("declarant",)
+OFFICERS = ("customs_officer", "export_control_officer", "inspector", "supervisor")
+TASK_ROLES = (*OFFICERS, "duty_chief")  # roles that hold human tasks (duty_chief: the escalation role)
+READERS = (*OFFICERS, "duty_chief", "auditor", "admin")  # read every clearance of their agency
+STAFF = tuple(dict.fromkeys((*TASK_ROLES, *READERS)))  # may sign in to the console
+TASK_READERS = (*TASK_ROLES, "auditor")
+TASK_OVERSEERS = ("supervisor", "auditor")  # see every task of their agency
+SUPERVISORS = ("supervisor",)  # reassign, release and comment on any task of the agency; lower a lane
+REROUTERS = ("customs_officer", "supervisor")
+HOLDERS = ("customs_officer", "export_control_officer", "supervisor")  # place and release holds
+SCHEDULERS = ("customs_officer", "supervisor")  # plus the roles the SOP's inspection step names
+LICENCE_ISSUERS = ("export_control_officer",)
+LICENCE_READERS = ("customs_officer", "export_control_officer", "inspector", "supervisor", "auditor", "admin")
+LICENCE_REGISTRY = ("export_control_officer", "admin")  # the depletion protocol the HTTP adapter speaks
+LIST_IMPORTERS = ("export_control_officer", "admin")
+LIST_READERS = (*OFFICERS, "auditor", "admin")
+SCREENERS = (*OFFICERS, "admin")
+FALSE_POSITIVE_RECORDERS = ("export_control_officer", "customs_officer", "supervisor")
+FALSE_POSITIVE_READERS = READERS
+SOP_AUTHORS = ("sop_author",)
+REPORT_READERS = ("customs_officer", "export_control_officer", "supervisor", "auditor", "admin")
+WEBHOOK_SUBSCRIBERS = ("declarant", *READERS)
+
+# How closely a lane looks at a consignment: moving to a lower one needs a supervisor.
+LANE_SCRUTINY: Mapping[str, int] = {"green": 0, "blue": 1, "yellow": 2, "red": 3}
+
+
+class Who(Protocol):
+    """Who acts: `store.models.Principal` (the API) or `domain.clearance.Actor` (a workflow command)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def roles(self) -> Sequence[str]: ...
+    @property
+    def eori(self) -> str | None: ...
+
+
+class TaskLike(Protocol):
+    """The parts of a task (`domain.clearance.Task`) the rules look at."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def escalated_from(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused: `kind` is the HTTP-facing class (403, 404, 409, 422), `field` the request field it
+    names (without the "body" prefix the API adds)."""
+
+    kind: Rejection
+    message: str
+    field: tuple[str | int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ClearanceScope:
+    """What the rules need of a clearance: its MRN, who lodged it, the agency that owns it."""
+
+    mrn: str
+    declarant_eori: str
+    agency: str
+
+
+@dataclass(frozen=True)
+class FourEyes:
+    """The SOP's four-eyes rule for one clearance: task kinds whose completer must not have completed another of its
+    tasks, and who completed which task so far (across the clearance and its joint inspection)."""
+
+    kinds: Collection[str]
+    completers: Mapping[str, str]
+
+
+def forbidden(message: str) -> Refusal:
+    return Refusal(Rejection.forbidden, message)
+
+
+def conflict(message: str) -> Refusal:
+    return Refusal(Rejection.conflict, message)
+
+
+def _holds(who: Who, roles: Collection[str]) -> bool:
+    return bool(set(who.roles) & set(roles))
+
+
+def _of_agency(who: Who, agency: str) -> bool:
+    return who.agency == agency
+
+
+def needs_role(who: Who, roles: Sequence[str]) -> Refusal | None:
+    """The plain role rule of an endpoint: one of `roles`."""
+    if _holds(who, roles):
+        return None
+    return forbidden(f"this needs one of the roles {', '.join(roles)}; {who.id} holds {', '.join(who.roles)}")
+
+
+def is_staff(who: Who) -> bool:
+    return _holds(who, STAFF)
+
+
+def holds_tasks(who: Who) -> bool:
+    return _holds(who, TASK_ROLES)
+
+
+def is_reader(who: Who) -> bool:
+    return _holds(who, READERS)
+
+
+def owns(who: Who, declarant_eori: str) -> bool:
+    """A declarant's own declaration."""
+    return "declarant" in who.roles and who.eori is not None and who.eori == declarant_eori
+
+
+# --- declarations and clearances ---------------------------------------------------------------------------
+
+
+def may_lodge(who: Who, declarant_eori: str) -> Refusal | None:
+    if refused := needs_role(who, DECLARANTS):
+        return refused
+    if who.eori != declarant_eori:
+        return forbidden(f"you may lodge declarations only as declarant {who.eori}")
+    return None
+
+
+def may_read_clearance(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    """The declarant who lodged it, and the readers of its agency (documents too)."""
+    if owns(who, clearance.declarant_eori) or (is_reader(who) and _of_agency(who, clearance.agency)):
+        return None
+    return forbidden(f"clearance {clearance.mrn} belongs to another declarant or agency")
+
+
+def clearance_listing(who: Who) -> tuple[str | None, str | None] | Refusal:
+    """Which clearances a listing shows: (agency, None) for a reader, (None, eori) for a declarant."""
+    if is_reader(who):
+        return who.agency, None
+    if "declarant" in who.roles and who.eori:
+        return None, who.eori
+    return needs_role(who, (*DECLARANTS, *READERS)) or forbidden(f"{who.id} is a declarant without an EORI")
+
+
+def may_invalidate(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    if owns(who, clearance.declarant_eori):
+        return None
+    return forbidden("only the declarant who lodged the declaration may invalidate it")
+
+
+def may_read_audit(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    if is_reader(who) and _of_agency(who, clearance.agency):
+        return None
+    return forbidden("the audit trail is for officers, supervisors and auditors")
+
+
+def _officer(who: Who, clearance: ClearanceScope, roles: Sequence[str], what: str) -> Refusal | None:
+    if _of_agency(who, clearance.agency) and _holds(who, roles):
+        return None
+    return forbidden(f"only {', '.join(dict.fromkeys(roles))} of {clearance.agency} may {what} a clearance")
+
+
+def may_reroute(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, REROUTERS, "re-route")
+
+
+def may_move_lane(who: Who, current: str, lane: str) -> Refusal | None:
+    """A stricter lane for any re-router; a less strict one for a supervisor only."""
+    if LANE_SCRUTINY[str(lane)] < LANE_SCRUTINY[str(current)] and not _holds(who, SUPERVISORS):
+        return forbidden(f"only a supervisor may move a clearance from {current} to {lane}")
+    return None
+
+
+def may_place_hold(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, HOLDERS, "put on hold")
+
+
+def may_release_hold(who: Who, clearance: ClearanceScope, placed_by: str | None = None) -> Refusal | None:
+    """The officer who placed the hold, or a supervisor (`placed_by` None: the role rule alone)."""
+    if refused := _officer(who, clearance, HOLDERS, "release a hold on"):
+        return refused
+    if placed_by is not None and who.id != placed_by and not _holds(who, SUPERVISORS):
+        return forbidden(f"only {placed_by}, who placed the hold, or a supervisor may release it")
+    return None
+
+
+def may_schedule_inspection(
+    who: Who, clearance: ClearanceScope, inspection_roles: Sequence[str] | None
+) -> Refusal | None:
+    """Customs officers, supervisors and the roles of the SOP's inspection (`None`: no inspection step known)."""
+    roles = (*SCHEDULERS, *inspection_roles) if inspection_roles is not None else ("customs_officer",)
+    return _officer(who, clearance, roles, "schedule the inspection of")
+
+
+# --- human tasks ---------------------------------------------------------------------------------------------
+
+
+def task_roles_of(who: Who) -> list[str]:
+    """The roles whose tasks `who` may act on at its agency: its own; a supervisor every task role (it may reassign,
+    release and comment on any task of its agency)."""
+    if _holds(who, SUPERVISORS):
+        return list(TASK_ROLES)
+    return [r for r in who.roles if r in TASK_ROLES]
+
+
+def may_list_tasks(who: Who, role: str | None = None) -> Refusal | None:
+    if refused := needs_role(who, TASK_ROLES):
+        return refused
+    if role is not None and role not in task_roles_of(who):
+        return forbidden(f"you do not hold role {role}")
+    return None
+
+
+def may_see_task(who: Who, task: TaskLike) -> Refusal | None:
+    """Holders of its role at its agency; supervisors and auditors of the agency oversee all of its tasks. A customs
+    inspector never sees an export-control task (404: it does not learn the task exists)."""
+    if _of_agency(who, task.agency) and _holds(who, {task.role, *TASK_OVERSEERS}):
+        return None
+    return Refusal(Rejection.not_found, f"task {task.id} not found")
+
+
+def task_in_agency(who: Who, task: TaskLike) -> Refusal | None:
+    """Acting on a task of another agency: it does not exist for the caller."""
+    return None if _of_agency(who, task.agency) else Refusal(Rejection.not_found, f"task {task.id} not found")
+
+
+def holds_task_role(who: Who, task: TaskLike) -> Refusal | None:
+    if task.role in who.roles and _of_agency(who, task.agency):
+        return None
+    return forbidden(f"task {task.id} is for role {task.role} at {task.agency}; {who.id} does not hold it")
+
+
+def _open(task: TaskLike) -> Refusal | None:
+    return None if task.state == "open" else conflict(f"task {task.id} is already {task.state}")
+
+
+def four_eyes(who: Who, task: TaskLike, rule: FourEyes | None) -> Refusal | None:
+    """`who` may not complete (or take) a four-eyes task after completing another task of the same clearance."""
+    if rule is None or str(task.kind) not in rule.kinds:
+        return None
+    other = sorted(t for t, by in rule.completers.items() if by == who.id and t != task.id)
+    if not other:
+        return None
+    return forbidden(
+        f"four-eyes: {who.id} completed {', '.join(other)} of this clearance and may not complete this {task.kind} task"
+    )
+
+
+def may_claim(who: Who, task: TaskLike, rule: FourEyes | None = None) -> Refusal | None:
+    refused = holds_task_role(who, task) or _open(task)
+    if refused:
+        return refused
+    if task.assignee not in (None, who.id):
+        return conflict(f"task {task.id} is claimed by {task.assignee}")
+    return four_eyes(who, task, rule)
+
+
+def may_complete(who: Who, task: TaskLike) -> Refusal | None:
+    """The assignee, or a holder of its role when unclaimed (claimed in the same step). Four-eyes is checked after
+    the outcome and findings (`four_eyes`)."""
+    refused = holds_task_role(who, task) or _open(task)
+    if refused:
+        return refused
+    if task.assignee not in (None, who.id):
+        return forbidden(f"task {task.id} is assigned to {task.assignee}, not {who.id}")
+    return None
+
+
+def may_unclaim(who: Who, task: TaskLike) -> Refusal | None:
+    if refused := _open(task):
+        return refused
+    if task.assignee is None:
+        return conflict(f"task {task.id} is not claimed")
+    supervisor = _holds(who, SUPERVISORS) and _of_agency(who, task.agency)
+    if task.assignee != who.id and not supervisor:
+        return forbidden(f"task {task.id} is held by {task.assignee}; only they or a supervisor may release it")
+    return None
+
+
+def may_reassign(who: Who, task: TaskLike) -> Refusal | None:
+    """A supervisor of the task's agency; once escalated, also a holder of the role it was escalated to."""
+    if refused := _open(task):
+        return refused
+    escalated_to = task.escalated_from is not None and task.role in who.roles
+    if not _of_agency(who, task.agency) or not (_holds(who, SUPERVISORS) or escalated_to):
+        return forbidden("only a supervisor of the task's agency (or, once escalated, its new role) may reassign it")
+    return None
+
+
+def may_delegate(who: Who, task: TaskLike) -> Refusal | None:
+    if refused := _open(task):
+        return refused
+    if task.assignee != who.id:
+        return forbidden(f"only the assignee of task {task.id} may delegate it")
+    return None
+
+
+def may_take_over(to: Who, task: TaskLike, *, delegation: bool, rule: FourEyes | None = None) -> Refusal | None:
+    """Who a task may be handed to: a holder of its role at its agency (an escalated task also back to a holder of
+    the role it came from, on reassignment); not its assignee already; not against four-eyes."""
+    roles = {task.role, *([task.escalated_from] if task.escalated_from and not delegation else [])}
+    if not roles & set(to.roles) or not _of_agency(to, task.agency):
+        return Refusal(
+            Rejection.invalid, f"{to.id} does not hold role {' or '.join(sorted(roles))} at {task.agency}", ("to",)
+        )
+    if to.id == task.assignee:
+        return conflict(f"task {task.id} is already assigned to {to.id}")
+    return four_eyes(to, task, rule)
+
+
+def may_comment(who: Who, task: TaskLike) -> Refusal | None:
+    if (task.role in who.roles or _holds(who, SUPERVISORS)) and _of_agency(who, task.agency):
+        return None
+    return forbidden(f"only holders of role {task.role} and supervisors may comment")
+
+
+# --- reference data, reports, subscriptions -------------------------------------------------------------------
+
+
+def may_register_licence(who: Who) -> Refusal | None:
+    return needs_role(who, LICENCE_ISSUERS)
+
+
+def may_read_licence(who: Who, holder_eori: str) -> Refusal | None:
+    if _holds(who, LICENCE_READERS) or (who.eori is not None and who.eori == holder_eori):
+        return None
+    return forbidden("only officers and the licence holder may read a licence")
+
+
+def may_use_licence_registry(who: Who) -> Refusal | None:
+    return needs_role(who, LICENCE_REGISTRY)
+
+
+def may_import_list(who: Who) -> Refusal | None:
+    return needs_role(who, LIST_IMPORTERS)
+
+
+def may_read_lists(who: Who) -> Refusal | None:
+    return needs_role(who, LIST_READERS)
+
+
+def may_screen(who: Who) -> Refusal | None:
+    return needs_role(who, SCREENERS)
+
+
+def may_record_false_positive(who: Who) -> Refusal | None:
+    return needs_role(who, FALSE_POSITIVE_RECORDERS)
+
+
+def may_read_false_positives(who: Who) -> Refusal | None:
+    return needs_role(who, FALSE_POSITIVE_READERS)
+
+
+def may_publish_sop(who: Who) -> Refusal | None:
+    return needs_role(who, SOP_AUTHORS)
+
+
+def may_read_reports(who: Who) -> Refusal | None:
+    return needs_role(who, REPORT_READERS)
+
+
+def may_subscribe(who: Who) -> Refusal | None:
+    return needs_role(who, WEBHOOK_SUBSCRIBERS)
+
+
+def webhook_scope(who: Who) -> str | None:
+    """Declarants subscribe to their own declarations (their EORI); officers to their agency's clearances (None)."""
+    return None if is_reader(who) else who.eori
