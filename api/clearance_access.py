@@ -10,9 +10,10 @@ from typing import Any
 import structlog
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import READER_ROLES, TASK_ROLES, Services
-from api.errors import forbidden, invalid, not_found, unavailable
+from api.deps import Services
+from api.errors import check, invalid, not_found, unavailable
 from api.waiting import SETTLED
+from domain import policy
 from domain.clearance import ClearanceInput, ClearanceView, Status, TimelineEntry
 from domain.mrn import is_valid_mrn, workflow_id_for_mrn
 from stack.temporal import rpc_timeout
@@ -29,11 +30,10 @@ class ClearanceRef:
     record: ClearanceRecord | None
     memo: dict[str, Any]
 
-
-def may_read(principal: Principal, *, declarant_eori: str, agency: str) -> bool:
-    if "declarant" in principal.roles and principal.eori == declarant_eori:
-        return True
-    return bool(set(principal.roles) & set(READER_ROLES)) and principal.agency == agency
+    @property
+    def scope(self) -> policy.ClearanceScope:
+        """The clearance as the permission rules see it."""
+        return policy.ClearanceScope(self.mrn, self.declarant_eori, self.agency)
 
 
 async def find_clearance(services: Services, principal: Principal, mrn: str) -> ClearanceRef:
@@ -57,8 +57,7 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
         if memo.get("mrn") != mrn:
             raise not_found(f"clearance {mrn}")
         ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, dict(memo))
-    if not may_read(principal, declarant_eori=ref.declarant_eori, agency=ref.agency):
-        raise forbidden(f"clearance {mrn} belongs to another declarant or agency")
+    check(policy.may_read_clearance(principal, ref.scope))
     return ref
 
 
@@ -94,7 +93,7 @@ async def view_body(services: Services, record: ClearanceRecord) -> dict[str, An
         return body
     async with services.db.session() as session:
         tasks = await clearance_store.list_tasks(
-            session, agency=record.agency, roles=list(TASK_ROLES), state=None, mrn=record.mrn
+            session, agency=record.agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
         )
     body["tasks"] = [_task_summary(t.data) for t in tasks]
     return body

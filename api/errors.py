@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.clearance import Rejection
+from domain.policy import Refusal
 
 log = structlog.get_logger("api")
 RETRY_AFTER_SECONDS = 2
@@ -60,6 +61,18 @@ def forbidden(detail: str) -> ApiError:
 
 def invalid(loc: list[Any], msg: str) -> ApiError:
     return ApiError(422, msg, loc=loc)
+
+
+def refused(refusal: Refusal) -> ApiError:
+    """The policy's refusal (`domain.policy`) as the API answers it; a named field is a field of the body."""
+    loc = ["body", *refusal.field] if refusal.field else None
+    return ApiError(STATUS_FOR[refusal.kind], refusal.message, loc=loc)
+
+
+def check(refusal: Refusal | None) -> None:
+    """Raise the refusal, if any: how the service layer asks the policy."""
+    if refusal is not None:
+        raise refused(refusal)
 
 
 def update_error(exc: WorkflowUpdateFailedError) -> ApiError:

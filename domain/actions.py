@@ -24,6 +24,9 @@ CommentText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 PrincipalId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Place = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 AgencyId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+LIST_NAME = r"^[a-z0-9][a-z0-9-]{1,62}$"
+ListName = Annotated[str, StringConstraints(pattern=LIST_NAME)]
+"""A screening list's name: 2-63 lowercase letters, digits and hyphens."""
 
 
 class Model(BaseModel):

@@ -1,7 +1,8 @@
 """Clearance pages: search by MRN or by status, lane and stage; one clearance with its evidence, decisions,
 timeline, licence balances, tasks, documents and audit trail; officers' actions on it (re-route, hold, release the
-hold, schedule the joint inspection). Read and act through the JSON API's own route functions, so the workflow's
-validators decide exactly as they do for the API."""
+hold, schedule the joint inspection). Read and act through the service functions the JSON API uses
+(`api.service`), so the workflow's validators decide exactly as they do for the API; the buttons offered are what
+`domain.policy` allows."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from api.console.evidence import screening_evidence
 from api.console.web import Officer, PageError, act, console_router, parse_form, render
 from api.deps import ServicesDep
 from api.errors import ApiError, invalid
-from api.routes import clearances as clearance_routes
-from api.routes import licences as licence_routes
+from api.service import clearances as clearance_service
+from api.service import licences as licence_service
+from api.service.clearances import ClearanceRead
 from documents.findings import FindingsSheet, findings_sheet
 from documents.findings import declared_quantities as quantities_of
+from domain import policy
+from domain.actions import HoldRequest, RerouteRequest, ScheduleRequest
 from domain.clearance import Status
 from domain.mrn import is_valid_mrn
-from sop.model import InspectionStep, Lane
-from store import sops as sop_store
+from sop.model import Lane
 from store.models import Principal
 
 router = console_router()
@@ -41,7 +44,7 @@ async def licence_balances(officer: Principal, services: ServicesDep, view: dict
     for reference in references:
         async with services.db.session() as session:
             try:
-                licence = await licence_routes.get_licence(reference, officer, session)
+                licence = await licence_service.get_licence(session=session, principal=officer, reference=reference)
             except ApiError as exc:
                 balances.append({"reference": reference, "refused": exc.detail})
                 continue
@@ -67,8 +70,10 @@ def findings_sheets(view: dict[str, Any]) -> dict[str, FindingsSheet]:
 async def clearance_context(officer: Principal, services: ServicesDep, mrn: str) -> dict[str, Any]:
     """What the clearance partial shows: the clearance as the API returns it, plus its licences' balances, the
     inspection findings as tables and the full list entries behind screening matches."""
-    view = await clearance_routes.get_clearance(mrn, officer, services)
+    found = await clearance_service.get_clearance(services=services, principal=officer, mrn=mrn)
+    view = found.model_dump(mode="json")
     return {
+        "clearance": found,
         "view": view,
         "balances": await licence_balances(officer, services, view),
         "declared": declared_quantities(view),
@@ -100,15 +105,16 @@ async def search(
         for name, value, allowed in (("status", status, STATUSES), ("lane", lane, LANES)):
             if value and value not in allowed:
                 raise invalid(["query", name], f"'{value}' is not a {name}; use one of {', '.join(allowed)}")
-        result = await clearance_routes.list_clearances(
-            officer,
-            services,
-            status=status or None,  # type: ignore[arg-type]
-            lane=lane or None,  # type: ignore[arg-type]
+        page = await clearance_service.list_clearances(
+            services=services,
+            principal=officer,
+            status=status or None,
+            lane=lane or None,
             stage=stage.strip()[:40] or None,
             limit=PAGE_SIZE,
             cursor=cursor or None,
         )
+        result = page.model_dump()
     except ApiError as exc:
         named = exc.loc[-1] if exc.loc and exc.loc[-1] in filters else None
         error = PageError.of(exc, field_id=named)
@@ -143,13 +149,13 @@ async def _clearance_page(
     action: str = "",
 ) -> HTMLResponse:
     context = await clearance_context(officer, services, mrn)
-    try:
-        audit = (await clearance_routes.audit_trail(mrn, officer, services))["events"]
-    except ApiError:
-        audit = None
-    actions = OfficerActions(context["view"], officer)
-    if actions.schedule:
-        actions.agencies = await inspection_agencies(services, context["view"])
+    clearance: ClearanceRead = context.pop("clearance")
+    audit = None
+    if policy.may_read_audit(officer, clearance.scope) is None:
+        audit = (await clearance_service.audit_trail(services=services, principal=officer, mrn=mrn)).model_dump()
+        audit = audit["events"]
+    inspection = await clearance_service.inspection_roles(services=services, clearance=clearance)
+    actions = OfficerActions(clearance, officer, inspection)
     error = None
     if refused is not None:
         field = str(refused.loc[1]) if refused.loc and len(refused.loc) > 1 else None
@@ -166,32 +172,24 @@ async def _clearance_page(
     )
 
 
-async def inspection_agencies(services: ServicesDep, view: Mapping[str, Any]) -> list[str]:
-    """The agencies the clearance's pinned SOP names for its joint inspection."""
-    sop = view.get("sop") or {}
-    async with services.db.session() as session:
-        published = await sop_store.get(session, str(sop.get("name")), int(sop.get("version") or 0))
-    if published is None:
-        return []
-    return [a.agency for step in published.definition.steps if isinstance(step, InspectionStep) for a in step.agencies]
-
-
 class OfficerActions:
-    """Which of the officers' actions the page offers; the workflow's validators still have the last word."""
+    """Which of the officers' actions the page offers: what the policy allows this officer in the clearance's state
+    (the workflow's validators ask the same rules and still have the last word). `inspection`: the agencies and roles
+    of the SOP's joint inspection, if it has one."""
 
-    def __init__(self, view: Mapping[str, Any], officer: Principal) -> None:
-        roles = set(officer.roles)
-        undecided = view.get("outcome") is None and view.get("status") not in ("completed", "invalidated")
-        self.reroute = undecided and view.get("lane") is not None and bool(roles & {"customs_officer", "supervisor"})
-        self.lanes = [lane for lane in LANES if lane != view.get("lane")]
-        hold_roles = {"customs_officer", "export_control_officer", "supervisor"}
-        self.hold = undecided and view.get("hold") is None and bool(roles & hold_roles)
-        self.release = undecided and view.get("hold") is not None and bool(roles & hold_roles)
-        inspecting = any(
-            t.get("kind") == "inspection_findings" and t.get("state") == "open" for t in view.get("tasks") or []
-        )
-        self.schedule = undecided and inspecting
-        self.agencies: list[str] = []
+    def __init__(
+        self, clearance: ClearanceRead, officer: Principal, inspection: tuple[list[str], list[str]] | None
+    ) -> None:
+        scope, undecided, hold = clearance.scope, clearance.undecided, clearance.hold
+        self.reroute = undecided and clearance.lane is not None and policy.may_reroute(officer, scope) is None
+        self.lanes = [lane for lane in LANES if lane != clearance.lane]
+        self.hold = undecided and hold is None and policy.may_place_hold(officer, scope) is None
+        placed_by = str(hold.get("by")) if hold else None
+        self.release = undecided and hold is not None and policy.may_release_hold(officer, scope, placed_by) is None
+        inspecting = any(t.kind == "inspection_findings" and t.state == "open" for t in clearance.tasks)
+        roles = inspection[1] if inspection else None
+        self.schedule = undecided and inspecting and policy.may_schedule_inspection(officer, scope, roles) is None
+        self.agencies: list[str] = list(dict.fromkeys(inspection[0])) if inspection and self.schedule else []
 
     @property
     def any(self) -> bool:
@@ -234,11 +232,9 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 @router.post("/clearances/{mrn}/lane")
 async def reroute(request: Request, mrn: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(
-            clearance_routes.RerouteRequest, {"lane": _text(form, "lane"), "reason": _text(form, "reason")}
-        )
-        view = await clearance_routes.reroute(mrn, body, officer, services)
-        return f"Clearance {mrn} re-routed to the {view['lane']} lane."
+        body = parse_form(RerouteRequest, {"lane": _text(form, "lane"), "reason": _text(form, "reason")})
+        view = await clearance_service.reroute(services=services, principal=officer, mrn=mrn, request=body)
+        return f"Clearance {mrn} re-routed to the {view.lane} lane."
 
     return await _act(request, officer, services, mrn, "reroute", send)
 
@@ -246,8 +242,8 @@ async def reroute(request: Request, mrn: str, officer: Officer, services: Servic
 @router.post("/clearances/{mrn}/hold")
 async def hold(request: Request, mrn: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(clearance_routes.HoldRequest, {"reason": _text(form, "reason")})
-        await clearance_routes.place_hold(mrn, body, officer, services)
+        body = parse_form(HoldRequest, {"reason": _text(form, "reason")})
+        await clearance_service.place_hold(services=services, principal=officer, mrn=mrn, request=body)
         return f"Clearance {mrn} is on hold."
 
     return await _act(request, officer, services, mrn, "hold", send)
@@ -256,8 +252,8 @@ async def hold(request: Request, mrn: str, officer: Officer, services: ServicesD
 @router.post("/clearances/{mrn}/hold/release")
 async def release_hold(request: Request, mrn: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(clearance_routes.HoldRequest, {"reason": _text(form, "reason")})
-        await clearance_routes.release_hold(mrn, body, officer, services)
+        body = parse_form(HoldRequest, {"reason": _text(form, "reason")})
+        await clearance_service.release_hold(services=services, principal=officer, mrn=mrn, request=body)
         return f"The hold on clearance {mrn} is released."
 
     return await _act(request, officer, services, mrn, "release", send)
@@ -275,8 +271,8 @@ async def schedule(request: Request, mrn: str, officer: Officer, services: Servi
             "agencies": agencies or None,
             "note": _text(form, "note") or None,
         }
-        body = parse_form(clearance_routes.ScheduleRequest, fields)
-        await clearance_routes.schedule_inspection(mrn, body, officer, services)
+        body = parse_form(ScheduleRequest, fields)
+        await clearance_service.schedule_inspection(services=services, principal=officer, mrn=mrn, request=body)
         return f"Joint inspection of {mrn} scheduled."
 
     return await _act(request, officer, services, mrn, "schedule", send)
@@ -285,4 +281,5 @@ async def schedule(request: Request, mrn: str, officer: Officer, services: Servi
 @router.get("/clearances/{mrn}/documents/{kind}")
 async def document(mrn: str, kind: str, officer: Officer, services: ServicesDep) -> HTMLResponse:
     """An issued notice as the API serves it, under the console's cookie session."""
-    return await clearance_routes.get_document(mrn, kind, officer, services)
+    html = await clearance_service.document(services=services, principal=officer, mrn=mrn, kind=kind)
+    return HTMLResponse(html)

@@ -15,7 +15,8 @@ from api.console.clearances import LANES
 from api.console.formatting import parse_instant
 from api.console.web import Officer, console_router, holds_tasks, render
 from api.deps import ServicesDep
-from api.routes import tasks as task_routes
+from api.service import tasks as task_service
+from domain import policy
 from domain.clearance import TaskKind
 from store import clearances as clearance_store
 
@@ -97,14 +98,15 @@ async def inbox(
     mine: str = "",
     role: str = "",
 ) -> HTMLResponse:
-    roles = tuple(task_routes.actionable_roles(officer))
+    roles = tuple(policy.task_roles_of(officer))
     filters = InboxFilters.of(overdue, due_within, kind, lane, mine, role, roles)
     if not holds_tasks(officer):
         return render(request, "inbox.html.j2", rows=None, filters=filters, total=0)
     # The same call as GET /v1/tasks?role=: the open tasks the officer may act on at their agency, due first.
-    tasks = (
-        await task_routes.list_tasks(officer, services, state="open", role=filters.role or None, mrn=None, limit=500)
-    )["items"]
+    found = await task_service.list_tasks(
+        services=services, principal=officer, state="open", role=filters.role or None, limit=500
+    )
+    tasks = [task.model_dump(mode="json") for task in found]
     lanes = await _lanes(services, tasks)
     now = datetime.now(UTC)
     rows = []

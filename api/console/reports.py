@@ -13,8 +13,8 @@ from api.console.formatting import label
 from api.console.web import Officer, PageError, console_router, render
 from api.deps import ServicesDep
 from api.errors import ApiError
-from api.routes import reports as report_routes
-from api.routes import sops as sop_routes
+from api.service import reports as report_service
+from api.service import sops as sop_service
 
 router = console_router()
 
@@ -39,13 +39,18 @@ async def stage_times(
     since = request.query_params.get("from", "").strip()
     filters = {"from": since, "to": to.strip(), "sop": sop.strip()}
     async with services.db.session() as session:
-        sop_names = [entry["name"] for entry in await sop_routes.list_sops(officer, session)]
+        sop_names = [entry.name for entry in await sop_service.catalogue(session=session, principal=officer)]
     report: dict[str, Any] | None = None
     error = None
     try:
-        report = await report_routes.stage_times_report(
-            officer, services, from_=filters["from"] or None, to=filters["to"] or None, sop=filters["sop"] or None
+        found = await report_service.stage_times_report(
+            services=services,
+            principal=officer,
+            from_=filters["from"] or None,
+            to=filters["to"] or None,
+            sop=filters["sop"] or None,
         )
+        report = found.body()
     except ApiError as exc:
         field = str(exc.loc[-1]) if exc.loc else None
         error = PageError.of(exc, field_id=f"report-{field}" if field in filters else None)

@@ -1,5 +1,5 @@
 """The SOP catalogue and each version's document (rendered from the definition that runs), under the console's
-cookie session, through the SOP routes of the JSON API. The document is shown inside the console's layout, with
+cookie session, through the SOP service the JSON API uses. The document is shown inside the console's layout, with
 its navigation; the standalone page (for printing and archiving) is one link away."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.console.web import Officer, console_router, render
 from api.deps import ServicesDep
 from api.errors import not_found
-from api.routes import sops as sop_routes
+from api.service import sops as sop_service
 from sop.document import render_sop_embedded
 from store import sops as sop_store
 
@@ -20,8 +20,8 @@ router = console_router()
 @router.get("/sops")
 async def catalogue(request: Request, officer: Officer, services: ServicesDep) -> HTMLResponse:
     async with services.db.session() as session:
-        sops = await sop_routes.list_sops(officer, session)
-    return render(request, "sops.html.j2", sops=sops)
+        sops = await sop_service.catalogue(session=session, principal=officer)
+    return render(request, "sops.html.j2", sops=[entry.model_dump() for entry in sops])
 
 
 @router.get("/sops/{name}/{version}")
@@ -43,4 +43,5 @@ async def document(request: Request, name: str, version: int, officer: Officer, 
 async def standalone(name: str, version: int, officer: Officer, services: ServicesDep) -> HTMLResponse:
     """The standalone document, as GET /v1/sops/{name}/versions/{version}/document serves it."""
     async with services.db.session() as session:
-        return await sop_routes.get_document(name, version, officer, session)
+        html = await sop_service.document(session=session, principal=officer, name=name, version=version)
+    return HTMLResponse(html)

@@ -1,5 +1,6 @@
-"""The task page. Every action calls the JSON API's own route function for it, so the workflow's
-Update validator decides exactly as it does for `POST /v1/tasks/...`; a refusal is shown on the page with the
+"""The task page. Every action calls the same service function as the JSON API (`api.service.tasks`), so the
+workflow's Update validator decides exactly as it does for `POST /v1/tasks/...`; which buttons the page offers is
+asked of the same rules (`domain.policy`) the validators ask; a refusal is shown on the page with the
 officer's input kept, a success redirects (POST-redirect-GET) with a flash message."""
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from api.console.web import (
 )
 from api.deps import ServicesDep
 from api.errors import ApiError
-from api.routes import tasks as task_routes
-from domain.clearance import TASK_OUTCOMES, TaskKind
+from api.service import tasks as task_service
+from domain import policy
+from domain.actions import CommentRequest, CompletionRequest, HandOverRequest
+from domain.clearance import TASK_OUTCOMES, Task, TaskKind
 from store.models import Principal
 
 router = console_router()
@@ -40,7 +43,8 @@ EMPTY_FIELD = {
 
 @dataclass(frozen=True)
 class TaskActions:
-    """What the page offers this officer for this task; the workflow still has the last word."""
+    """What the page offers this officer for this task: what the policy allows (the workflow's validators ask the
+    same rules, and still have the last word, e.g. on four-eyes)."""
 
     claim: bool
     unclaim: bool
@@ -50,19 +54,14 @@ class TaskActions:
     comment: bool
 
     @classmethod
-    def of(cls, task: Mapping[str, Any], officer: Principal) -> TaskActions:
-        open_ = task["state"] == "open"
-        holder = task["role"] in officer.roles
-        supervisor = "supervisor" in officer.roles
-        assignee = task.get("assignee")
-        mine = assignee == officer.id
+    def of(cls, task: Task, officer: Principal) -> TaskActions:
         return cls(
-            claim=open_ and holder and assignee is None,
-            unclaim=open_ and assignee is not None and (mine or supervisor),
-            delegate=open_ and mine,
-            reassign=open_ and supervisor,
-            complete=open_ and holder and assignee in (None, officer.id),
-            comment=holder or supervisor,
+            claim=task.assignee is None and policy.may_claim(officer, task) is None,
+            unclaim=policy.may_unclaim(officer, task) is None,
+            delegate=policy.may_delegate(officer, task) is None,
+            reassign=policy.may_reassign(officer, task) is None,
+            complete=policy.may_complete(officer, task) is None,
+            comment=policy.may_comment(officer, task) is None,
         )
 
 
@@ -104,7 +103,8 @@ async def _task_page(
     form: Mapping[str, Any] | None = None,
     action: str = "",
 ) -> HTMLResponse:
-    task = await task_routes.get_task(task_id, officer, services)
+    found = await task_service.get_task(services=services, principal=officer, task_id=task_id)
+    task = found.model_dump(mode="json")
     context: dict[str, Any] = {}
     context_error = None
     try:
@@ -122,7 +122,7 @@ async def _task_page(
         request,
         "task.html.j2",
         task=task,
-        actions=TaskActions.of(task, officer),
+        actions=TaskActions.of(found, officer),
         outcomes=outcomes,
         reason_codes=codes,
         code_optional=code_optional,
@@ -171,7 +171,7 @@ async def _act(
 @router.post("/tasks/{task_id}/claim")
 async def claim(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(_: Mapping[str, Any]) -> str:
-        await task_routes.claim(task_id, officer, services)
+        await task_service.claim(services=services, principal=officer, task_id=task_id)
         return f"You claimed task {task_id}."
 
     return await _act(request, officer, services, task_id, "claim", send)
@@ -180,7 +180,7 @@ async def claim(request: Request, task_id: str, officer: Officer, services: Serv
 @router.post("/tasks/{task_id}/unclaim")
 async def unclaim(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(_: Mapping[str, Any]) -> str:
-        await task_routes.unclaim(task_id, officer, services)
+        await task_service.unclaim(services=services, principal=officer, task_id=task_id)
         return f"Task {task_id} is back in the pool."
 
     return await _act(request, officer, services, task_id, "unclaim", send)
@@ -189,9 +189,9 @@ async def unclaim(request: Request, task_id: str, officer: Officer, services: Se
 @router.post("/tasks/{task_id}/delegate")
 async def delegate(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(task_routes.HandOverRequest, _fields(form, "to", "reason"))
-        task = await task_routes.delegate(task_id, body, officer, services)
-        return f"Task {task_id} is now with {task['assignee']}."
+        body = parse_form(HandOverRequest, _fields(form, "to", "reason"))
+        task = await task_service.delegate(services=services, principal=officer, task_id=task_id, request=body)
+        return f"Task {task_id} is now with {task.assignee}."
 
     return await _act(request, officer, services, task_id, "delegate", send)
 
@@ -199,9 +199,9 @@ async def delegate(request: Request, task_id: str, officer: Officer, services: S
 @router.post("/tasks/{task_id}/reassign")
 async def reassign(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(task_routes.HandOverRequest, _fields(form, "to", "reason"))
-        task = await task_routes.reassign(task_id, body, officer, services)
-        return f"Task {task_id} is now assigned to {task['assignee']}."
+        body = parse_form(HandOverRequest, _fields(form, "to", "reason"))
+        task = await task_service.reassign(services=services, principal=officer, task_id=task_id, request=body)
+        return f"Task {task_id} is now assigned to {task.assignee}."
 
     return await _act(request, officer, services, task_id, "reassign", send)
 
@@ -209,8 +209,8 @@ async def reassign(request: Request, task_id: str, officer: Officer, services: S
 @router.post("/tasks/{task_id}/comments")
 async def comment(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
     async def send(form: Mapping[str, Any]) -> str:
-        body = parse_form(task_routes.CommentRequest, _fields(form, "text"))
-        await task_routes.comment(task_id, body, officer, services)
+        body = parse_form(CommentRequest, _fields(form, "text"))
+        await task_service.comment(services=services, principal=officer, task_id=task_id, request=body)
         return "Your comment was added."
 
     return await _act(request, officer, services, task_id, "comment", send)
@@ -218,7 +218,7 @@ async def comment(request: Request, task_id: str, officer: Officer, services: Se
 
 @router.post("/tasks/{task_id}/complete")
 async def complete(request: Request, task_id: str, officer: Officer, services: ServicesDep) -> Response:
-    done: dict[str, Any] = {}
+    done: list[Task] = []
 
     async def send(form: Mapping[str, Any]) -> str:
         fields = _fields(form, "outcome", "reason")
@@ -226,13 +226,13 @@ async def complete(request: Request, task_id: str, officer: Officer, services: S
         if form.get("findings_form"):  # the inspection's findings fieldset was on the page
             fields["findings"] = FindingsForm.from_form(form, []).findings()
             fields["confirm_deviation"] = bool(form.get("confirm_deviation"))
-        body = parse_form(task_routes.CompletionRequest, fields)
-        done.update(await task_routes.complete(task_id, body, officer, services))
+        body = parse_form(CompletionRequest, fields)
+        done.append(await task_service.complete(services=services, principal=officer, task_id=task_id, request=body))
         return f"Task {task_id} completed: {label(body.outcome)}."
 
     response = await _act(request, officer, services, task_id, "complete", send)
     if done:  # the clearance is what moved on: show it
-        response.headers["Location"] = f"/console/clearances/{done['mrn']}"
+        response.headers["Location"] = f"/console/clearances/{done[0].mrn}"
     return response
 
 

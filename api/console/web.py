@@ -16,15 +16,14 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from pydantic import BaseModel, ValidationError
 
 from api.console.formatting import FILTERS, field_path
-from api.deps import READER_ROLES, TASK_ROLES, ServicesDep
+from api.deps import ServicesDep
 from api.errors import ApiError
-from api.routes.reports import REPORT_ROLES
+from domain import policy
 from store.models import Principal
 
 SESSION_COOKIE = "console_session"
 FLASH_COOKIE = "console_flash"
 SESSION_SECONDS = 8 * 3600
-STAFF_ROLES = tuple(dict.fromkeys((*TASK_ROLES, *READER_ROLES)))
 LOGIN = "/console/login"
 
 _env = Environment(
@@ -78,15 +77,15 @@ class PageError:
 
 
 def is_staff(principal: Principal) -> bool:
-    return bool(set(principal.roles) & set(STAFF_ROLES))
+    return policy.is_staff(principal)
 
 
 def holds_tasks(principal: Principal) -> bool:
-    return bool(set(principal.roles) & set(TASK_ROLES))
+    return policy.holds_tasks(principal)
 
 
 def reads_reports(principal: Principal) -> bool:
-    return bool(set(principal.roles) & set(REPORT_ROLES))
+    return policy.may_read_reports(principal) is None
 
 
 def home_for(principal: Principal) -> str:

@@ -7,45 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.clearance_access import find_clearance, may_read, provisional_view, settle, view_body
-from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
-from api.errors import ApiError, invalid, not_found
-from api.updates import send_update
+from api.deps import CurrentPrincipal, ServicesDep
+from api.service import clearances as service
 from api.waiting import MAX_WAIT_SECONDS
-from domain.clearance import ClearanceView, Invalidate, PlaceHold, ReleaseHold, Reroute, ScheduleInspection
-from sop.model import Lane
-from store import clearances as clearance_store
-from workflows.clearance import ClearanceWorkflow
+from domain.actions import HoldRequest, InvalidationRequest, RerouteRequest, ScheduleRequest
+from domain.clearance import ClearanceView
 
 router = APIRouter(prefix="/v1/clearances", tags=["clearances"])
-
-
-class InvalidationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class RerouteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lane: Lane
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class HoldRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class ScheduleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
-    place: str = Field(min_length=1, max_length=200, description="where, e.g. the warehouse or examination bay")
-    agencies: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
-        default=None, max_length=20, description="participating agencies (of the SOP's); all of them if absent"
-    )
-    note: str | None = Field(default=None, max_length=2000)
+__all__ = ["HoldRequest", "InvalidationRequest", "RerouteRequest", "ScheduleRequest", "router"]
 
 
 WAIT = Query(
@@ -59,12 +29,9 @@ WAIT = Query(
 async def get_clearance(
     mrn: str, principal: CurrentPrincipal, services: ServicesDep, wait: Annotated[float | None, WAIT] = None
 ) -> dict[str, Any]:
-    ref = await find_clearance(services, principal, mrn)
-    if wait:
-        ref = await settle(services, ref, min(wait, MAX_WAIT_SECONDS))
-    if ref.record is None:
-        return provisional_view(ref)
-    return await view_body(services, ref.record)
+    wait = min(wait, MAX_WAIT_SECONDS) if wait else 0
+    found = await service.get_clearance(services=services, principal=principal, mrn=mrn, wait=wait)
+    return found.model_dump(mode="json")
 
 
 @router.get("", summary="Clearances, newest first (declarants see their own only)")
@@ -77,28 +44,10 @@ async def list_clearances(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    if set(principal.roles) & set(READER_ROLES):
-        agency, declarant = principal.agency, None
-    elif "declarant" in principal.roles and principal.eori:
-        agency, declarant = None, principal.eori
-    else:
-        require_role(principal, "declarant", *READER_ROLES)
-        raise AssertionError  # pragma: no cover
-    async with services.db.session() as session:
-        try:
-            rows, next_cursor = await clearance_store.list_clearances(
-                session,
-                agency=agency,
-                declarant_eori=declarant,
-                status=status,
-                lane=lane,
-                stage=stage,
-                limit=limit,
-                cursor=cursor,
-            )
-        except ValueError as exc:
-            raise invalid(["query", "cursor"], str(exc)) from exc
-    return {"items": [clearance_store.summary(r) for r in rows], "next_cursor": next_cursor}
+    page = await service.list_clearances(
+        services=services, principal=principal, status=status, lane=lane, stage=stage, limit=limit, cursor=cursor
+    )
+    return page.model_dump()
 
 
 @router.post(
@@ -109,16 +58,7 @@ async def list_clearances(
 async def invalidate(
     mrn: str, body: InvalidationRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
-    ref = await find_clearance(services, principal, mrn)
-    if not ("declarant" in principal.roles and principal.eori == ref.declarant_eori):
-        raise ApiError(403, "only the declarant who lodged the declaration may invalidate it")
-    view: ClearanceView = await send_update(
-        services,
-        ref.workflow_id,
-        ClearanceWorkflow.invalidate,
-        Invalidate(actor=actor(principal), reason=body.reason),
-        ClearanceView,
-    )
+    view = await service.invalidate(services=services, principal=principal, mrn=mrn, request=body)
     return {
         "mrn": view.mrn,
         "status": view.status.value,
@@ -128,12 +68,7 @@ async def invalidate(
     }
 
 
-async def _officer_action(
-    services: ServicesDep, principal: CurrentPrincipal, mrn: str, update: Any, command: Any
-) -> dict[str, Any]:
-    """An officer's action is an Update on the clearance; its validator decides (403, 409, 422) before any record."""
-    ref = await find_clearance(services, principal, mrn)
-    view: ClearanceView = await send_update(services, ref.workflow_id, update, command, ClearanceView)
+def _view(view: ClearanceView) -> dict[str, Any]:
     return view.model_dump(mode="json")
 
 
@@ -153,8 +88,7 @@ OFFICER_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=OFFICER_ACTION_RESPONSES,
 )
 async def reroute(mrn: str, body: RerouteRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    command = Reroute(actor=actor(principal), lane=body.lane, reason=body.reason)
-    return await _officer_action(services, principal, mrn, ClearanceWorkflow.reroute, command)
+    return _view(await service.reroute(services=services, principal=principal, mrn=mrn, request=body))
 
 
 @router.post(
@@ -163,8 +97,7 @@ async def reroute(mrn: str, body: RerouteRequest, principal: CurrentPrincipal, s
     responses=OFFICER_ACTION_RESPONSES,
 )
 async def place_hold(mrn: str, body: HoldRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    command = PlaceHold(actor=actor(principal), reason=body.reason)
-    return await _officer_action(services, principal, mrn, ClearanceWorkflow.place_hold, command)
+    return _view(await service.place_hold(services=services, principal=principal, mrn=mrn, request=body))
 
 
 @router.post(
@@ -175,8 +108,7 @@ async def place_hold(mrn: str, body: HoldRequest, principal: CurrentPrincipal, s
 async def release_hold(
     mrn: str, body: HoldRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
-    command = ReleaseHold(actor=actor(principal), reason=body.reason)
-    return await _officer_action(services, principal, mrn, ClearanceWorkflow.release_hold, command)
+    return _view(await service.release_hold(services=services, principal=principal, mrn=mrn, request=body))
 
 
 @router.put(
@@ -189,23 +121,12 @@ async def release_hold(
 async def schedule_inspection(
     mrn: str, body: ScheduleRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
-    command = ScheduleInspection(
-        actor=actor(principal), at=body.at, place=body.place, agencies=body.agencies, note=body.note
-    )
-    return await _officer_action(services, principal, mrn, ClearanceWorkflow.schedule_inspection, command)
+    return _view(await service.schedule_inspection(services=services, principal=principal, mrn=mrn, request=body))
 
 
 @router.get("/{mrn}/audit", summary="The clearance's audit trail: every event with who and when, in order")
 async def audit_trail(mrn: str, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    ref = await find_clearance(services, principal, mrn)
-    if not set(principal.roles) & set(READER_ROLES):
-        raise ApiError(403, "the audit trail is for officers, supervisors and auditors")
-    async with services.db.session() as session:
-        events = await clearance_store.audit_trail(session, ref.mrn)
-    return {
-        "mrn": ref.mrn,
-        "events": [{"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail} for e in events],
-    }
+    return (await service.audit_trail(services=services, principal=principal, mrn=mrn)).model_dump()
 
 
 @router.get(
@@ -214,10 +135,4 @@ async def audit_trail(mrn: str, principal: CurrentPrincipal, services: ServicesD
     summary="An issued document (release-notice, referral-notice, not-released-notice, invalidation-notice)",
 )
 async def get_document(mrn: str, kind: str, principal: CurrentPrincipal, services: ServicesDep) -> HTMLResponse:
-    ref = await find_clearance(services, principal, mrn)
-    assert may_read(principal, declarant_eori=ref.declarant_eori, agency=ref.agency)
-    async with services.db.session() as session:
-        document = await clearance_store.get_document(session, mrn, kind)
-    if document is None:
-        raise not_found(f"document {kind} of clearance {mrn}")
-    return HTMLResponse(document.html)
+    return HTMLResponse(await service.document(services=services, principal=principal, mrn=mrn, kind=kind))

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentPrincipal, ServicesDep, require_role
-from api.errors import invalid
-from store import stage_times
+from api.deps import CurrentPrincipal, ServicesDep
+from api.service import reports as service
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-
-REPORT_ROLES = ("customs_officer", "export_control_officer", "supervisor", "auditor", "admin")
-DEFAULT_PERIOD = timedelta(days=30)
-MAX_PERIOD = timedelta(days=366)
-
-
-def _instant(name: str, raw: str, *, end_of_day: bool) -> datetime:
-    """An RFC 3339 timestamp (naive means UTC) or a date: its midnight, or the next one for `to`, so the day counts."""
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return at + timedelta(days=1) if end_of_day else at
-        at = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise invalid(["query", name], f"{raw!r} is neither an RFC 3339 timestamp nor a date (YYYY-MM-DD)") from exc
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @router.get(
@@ -46,14 +27,5 @@ async def stage_times_report(
     to: Annotated[str | None, Query(max_length=40)] = None,
     sop: Annotated[str | None, Query(max_length=63, description="only clearances on this SOP (by name)")] = None,
 ) -> dict[str, Any]:
-    require_role(principal, *REPORT_ROLES)
-    until = _instant("to", to, end_of_day=True) if to else datetime.now(UTC)
-    since = _instant("from", from_, end_of_day=False) if from_ else until - DEFAULT_PERIOD
-    if since >= until:
-        raise invalid(["query", "from"], "from must be before to")
-    if until - since > MAX_PERIOD:
-        raise invalid(["query", "from"], f"the period may span at most {MAX_PERIOD.days} days")
-    async with services.db.session() as session:
-        views = await stage_times.load_views(session, agency=principal.agency, since=since, until=until, sop_name=sop)
-    report = stage_times.stage_report(views)
-    return {"from": since, "to": until, "agency": principal.agency, **report}
+    report = await service.stage_times_report(services=services, principal=principal, from_=from_, to=to, sop=sop)
+    return report.body()

@@ -19,14 +19,15 @@ from adapters.screening import ListsBehind
 from api import rescreen
 from api.deps import OFFICER_ROLES, CurrentPrincipal, ServicesDep, require_role
 from api.errors import ApiError, invalid
+from domain.actions import LIST_NAME as LIST_NAME_PATTERN
+from domain.actions import ListName
 from domain.declaration import CountryCode
 from screening.lists import ListFormatError, parse_csl_file
 from store import screening_lists
 
 router = APIRouter(prefix="/v1", tags=["screening"])
 log = structlog.get_logger("api")
-LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-ListName = Annotated[str, StringConstraints(pattern=LIST_NAME.pattern)]
+LIST_NAME = re.compile(LIST_NAME_PATTERN)
 
 
 class CheckRequest(BaseModel):

@@ -1,4 +1,5 @@
-"""The SOP catalogue: versions, their definitions and rendered documents; publishing a new version."""
+"""The SOP catalogue: versions, their definitions and rendered documents; publishing a new version. Thin: parse, call
+`api.service.sops`, serialise."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CurrentPrincipal, SessionDep, require_role
-from api.errors import ApiError, not_found
-from sop.catalogue import SopError, parse_document
-from sop.document import render_sop_document
-from store import sops as sop_store
+from api.deps import CurrentPrincipal, SessionDep
+from api.service import sops as service
 
 router = APIRouter(prefix="/v1/sops", tags=["sops"])
 
@@ -27,20 +25,8 @@ PUBLISH_BODY = {
 
 
 @router.get("", summary="Every SOP with its published versions and the latest version")
-async def list_sops(_: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in await sop_store.catalogue(session):
-        grouped.setdefault(row.name, []).append(
-            {
-                "version": row.version,
-                "hash": row.hash,
-                "published_at": row.published_at,
-                "title": row.definition["title"],
-            }
-        )
-    return [
-        {"name": name, "versions": versions, "latest": versions[-1]["version"]} for name, versions in grouped.items()
-    ]
+async def list_sops(principal: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
+    return [entry.model_dump() for entry in await service.catalogue(session=session, principal=principal)]
 
 
 @router.post(
@@ -50,16 +36,10 @@ async def list_sops(_: CurrentPrincipal, session: SessionDep) -> list[dict[str, 
     summary="Publish a new SOP version (YAML or JSON); published versions are immutable",
 )
 async def publish(request: Request, principal: CurrentPrincipal, session: SessionDep) -> JSONResponse:
-    require_role(principal, "sop_author")
     try:
-        definition = parse_document(await request.body())
-    except SopError as exc:
-        errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in exc.errors]
-        return JSONResponse(status_code=422, content={"detail": "the SOP is not valid", "errors": errors})
-    try:
-        published, created = await sop_store.publish(session, definition, by=principal.id)
-    except sop_store.SopConflict as exc:
-        raise ApiError(409, str(exc)) from exc
+        published, created = await service.publish(session=session, principal=principal, document=await request.body())
+    except service.Invalid as exc:
+        return JSONResponse(status_code=422, content={"detail": "the SOP is not valid", "errors": exc.errors})
     body = {
         "name": published.ref.name,
         "version": published.ref.version,
@@ -70,16 +50,9 @@ async def publish(request: Request, principal: CurrentPrincipal, session: Sessio
     return JSONResponse(status_code=201 if created else 200, content=body)
 
 
-async def _get(session: SessionDep, name: str, version: int) -> Any:
-    published = await sop_store.get(session, name, version)
-    if published is None:
-        raise not_found(f"SOP {name} version {version}")
-    return published
-
-
 @router.get("/{name}/versions/{version}", summary="The SOP definition as JSON (hash in the ETag header)")
-async def get_version(name: str, version: int, _: CurrentPrincipal, session: SessionDep) -> JSONResponse:
-    published = await _get(session, name, version)
+async def get_version(name: str, version: int, principal: CurrentPrincipal, session: SessionDep) -> JSONResponse:
+    published = await service.get_version(session=session, principal=principal, name=name, version=version)
     return JSONResponse(
         published.definition.model_dump(mode="json"),
         headers={"ETag": f'"{published.ref.hash}"', "X-Sop-Hash": published.ref.hash},
@@ -91,5 +64,5 @@ async def get_version(name: str, version: int, _: CurrentPrincipal, session: Ses
     response_class=HTMLResponse,
     summary="The SOP document with its flow diagram, rendered from the definition that runs",
 )
-async def get_document(name: str, version: int, _: CurrentPrincipal, session: SessionDep) -> HTMLResponse:
-    return HTMLResponse(render_sop_document(await _get(session, name, version)))
+async def get_document(name: str, version: int, principal: CurrentPrincipal, session: SessionDep) -> HTMLResponse:
+    return HTMLResponse(await service.document(session=session, principal=principal, name=name, version=version))
