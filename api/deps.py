@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
-from api.errors import ApiError, forbidden
+from api.errors import ApiError
 from api.waiting import ClearanceWatcher
 from domain.clearance import Actor
 from settings import Settings
@@ -22,9 +22,7 @@ from store import principals, sops
 from store.db import Database
 from store.models import Principal
 
-OFFICER_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor")
-TASK_ROLES = ("customs_officer", "export_control_officer", "inspector", "supervisor", "duty_chief")
-READER_ROLES = (*OFFICER_ROLES, "duty_chief", "auditor", "admin")
+# Who may do what is decided in one place, `domain.policy` (role groups and rules), asked by `api.service`.
 # The one place a token's principal is cached: briefly, so a revoked token or a changed role counts within this.
 TOKEN_CACHE_SECONDS = 2.0
 _TOKEN_CACHE_LIMIT = 10_000
@@ -99,13 +97,6 @@ async def current_principal(services: ServicesDep, authorization: Annotated[str 
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-def require_role(principal: Principal, *roles: str) -> None:
-    if not set(principal.roles) & set(roles):
-        raise forbidden(
-            f"this needs one of the roles {', '.join(roles)}; {principal.id} holds {', '.join(principal.roles)}"
-        )
 
 
 def actor(principal: Principal) -> Actor:

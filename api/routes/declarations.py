@@ -15,10 +15,10 @@ from temporalio.service import RPCError
 
 from api import metrics
 from api.clearance_access import accepted_view, settled_body
-from api.deps import CurrentPrincipal, ServicesDep, require_role
-from api.errors import ApiError, forbidden, invalid, unavailable
+from api.deps import CurrentPrincipal, ServicesDep
+from api.errors import ApiError, check, invalid, unavailable
 from api.waiting import applied, wait_preference
-from domain import search
+from domain import policy, search
 from domain.clearance import ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
@@ -63,9 +63,7 @@ async def lodge_declaration(
     services: ServicesDep,
     prefer: Annotated[list[str] | None, PREFER] = None,
 ) -> JSONResponse:
-    require_role(principal, "declarant")
-    if principal.eori != declaration.declarant.eori:
-        raise forbidden(f"you may lodge declarations only as declarant {principal.eori}")
+    check(policy.may_lodge(principal, declaration.declarant.eori))
     wait = wait_preference(prefer or [])
     published = await services.latest_sop(services.settings.sop_name)
     async with services.db.session() as session:

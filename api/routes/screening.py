@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from adapters.screening import ListsBehind
-from api import rescreen
-from api.deps import OFFICER_ROLES, CurrentPrincipal, ServicesDep, require_role
+from api import errors, rescreen
+from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, invalid
+from domain import policy
 from domain.actions import LIST_NAME as LIST_NAME_PATTERN
 from domain.actions import ListName
 from domain.declaration import CountryCode
@@ -113,7 +114,7 @@ async def _spooled(request: Request) -> AsyncIterator[tuple[BinaryIO, str | None
 async def import_list(
     list_name: str, request: Request, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
-    require_role(principal, "export_control_officer", "admin")
+    errors.check(policy.may_import_list(principal))
     if not LIST_NAME.match(list_name):
         raise invalid(["path", "list"], "list names are 2-63 lowercase letters, digits and hyphens")
     async with _spooled(request) as (file, filename, content_type):
@@ -148,7 +149,7 @@ async def import_list(
 
 @router.get("/screening-lists", summary="Imported lists with their revision and size")
 async def get_lists(principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    require_role(principal, *OFFICER_ROLES, "auditor", "admin")
+    errors.check(policy.may_read_lists(principal))
     async with services.db.session() as session:
         rows = await screening_lists.lists(session)
     return {
@@ -167,7 +168,7 @@ async def get_lists(principal: CurrentPrincipal, services: ServicesDep) -> dict[
 
 @router.post("/screening/check", summary="Screen one name against every imported list, best match first")
 async def check(body: CheckRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    require_role(principal, *OFFICER_ROLES, "admin")
+    errors.check(policy.may_screen(principal))
     try:
         screened = await services.screening.check(
             body.name, body.country, min_score=body.min_score, limit=body.limit, list_revisions=body.list_revisions

@@ -8,19 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, require_role
-from api.errors import not_found
+from api.deps import CurrentPrincipal, ServicesDep
+from api.service import webhooks as service
 from domain.webhooks import SIGNATURE_HEADER, WebhookCreate
-from store import webhooks as webhook_store
-from store.models import Principal, WebhookSubscription
+from store.models import WebhookSubscription
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-SUBSCRIBERS = ("declarant", *READER_ROLES)
-
-
-def _scope(principal: Principal) -> str | None:
-    """Declarants subscribe to their own declarations; officers to their agency's clearances."""
-    return principal.eori if not set(principal.roles) & set(READER_ROLES) else None
 
 
 def _body(s: WebhookSubscription) -> dict[str, Any]:
@@ -36,26 +29,9 @@ def _body(s: WebhookSubscription) -> dict[str, Any]:
     }
 
 
-async def _own(services: ServicesDep, principal: Principal, subscription_id: str) -> WebhookSubscription:
-    async with services.db.session() as session:
-        found = await session.get(WebhookSubscription, subscription_id)
-    if (
-        found is None
-        or not found.active
-        or found.agency != principal.agency
-        or (_scope(principal) is not None and found.declarant_eori != principal.eori)
-    ):
-        raise not_found(f"webhook subscription {subscription_id}")
-    return found
-
-
 @router.post("", status_code=201, summary="Subscribe a URL to clearance events (bodies signed with the secret)")
 async def subscribe(body: WebhookCreate, principal: CurrentPrincipal, services: ServicesDep) -> JSONResponse:
-    require_role(principal, *SUBSCRIBERS)
-    async with services.db.writer() as session:
-        created = await webhook_store.subscribe(
-            session, body, agency=principal.agency, declarant_eori=_scope(principal), by=principal.id
-        )
+    created = await service.subscribe(services=services, principal=principal, request=body)
     return JSONResponse(
         status_code=201, content=jsonable_encoder(_body(created)), headers={"Location": f"/v1/webhooks/{created.id}"}
     )
@@ -63,17 +39,13 @@ async def subscribe(body: WebhookCreate, principal: CurrentPrincipal, services: 
 
 @router.get("", summary="The caller's agency's subscriptions")
 async def list_subscriptions(principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
-    require_role(principal, *SUBSCRIBERS)
-    async with services.db.session() as session:
-        rows = await webhook_store.subscriptions(session, agency=principal.agency, declarant_eori=_scope(principal))
+    rows = await service.subscriptions(services=services, principal=principal)
     return {"items": [_body(s) for s in rows]}
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Stop delivering to a subscription")
 async def unsubscribe(subscription_id: str, principal: CurrentPrincipal, services: ServicesDep) -> None:
-    found = await _own(services, principal, subscription_id)
-    async with services.db.writer() as session:
-        await webhook_store.unsubscribe(session, found.id)
+    await service.unsubscribe(services=services, principal=principal, subscription_id=subscription_id)
 
 
 @router.get("/{subscription_id}/deliveries", summary="The delivery log: each event, attempts and last answer")
@@ -83,9 +55,9 @@ async def deliveries(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    found = await _own(services, principal, subscription_id)
-    async with services.db.session() as session:
-        rows = await webhook_store.deliveries(session, found.id, limit=limit)
+    rows = await service.deliveries(
+        services=services, principal=principal, subscription_id=subscription_id, limit=limit
+    )
     return {
         "items": [
             {

@@ -1,0 +1,260 @@
+"""The role x endpoint matrix, allowed and refused, through the real HTTP app with each demo principal.
+
+One table (`MATRIX`): each row is an endpoint, a principal and the status class it must get. An allowed call that
+would change shared state is sent so that it is refused *after* the permission check (a lane it already has, an
+outcome the task does not allow, a licence reference that exists, an empty list file): a 409 or 422 there proves
+the principal was let through, and nothing changes. Calls whose success changes something act on a resource of
+their own (`own_*`). The rules are `domain.policy`'s; this is the check that every face applies them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack
+from tests.e2e import awaiting, licence_body, lodge, new_licence_reference, open_tasks, wait_for
+from tests.support import example
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Shared:
+    mrn: str  # a yellow-lane clearance awaiting approval
+    task: str  # its approval task (role supervisor), never claimed
+    own_task: str  # the approval task of another clearance, reassigned by one row
+    own_hold: str  # a clearance one row puts on hold
+    licence: str
+
+
+def _yellow() -> dict[str, Any]:
+    body = example("green-lane", country_of_destination="CN")
+    body["consignee"]["address"]["country"] = "CN"
+    return body
+
+
+async def _awaiting_approval(stack: Stack) -> tuple[str, str]:
+    mrn = (await lodge(stack, _yellow()))["mrn"]
+    await wait_for(stack, mrn, awaiting("approval"))
+    [task] = await open_tasks(stack, "supervisor", mrn, "approval")
+    return mrn, task["id"]
+
+
+@pytest.fixture(scope="module")
+async def shared(stack: Stack) -> AsyncIterator[Shared]:
+    reference = new_licence_reference()
+    created = await stack.http.post(
+        "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+    )
+    assert created.status_code == 201, created.text
+    (mrn, task), (_, own_task), (own_hold, _) = await asyncio.gather(*(_awaiting_approval(stack) for _ in range(3)))
+    yield Shared(mrn=mrn, task=task, own_task=own_task, own_hold=own_hold, licence=reference)
+
+
+OK, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID = "2xx", "403", "404", "409", "422"
+LANE_YELLOW = {"lane": "yellow", "reason": "matrix"}  # the lane it already has: 409 once allowed
+BOGUS_OUTCOME = {"outcome": "bogus", "reason": "matrix"}  # 422 once allowed
+TO_SUPERVISOR2 = {"to": "supervisor2", "reason": "matrix"}
+SCHEDULE = {"at": "2099-01-01T10:00:00Z", "place": "Bay 1"}
+UNLISTED = {"party": {"name": "Nobody GmbH"}, "list": "none-such", "entry_id": "x", "reason": "matrix"}
+
+# (method, path, body, principal, expected). `{mrn}`, `{task}`, ... are filled from `Shared`.
+MATRIX: list[tuple[str, str, Any, str, str]] = [
+    # declarations
+    ("POST", "/v1/declarations", "green-lane", "customs_officer", FORBIDDEN),
+    ("POST", "/v1/declarations", "green-lane", "other_declarant", FORBIDDEN),  # lodging as someone else
+    ("POST", "/v1/declarations", "green-lane", "admin", FORBIDDEN),
+    # reading a clearance: its declarant and the readers of its agency
+    *[
+        ("GET", "/v1/clearances/{mrn}", None, who, OK)
+        for who in ("declarant", "customs_officer", "export_control_officer", "inspector", "supervisor")
+    ],
+    *[("GET", "/v1/clearances/{mrn}", None, who, OK) for who in ("duty_chief", "auditor", "admin")],
+    *[
+        ("GET", "/v1/clearances/{mrn}", None, who, FORBIDDEN)
+        for who in ("other_declarant", "sop_author", "foreign_officer", "exporter_holder")
+    ],
+    ("GET", "/v1/clearances", None, "declarant", OK),
+    ("GET", "/v1/clearances", None, "auditor", OK),
+    ("GET", "/v1/clearances", None, "sop_author", FORBIDDEN),
+    ("GET", "/v1/clearances/{mrn}/audit", None, "auditor", OK),
+    ("GET", "/v1/clearances/{mrn}/audit", None, "customs_officer", OK),
+    ("GET", "/v1/clearances/{mrn}/audit", None, "declarant", FORBIDDEN),
+    ("GET", "/v1/clearances/{mrn}/documents/release-notice", None, "customs_officer", NOT_FOUND),  # none issued yet
+    ("GET", "/v1/clearances/{mrn}/documents/release-notice", None, "other_declarant", FORBIDDEN),
+    # the declarant's invalidation
+    ("POST", "/v1/clearances/{mrn}/invalidation", {"reason": "matrix"}, "customs_officer", FORBIDDEN),
+    ("POST", "/v1/clearances/{mrn}/invalidation", {"reason": "matrix"}, "other_declarant", FORBIDDEN),
+    # officers' actions: re-route (customs officers and supervisors of the agency)
+    ("POST", "/v1/clearances/{mrn}/lane", LANE_YELLOW, "customs_officer", CONFLICT),
+    ("POST", "/v1/clearances/{mrn}/lane", LANE_YELLOW, "supervisor", CONFLICT),
+    *[
+        ("POST", "/v1/clearances/{mrn}/lane", LANE_YELLOW, who, FORBIDDEN)
+        for who in ("declarant", "export_control_officer", "inspector", "auditor", "duty_chief", "foreign_officer")
+    ],
+    ("POST", "/v1/clearances/{mrn}/lane", {"lane": "green", "reason": "matrix"}, "customs_officer", FORBIDDEN),
+    # holds (customs and export-control officers, supervisors)
+    ("POST", "/v1/clearances/{own_hold}/hold", {"reason": "matrix"}, "export_control_officer", OK),
+    *[
+        ("POST", "/v1/clearances/{mrn}/hold", {"reason": "matrix"}, who, FORBIDDEN)
+        for who in ("declarant", "inspector", "auditor", "admin")
+    ],
+    ("POST", "/v1/clearances/{mrn}/hold/release", {"reason": "matrix"}, "supervisor", CONFLICT),  # not on hold
+    ("POST", "/v1/clearances/{mrn}/hold/release", {"reason": "matrix"}, "inspector", FORBIDDEN),
+    # scheduling (before the joint inspection: customs officers only, and then there is none to schedule)
+    ("PUT", "/v1/clearances/{mrn}/inspection/schedule", SCHEDULE, "customs_officer", CONFLICT),
+    ("PUT", "/v1/clearances/{mrn}/inspection/schedule", SCHEDULE, "declarant", FORBIDDEN),
+    # tasks: the inbox
+    *[("GET", "/v1/tasks", None, who, OK) for who in ("supervisor", "inspector", "duty_chief", "customs_officer")],
+    *[("GET", "/v1/tasks", None, who, FORBIDDEN) for who in ("declarant", "auditor", "sop_author", "admin")],
+    ("GET", "/v1/tasks?role=supervisor", None, "inspector", FORBIDDEN),
+    ("GET", "/v1/tasks?role=inspector", None, "supervisor", OK),
+    # one task: holders of its role and the agency's overseers; others do not learn it exists
+    ("GET", "/v1/tasks/{task}", None, "supervisor", OK),
+    ("GET", "/v1/tasks/{task}", None, "auditor", OK),
+    ("GET", "/v1/tasks/{task}", None, "inspector", NOT_FOUND),
+    ("GET", "/v1/tasks/{task}", None, "foreign_officer", NOT_FOUND),
+    ("GET", "/v1/tasks/{task}", None, "declarant", FORBIDDEN),
+    # claiming and completing: holders of its role
+    ("POST", "/v1/tasks/{task}/claim", None, "inspector", FORBIDDEN),
+    ("POST", "/v1/tasks/{task}/claim", None, "auditor", FORBIDDEN),
+    ("POST", "/v1/tasks/{task}/claim", None, "duty_chief", FORBIDDEN),  # not escalated
+    ("POST", "/v1/tasks/{task}/claim", None, "foreign_officer", NOT_FOUND),
+    ("POST", "/v1/tasks/{task}/claim", None, "declarant", NOT_FOUND),
+    ("POST", "/v1/tasks/{task}/complete", BOGUS_OUTCOME, "supervisor", INVALID),
+    ("POST", "/v1/tasks/{task}/complete", BOGUS_OUTCOME, "multi_officer", INVALID),
+    ("POST", "/v1/tasks/{task}/complete", BOGUS_OUTCOME, "inspector", FORBIDDEN),
+    ("POST", "/v1/tasks/{task}/complete", BOGUS_OUTCOME, "customs_officer", FORBIDDEN),
+    # reassigning: a supervisor (the duty chief only once escalated); delegating: the assignee
+    ("POST", "/v1/tasks/{own_task}/reassign", TO_SUPERVISOR2, "supervisor", OK),
+    *[
+        ("POST", "/v1/tasks/{task}/reassign", TO_SUPERVISOR2, who, FORBIDDEN)
+        for who in ("inspector", "customs_officer", "duty_chief", "auditor")
+    ],
+    ("POST", "/v1/tasks/{task}/reassign", TO_SUPERVISOR2, "foreign_officer", NOT_FOUND),
+    ("POST", "/v1/tasks/{task}/delegate", TO_SUPERVISOR2, "supervisor", FORBIDDEN),  # not its assignee
+    ("POST", "/v1/tasks/{task}/unclaim", None, "supervisor", CONFLICT),  # not claimed
+    ("POST", "/v1/tasks/{task}/unclaim", None, "foreign_officer", NOT_FOUND),
+    # comments: holders of its role and supervisors
+    ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "supervisor", OK),
+    ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "inspector", FORBIDDEN),
+    ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "auditor", FORBIDDEN),
+    # licences: issued by export-control officers, read by officers and the holder
+    ("POST", "/v1/licences", "licence", "export_control_officer", CONFLICT),  # the reference exists
+    *[("POST", "/v1/licences", "licence", who, FORBIDDEN) for who in ("customs_officer", "declarant", "admin")],
+    *[
+        ("GET", "/v1/licences/{licence}", None, who, OK)
+        for who in ("customs_officer", "inspector", "auditor", "admin", "exporter_holder")
+    ],
+    *[("GET", "/v1/licences/{licence}", None, who, FORBIDDEN) for who in ("declarant", "sop_author", "duty_chief")],
+    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "admin", OK),  # none
+    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "customs_officer", FORBIDDEN),
+    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "declarant", FORBIDDEN),
+    # screening lists and checks
+    ("POST", "/v1/screening-lists/matrix-list/import", b"", "admin", INVALID),  # empty: unchanged
+    ("POST", "/v1/screening-lists/matrix-list/import", b"", "export_control_officer", INVALID),
+    ("POST", "/v1/screening-lists/matrix-list/import", b"", "customs_officer", FORBIDDEN),
+    ("POST", "/v1/screening-lists/matrix-list/import", b"", "declarant", FORBIDDEN),
+    *[("GET", "/v1/screening-lists", None, who, OK) for who in ("inspector", "auditor", "admin")],
+    *[("GET", "/v1/screening-lists", None, who, FORBIDDEN) for who in ("declarant", "sop_author", "duty_chief")],
+    *[("POST", "/v1/screening/check", {"name": "Acme"}, who, OK) for who in ("customs_officer", "admin")],
+    *[("POST", "/v1/screening/check", {"name": "Acme"}, who, FORBIDDEN) for who in ("auditor", "declarant")],
+    # the register of known false positives
+    ("POST", "/v1/screening/false-positives", UNLISTED, "customs_officer", INVALID),  # entry not listed
+    *[
+        ("POST", "/v1/screening/false-positives", UNLISTED, who, FORBIDDEN)
+        for who in ("inspector", "auditor", "declarant")
+    ],
+    *[("GET", "/v1/screening/false-positives", None, who, OK) for who in ("auditor", "duty_chief", "inspector")],
+    ("GET", "/v1/screening/false-positives", None, "declarant", FORBIDDEN),
+    ("GET", "/v1/screening/false-positives/FP-none", None, "auditor", NOT_FOUND),
+    ("GET", "/v1/screening/false-positives/FP-none", None, "declarant", FORBIDDEN),
+    ("DELETE", "/v1/screening/false-positives/FP-none", {"reason": "matrix"}, "supervisor", NOT_FOUND),
+    ("DELETE", "/v1/screening/false-positives/FP-none", {"reason": "matrix"}, "auditor", FORBIDDEN),
+    # SOPs: read by anyone, published by SOP authors
+    ("GET", "/v1/sops", None, "declarant", OK),
+    ("GET", "/v1/sops/test-clearance/versions/1", None, "declarant", OK),
+    ("GET", "/v1/sops/test-clearance/versions/1/document", None, "inspector", OK),
+    ("POST", "/v1/sops", {"name": "x"}, "sop_author", INVALID),
+    ("POST", "/v1/sops", {"name": "x"}, "customs_officer", FORBIDDEN),
+    # reports, subscriptions
+    *[("GET", "/v1/reports/stage-times", None, who, OK) for who in ("auditor", "customs_officer", "admin")],
+    *[("GET", "/v1/reports/stage-times", None, who, FORBIDDEN) for who in ("inspector", "declarant", "duty_chief")],
+    *[("GET", "/v1/webhooks", None, who, OK) for who in ("declarant", "auditor")],
+    ("GET", "/v1/webhooks", None, "sop_author", FORBIDDEN),
+    ("DELETE", "/v1/webhooks/WH-none", None, "declarant", NOT_FOUND),
+    ("GET", "/v1/webhooks/WH-none/deliveries", None, "auditor", NOT_FOUND),
+    ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/", "secret": "s" * 16}, "sop_author", FORBIDDEN),
+]
+
+
+def _fill(value: Any, shared: Shared) -> Any:
+    if isinstance(value, str):
+        return value.format(**vars(shared))
+    if isinstance(value, dict):
+        return {k: _fill(v, shared) for k, v in value.items()}
+    return value
+
+
+def _status_class(status: int) -> str:
+    return "2xx" if 200 <= status < 300 else str(status)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "who", "expected"),
+    MATRIX,
+    ids=[f"{m} {p} as {w} -> {e}" for m, p, _, w, e in MATRIX],
+)
+async def test_role_endpoint_matrix(
+    stack: Stack, shared: Shared, method: str, path: str, body: Any, who: str, expected: str
+) -> None:
+    kwargs: dict[str, Any] = {}
+    if body == "green-lane":
+        kwargs["json"] = example("green-lane")
+    elif body == "licence":
+        kwargs["json"] = licence_body(shared.licence)
+    elif isinstance(body, bytes):
+        kwargs["content"], kwargs["headers"] = body, {"Content-Type": "application/json"}
+    elif body is not None:
+        kwargs["json"] = _fill(body, shared)
+    headers = {**kwargs.pop("headers", {}), **stack.auth(who)}
+    response = await stack.http.request(method, _fill(path, shared), headers=headers, **kwargs)
+    assert _status_class(response.status_code) == expected, response.text
+
+
+def test_the_matrix_covers_every_api_endpoint() -> None:
+    """A route added without a row here fails: every /v1 path (with its method) appears in the table."""
+    from api.main import create_app
+    from settings import Settings
+
+    app = create_app(Settings(environment="test"))
+    routes = {
+        (method, route.path)  # type: ignore[attr-defined]
+        for route in app.routes
+        if getattr(route, "path", "").startswith("/v1") and getattr(route, "include_in_schema", False)
+        for method in getattr(route, "methods", set()) - {"HEAD"}
+    }
+    covered = {(m, p.split("?")[0]) for m, p, *_ in MATRIX}
+    template = {
+        "{mrn}": "{mrn}",
+        "{own_hold}": "{mrn}",
+        "{task}": "{task_id}",
+        "{own_task}": "{task_id}",
+        "{licence}": "{reference}",
+        "matrix-list": "{list_name}",
+        "test-clearance/versions/1": "{name}/versions/{version}",
+        "FP-none": "{fp_id}",
+        "WH-none": "{subscription_id}",
+    }
+    normalised = set()
+    for method, path in covered:
+        for concrete, placeholder in template.items():
+            path = path.replace(concrete, placeholder)
+        normalised.add((method, path))
+    exempt = {("POST", "/v1/licence-depletions")}  # the registry protocol: the rule of its restorations' rows
+    missing = sorted(routes - normalised - exempt)
+    assert not missing, f"endpoints without a row in MATRIX: {missing}"
