@@ -6,6 +6,7 @@ transaction. A database already at head costs one connection and two small queri
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,11 +154,21 @@ def upgrade_locked(connection: Connection) -> None:
 
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the database to head; cheap when it is there already."""
-    async with engine.connect() as connection:
-        if await connection.run_sync(current_revision) == head():
-            return
-        await connection.rollback()
-        await connection.run_sync(upgrade_locked)
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            async with engine.connect() as connection:
+                if await connection.run_sync(current_revision) == head():
+                    return
+                await connection.rollback()
+                await connection.run_sync(upgrade_locked)
+                return
+        except OperationalError as exc:
+            # SQLite may refuse a connection or a read with "database is locked" while another process creates the
+            # file or upgrades it; the upgrade is one transaction, re-checked under the lock, so trying again is safe.
+            if engine.dialect.name != "sqlite" or "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.05)
 
 
 async def status(engine: AsyncEngine) -> tuple[str | None, str | None]:
