@@ -309,9 +309,13 @@ async def _pages_of_every_kind(stack: Stack, console_url: str) -> dict[str, str]
         await wait_for(stack, referred, awaiting("inspection_findings"))
         [customs] = await open_tasks(stack, "inspector", referred, "inspection_findings")
         counts = {"counts": [{"item_sequence": 1, "counted": 2}], "evidence": ["photo-118"]}
-        await finish_task(stack, "inspector", customs["id"], "compliant", "Counted on the pallet", counts)
+        await finish_task(
+            stack, "inspector", customs["id"], "compliant", "Counted on the pallet", counts, confirm_deviation=True
+        )
         [export_control] = await open_tasks(stack, "export_control_officer", referred, "inspection_findings")
-        await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "Serials match", {})
+        await finish_task(
+            stack, "export_control_officer", export_control["id"], "compliant", "Serials match", {"seals_checked": True}
+        )
 
         missing = example("dual-use-licensed")
         missing["goods_items"][0]["documents"] = []
