@@ -20,7 +20,7 @@ from api import console, errors, metrics
 from api.content_type import require_json_body
 from api.deps import Services
 from api.limits import BodySizeLimit
-from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
+from api.routes import audit, clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
@@ -72,6 +72,7 @@ def create_app(
 
     for module in (declarations, clearances, tasks, licences, screening, sops, reports, webhooks, ops, console):
         app.include_router(module.router)
+    app.include_router(audit.router)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

@@ -264,6 +264,12 @@ async def event(session: AsyncSession, mrn: str, seq: int) -> AuditRecord | None
     return await session.get(AuditRecord, (mrn, seq))
 
 
+async def trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:
+    """The clearance's logged events in the chain's order."""
+    query = select(AuditRecord).where(EVENTS.c.mrn == mrn).order_by(EVENTS.c.leaf_index)
+    return list((await session.exec(query)).scalars().all())  # type: ignore[call-overload]
+
+
 async def fetch_nodes(session: AsyncSession, nodes: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     by_level: dict[int, list[int]] = {}
     for level, idx in nodes:
