@@ -180,6 +180,8 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
         first = Problem(
             "inserted", f"{_row_name(extra)} lies beyond the log's size {size}", extra.leaf_index, extra.mrn, extra.seq
         )
+    if first is None and len(rows) < size:
+        first = Problem("deleted", f"the log holds {size} leaves, the database {len(rows)}: the last were deleted")
     first = first or _check_chains(rows, hashes)
     if first is not None:
         report.problems.append(first)
@@ -217,7 +219,7 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
             )
         else:
             good = parsed.tree_size
-    report.unsigned = max(0, len(hashes) - (signed[-1].tree_size if signed else 0))
+    report.unsigned = max(0, len(hashes) - good)
     return report
 
 
