@@ -43,11 +43,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.tasks
+	$(BIN)/python -m bench.audit_log
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.screening --smoke
 	$(BIN)/python -m bench.throughput --smoke
 	$(BIN)/python -m bench.tasks --smoke
+	$(BIN)/python -m bench.audit_log --smoke
 
 sop-schema: $(STAMP)
 	$(BIN)/python -m stack.cli sop-schema

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
@@ -95,13 +95,35 @@ def _split_frontier(blob: bytes) -> list[bytes]:
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
 
 
+def _lock(*also: Any) -> Any:
+    """An update of the head row that changes nothing: it takes the row's lock (PostgreSQL) or the writer lock
+    (SQLite) for the rest of the transaction and returns the tree's state."""
+    return (
+        update(HEAD)
+        .where(HEAD.c.id == HEAD_ID)
+        .values(tree_size=HEAD.c.tree_size)
+        .returning(HEAD.c.tree_size, HEAD.c.frontier, *also)
+    )
+
+
 @lru_cache
 def _statements(dialect: str) -> dict[str, Any]:
     return {
-        "lock": update(HEAD)
-        .where(HEAD.c.id == HEAD_ID)
-        .values(tree_size=HEAD.c.tree_size)
-        .returning(HEAD.c.tree_size, HEAD.c.frontier),
+        "lock": _lock(),
+        # The lock that also reads what the append needs: how many of the batch are logged, the chain's last hash.
+        "lock_for_append": _lock(
+            select(EVENTS.c.leaf_hash)
+            .where(EVENTS.c.mrn == bindparam("mrn"))
+            .order_by(EVENTS.c.leaf_index.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("last_hash"),
+            select(func.count())
+            .select_from(EVENTS)
+            .where(EVENTS.c.mrn == bindparam("mrn"), EVENTS.c.seq.in_(bindparam("seqs", expanding=True)))
+            .scalar_subquery()
+            .label("logged"),
+        ),
         "create_head": upsert(dialect, HEAD).on_conflict_do_nothing(index_elements=["id"]),
         "move_head": update(HEAD).where(HEAD.c.id == HEAD_ID),
         "events": insert(EVENTS),
@@ -114,13 +136,21 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+async def _locked(session: AsyncSession, name: str, params: dict[str, Any] | None = None) -> Any:
+    # Core statements on the session's own connection (same transaction): the ORM's execute path cost more CPU
+    # than the statements themselves.
+    conn = await session.connection()
+    statements = _statements(_dialect(session))
+    row = (await conn.execute(statements[name], params or {})).first()
+    if row is None:  # the log's first write
+        await conn.execute(statements["create_head"], {"id": HEAD_ID, "tree_size": 0, "frontier": b""})
+        row = (await conn.execute(statements[name], params or {})).first()
+    return row
+
+
 async def lock_head(session: AsyncSession) -> tuple[int, list[bytes]]:
     """Take the log's write lock for this transaction; returns the tree size and its frontier."""
-    statements = _statements(_dialect(session))
-    row = (await session.exec(statements["lock"])).first()  # type: ignore[call-overload]
-    if row is None:
-        await session.exec(statements["create_head"], params={"id": HEAD_ID, "tree_size": 0, "frontier": b""})  # type: ignore[call-overload]
-        row = (await session.exec(statements["lock"])).first()  # type: ignore[call-overload]
+    row = await _locked(session, "lock")
     return int(row[0]), _split_frontier(bytes(row[1]))
 
 
@@ -130,21 +160,15 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
     if not events:
         return 0
     statements = _statements(_dialect(session))
-    size, frontier = await lock_head(session)
-    last_of_mrn = select(func.max(EVENTS.c.leaf_index)).where(EVENTS.c.mrn == mrn).scalar_subquery()
-    known = await session.exec(  # type: ignore[call-overload]
-        select(EVENTS.c.seq, EVENTS.c.leaf_index, EVENTS.c.leaf_hash).where(
-            EVENTS.c.mrn == mrn,
-            or_(EVENTS.c.seq.in_([e.seq for e in events]), EVENTS.c.leaf_index == last_of_mrn),
-        )
-    )
+    head = await _locked(session, "lock_for_append", {"mrn": mrn, "seqs": [e.seq for e in events]})
+    size, frontier = int(head.tree_size), _split_frontier(bytes(head.frontier))
+    prev_hash = bytes(head.last_hash) if head.last_hash is not None else None
     logged: set[int] = set()
-    prev: tuple[int, bytes] | None = None
-    for seq, index, hash_ in known.all():
-        logged.add(seq)
-        if prev is None or index > prev[0]:
-            prev = (index, bytes(hash_))
-    prev_hash = prev[1] if prev else None
+    if head.logged:  # a retry: some (usually all) of the batch is in the log already
+        known = await (await session.connection()).execute(
+            select(EVENTS.c.seq).where(EVENTS.c.mrn == mrn, EVENTS.c.seq.in_([e.seq for e in events]))
+        )
+        logged = {seq for (seq,) in known.all()}
     rows, leaves = [], []
     for event in events:
         if event.seq in logged:
@@ -184,13 +208,10 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
     if not rows:
         return 0
     new_size, new_frontier, created = merkle.append_leaves(size, frontier, leaves)
-    await session.exec(statements["events"], params=rows)  # type: ignore[call-overload]
-    await session.exec(  # type: ignore[call-overload]
-        statements["nodes"], params=[{"level": level, "idx": idx, "hash": h} for (level, idx), h in created]
-    )
-    await session.exec(  # type: ignore[call-overload]
-        statements["move_head"], params={"tree_size": new_size, "frontier": b"".join(new_frontier)}
-    )
+    conn = await session.connection()
+    await conn.execute(statements["events"], rows)
+    await conn.execute(statements["nodes"], [{"level": level, "idx": idx, "hash": h} for (level, idx), h in created])
+    await conn.execute(statements["move_head"], {"tree_size": new_size, "frontier": b"".join(new_frontier)})
     signer = _signer_for(session)
     if signer is not None and any(r["kind"] in OUTCOME_KINDS for r in rows):
         await _store_checkpoint(session, signer, new_size, merkle.root_from_frontier(new_frontier), "outcome")
@@ -285,8 +306,12 @@ class TreeSizeError(ValueError):
     """A tree size the log cannot prove against."""
 
 
-async def _prove(session: AsyncSession, ranges: list[tuple[int, int]]) -> list[bytes]:
-    nodes = await fetch_nodes(session, merkle.nodes_for(ranges))
+async def _prove(session: AsyncSession, ranges: list[tuple[int, int]], size: int) -> list[bytes]:
+    """The proof's hashes in one read; the last leaf of the tree of `size` is read too, so a size beyond the
+    log is refused without another query."""
+    nodes = await fetch_nodes(session, merkle.nodes_for(ranges) | {(0, size - 1)})
+    if (0, size - 1) not in nodes:
+        raise TreeSizeError(f"the log has fewer than {size} leaves")
     try:
         return merkle.proof_hashes(ranges, nodes)
     except KeyError as exc:  # a stored subtree is missing: the log's tables were changed
@@ -296,17 +321,13 @@ async def _prove(session: AsyncSession, ranges: list[tuple[int, int]]) -> list[b
 async def inclusion_proof(session: AsyncSession, leaf_index: int, size: int) -> list[bytes]:
     if not 0 <= leaf_index < size:
         raise TreeSizeError(f"leaf {leaf_index} is not in the tree of size {size}")
-    if size > await tree_size(session):
-        raise TreeSizeError(f"the log has fewer than {size} leaves")
-    return await _prove(session, merkle.inclusion_ranges(leaf_index, size))
+    return await _prove(session, merkle.inclusion_ranges(leaf_index, size), size)
 
 
 async def consistency_proof(session: AsyncSession, old: int, new: int) -> list[bytes]:
     if not 0 < old <= new:
         raise TreeSizeError("sizes must satisfy 0 < from <= to")
-    if new > await tree_size(session):
-        raise TreeSizeError(f"the log has fewer than {new} leaves")
-    return await _prove(session, merkle.consistency_ranges(old, new))
+    return await _prove(session, merkle.consistency_ranges(old, new), new)
 
 
 async def root_at(session: AsyncSession, size: int) -> bytes:
