@@ -96,8 +96,8 @@ async def time_appends(db: Database, rounds: int, *, logged: bool) -> tuple[floa
                 ]
                 await session.exec(plain, params=rows)  # type: ignore[call-overload]
             await session.commit()
-    events = rounds * 4
-    return (time.perf_counter() - start) / events * 1e6, (time.process_time() - cpu) / events * 1e6
+    count = rounds * 4
+    return (time.perf_counter() - start) / count * 1e6, (time.process_time() - cpu) / count * 1e6
 
 
 async def time_checkpoints(db: Database, signer: LogSigner, rounds: int) -> float:

@@ -50,7 +50,7 @@ def use_signer(db: Database, signer: LogSigner) -> None:
 
 
 def _signer_for(session: AsyncSession) -> LogSigner | None:
-    return _signers.get(str(session.get_bind().url))
+    return _signers.get(str(session.get_bind().engine.url))
 
 
 # --- the leaf ------------------------------------------------------------------------------------------------
@@ -169,7 +169,8 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
             select(EVENTS.c.seq).where(EVENTS.c.mrn == mrn, EVENTS.c.seq.in_([e.seq for e in events]))
         )
         logged = {seq for (seq,) in known.all()}
-    rows, leaves = [], []
+    rows: list[dict[str, Any]] = []
+    leaves: list[bytes] = []
     for event in events:
         if event.seq in logged:
             continue

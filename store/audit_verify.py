@@ -190,10 +190,8 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
         for node in stored_nodes:
             level, idx = int(node.level), int(node.idx)
             if level >= len(levels) or idx >= len(levels[level]) or levels[level][idx] != bytes(node.hash):
-                first = idx << level
-                report.problems.append(
-                    Problem("tree", f"the stored subtree over leaves {first}..{first + (1 << level) - 1} was changed")
-                )
+                lo, hi = idx << level, ((idx + 1) << level) - 1
+                report.problems.append(Problem("tree", f"the stored subtree over leaves {lo}..{hi} was changed"))
                 break
     good = 0
     for checkpoint in signed:
