@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     adapter_timeout_seconds: float = Field(default=5.0, gt=0)
     rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
 
+    audit_log_key_file: Path | None = None  # default: DATA_DIR/keys/log-ed25519.pem, generated on first start
+    audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")
+    audit_checkpoint_interval_seconds: float = Field(default=10.0, gt=0)
+
     worker_metrics_port: int = 0
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -78,6 +82,10 @@ class Settings(BaseSettings):
         elif url.startswith("sqlite:///"):
             url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
         return url
+
+    @property
+    def audit_log_key_path(self) -> Path:
+        return self.audit_log_key_file or self.data_dir / "keys" / "log-ed25519.pem"
 
     @property
     def demo_tokens_file(self) -> Path:

@@ -7,6 +7,7 @@ python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see READ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Sequence
 
@@ -24,6 +25,8 @@ from adapters.screening import EmbeddedScreeningService, HttpScreeningService, S
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
+from store import audit_log
+from store.audit_note import load_signer
 from store.db import Database
 from workflows.clearance import ClearanceWorkflow
 from workflows.inspection import JointInspectionWorkflow
@@ -76,6 +79,7 @@ def screening_service(settings: Settings, db: Database) -> ScreeningService:
 
 
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
+    audit_log.use_signer(db, load_signer(settings.audit_log_key_path, settings.audit_log_origin))  # signs outcomes
     acts = ClearanceActivities(
         db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db)
     )
@@ -114,9 +118,16 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
+    signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+    publisher = asyncio.create_task(
+        audit_log.publish_periodically(db, signer, settings.audit_checkpoint_interval_seconds)
+    )
     async with worker:
         await stop.wait()
         log.info("worker_stopping")
+    publisher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await publisher
     await db.dispose()
     log.info("worker_stopped")
 

@@ -25,6 +25,7 @@ from api.deps import Services
 from api.errors import service_unavailable_response
 from api.limits import BodySizeLimit
 from api.routes import (
+    audit,
     clearances,
     declarations,
     false_positives,
@@ -99,6 +100,7 @@ def create_app(
         console,
     ):
         app.include_router(module.router)
+    app.include_router(audit.router)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

@@ -23,9 +23,11 @@ from rich.panel import Panel
 
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import ROOT, Settings, get_settings
+from stack.audit_cli import audit_app
 from stack.supervisor import Supervisor
 
 app = typer.Typer(help="Clearance engine: embedded stack and administration.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 BIN = Path(sys.executable).parent
 LONG_POLL = "10s"

@@ -3,6 +3,7 @@ fetching issued documents."""
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -204,7 +205,18 @@ async def audit_trail(mrn: str, principal: CurrentPrincipal, services: ServicesD
         events = await clearance_store.audit_trail(session, ref.mrn)
     return {
         "mrn": ref.mrn,
-        "events": [{"seq": e.seq, "at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail} for e in events],
+        "events": [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "kind": e.kind,
+                "actor": e.actor,
+                "detail": e.detail,
+                "leaf_index": e.leaf_index,
+                "leaf_hash": base64.b64encode(e.leaf_hash).decode(),
+            }
+            for e in events
+        ],
     }
 
 
