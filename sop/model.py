@@ -147,9 +147,12 @@ class SopSettings(Frozen):
     )
 
 
+MAX_SOP_VERSION = 999_999  # fits every database's integer column
+
+
 class SopDefinition(Frozen):
     name: SopName
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_SOP_VERSION)]
     title: str
     summary: str = ""
     agency: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
