@@ -231,10 +231,24 @@ class HandOverTask(Model):
     delegation: bool = False
 
 
+MAX_COMMENTS_PER_TASK = 100
+MAX_COMMENT_CHARS = 2000
+
+
 class CommentTask(Model):
     task_id: str
     actor: Actor
+    # The API allows MAX_COMMENT_CHARS; the wire type stays wider so histories recorded before the cap replay.
     text: str = Field(min_length=1, max_length=4000)
+
+
+class CommentAdded(Model):
+    """What a comment Update answers: the new comment and how many the task has, never the earlier ones (an Update's
+    result is kept in history, so answering with all comments would grow it quadratically)."""
+
+    task_id: str
+    comment: TaskComment
+    count: int
 
 
 class Invalidate(Model):
