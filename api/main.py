@@ -19,7 +19,7 @@ from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics
 from api.content_type import require_json_body
 from api.deps import Services
-from api.json_depth import JsonDepthLimit
+from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from api.routes import clearances, declarations, licences, ops, reports, screening, sops, tasks, webhooks
 from settings import Settings, get_settings
@@ -78,7 +78,7 @@ def create_app(
     async def _root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    app.add_middleware(JsonDepthLimit)  # inside the size limit: only bounded bodies are buffered
+    app.add_middleware(InputGuard)  # inside the size limit: only bounded bodies are buffered
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

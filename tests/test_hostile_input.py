@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+import psycopg
 import pytest
 
-from tests.conftest import Stack
+from api.main import create_app
+from store import principals
+from store.db import Database
+from tests.conftest import POSTGRES_ADMIN_URL, Stack
+from tests.support import PRINCIPALS
 
 pytestmark = pytest.mark.e2e
 
@@ -159,3 +167,65 @@ async def test_hostile_values_on_tasks_clearances_and_webhooks(stack: Stack) -> 
             "/v1/tasks/T-none/comments", content=json.dumps(body), headers={**officer, **JSON}
         )
         assert response.status_code in (404, 422), (str(body)[:40], response.status_code)
+
+
+@pytest.fixture(scope="module")
+async def on_postgres(stack: Stack) -> AsyncIterator[Stack]:
+    """The API on its own PostgreSQL database (whose text columns refuse NUL characters), with the stack's
+    Temporal client."""
+    name = f"clearance_hostile_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    db = Database(f"{base}/{name}")
+    await db.init()
+    tokens: dict[str, str] = {}
+    async with db.session() as session:
+        for pid, (roles, agency, eori) in PRINCIPALS.items():
+            await principals.upsert_principal(session, id=pid, name=pid, agency=agency, roles=roles, eori=eori)
+            tokens[pid] = await principals.issue_token(session, principal_id=pid)
+    app = create_app(stack.settings, temporal=stack.client, db=db)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield Stack(http=http, client=stack.client, db=db, settings=stack.settings, tokens=tokens)
+    await db.dispose()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "who"),
+    [
+        ("GET", "/v1/licences/DE%00X", "auditor"),
+        ("GET", "/v1/tasks/T%00", "supervisor"),
+        ("GET", "/v1/clearances/26DE%00", "customs_officer"),
+        ("GET", "/v1/sops/x%00/versions/1", "auditor"),
+        ("DELETE", "/v1/webhooks/w%00", "customs_officer"),
+        ("GET", "/v1/tasks?mrn=26DE%00", "supervisor"),
+        ("GET", "/v1/reports/stage-times?sop=x%00", "auditor"),
+    ],
+)
+async def test_nul_characters_in_paths_and_queries_are_refused(
+    on_postgres: Stack, method: str, path: str, who: str
+) -> None:
+    response = await on_postgres.http.request(method, path, headers=on_postgres.auth(who))
+    assert response.status_code in (404, 422), (path, response.status_code, response.text[:200])
+
+
+async def test_nul_characters_in_json_bodies_are_refused(on_postgres: Stack) -> None:
+    officer = {**on_postgres.auth("supervisor"), **JSON}
+    for path, body in (
+        ("/v1/webhooks", '{"url": "http://127.0.0.1:1/x", "secret": "0123456789abcdef\\u0000"}'),
+        ("/v1/tasks/T-1/reassign", '{"to": "inspector\\u0000", "reason": "r"}'),
+        ("/v1/tasks/T-1/comments", '{"text": "a\\u0000b"}'),
+    ):
+        response = await on_postgres.http.post(path, content=body, headers=officer)
+        assert response.status_code == 422 and errors_at(response) == [["body"]], (path, response.text[:200])
+    kept = await on_postgres.http.post(
+        "/v1/webhooks",
+        content='{"url": "http://127.0.0.1:1/x", "secret": "a literal \\\\u0000 is text"}',
+        headers=officer,
+    )
+    assert kept.status_code == 201, kept.text

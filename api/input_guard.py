@@ -1,9 +1,13 @@
-"""JSON bodies nested deeper than any request of this API needs are refused with 422 before anything parses them.
+"""Input no route can take is refused before any route sees it.
 
-Python's JSON decoder recurses once per level: a body nested 50,000 deep exhausts the stack, and one nested a
-few hundred deep still parses but overflows later (pydantic, the Temporal payload converter). Pure ASGI, because
-FastAPI parses the body before any dependency runs. Mounted inside the body size limit, so the size is bounded
-before the body is buffered here."""
+- JSON bodies nested deeper than any request of this API needs (422 at `["body"]`): Python's JSON decoder
+  recurses once per level, so a body nested 50,000 deep exhausts the stack, and one nested a few hundred deep
+  still parses but overflows later (pydantic, the Temporal payload converter).
+- NUL characters, in the path (404), the query (422 at `["query"]`) or a JSON body (422 at `["body"]`):
+  PostgreSQL's text columns cannot hold them, so any lookup or write with one would fail as a server error.
+
+Pure ASGI, because FastAPI parses the body before any dependency runs. Mounted inside the body size limit, so the
+size is bounded before the body is buffered here."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from api.content_type import is_json
 MAX_JSON_DEPTH = 64
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not preceded by an escaped backslash
 
 
 def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -34,13 +39,23 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-class JsonDepthLimit:
+class InputGuard:
     def __init__(self, app: ASGIApp, max_depth: int = MAX_JSON_DEPTH) -> None:
         self.app, self.max_depth = app, max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", ""):
+            await _respond(send, 404, {"detail": "not found"})
+            return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            await _refuse(send, ["query"], "NUL characters are not accepted")
+            return
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
-        if scope["type"] != "http" or not content_type or not is_json(content_type):
+        if not content_type or not is_json(content_type):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -54,7 +69,10 @@ class JsonDepthLimit:
                 break
         body = b"".join(chunks)
         if json_depth_exceeds(body, self.max_depth):
-            await _refuse(send, f"the JSON body is nested deeper than {self.max_depth} levels")
+            await _refuse(send, ["body"], f"the JSON body is nested deeper than {self.max_depth} levels")
+            return
+        if b"\\u0000" in body and _NUL_ESCAPE.search(body):
+            await _refuse(send, ["body"], "NUL characters (\\u0000) are not accepted")
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
@@ -66,8 +84,12 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _refuse(send: Send, msg: str) -> None:
-    payload = json.dumps({"detail": "request validation failed", "errors": [{"loc": ["body"], "msg": msg}]}).encode()
+async def _refuse(send: Send, loc: list[str], msg: str) -> None:
+    await _respond(send, 422, {"detail": "request validation failed", "errors": [{"loc": loc, "msg": msg}]})
+
+
+async def _respond(send: Send, status: int, content: dict[str, object]) -> None:
+    payload = json.dumps(content).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": 422, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
