@@ -29,7 +29,7 @@ def agency_failure(exc: FailureError, agency: str) -> str:
         return cause.message[:300]
     if isinstance(cause, TemporalTimeout):
         return f"{agency} unreachable for {int(AGENCY_PATIENCE.total_seconds() // 60)} min"
-    message = cause.message if cause is not None else str(exc)
+    message = cause.message if isinstance(cause, FailureError) else str(cause or exc)
     return f"{agency} call failed: {message}"[:300]
 
 
