@@ -23,6 +23,7 @@ from api import console, errors, metrics
 from api.content_type import require_json_body
 from api.deps import Services
 from api.errors import service_unavailable_response
+from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from api.routes import (
     audit,
@@ -106,6 +107,7 @@ def create_app(
     async def _root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    app.add_middleware(InputGuard)  # inside the size limit: only bounded bodies are buffered
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, max_list_import_bytes=settings.max_list_import_bytes
     )

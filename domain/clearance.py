@@ -6,12 +6,12 @@ Pydantic models, sent with Temporal's pydantic data converter; the workflow sand
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
@@ -252,10 +252,24 @@ class HandOverTask(Model):
     delegation: bool = False
 
 
+MAX_COMMENTS_PER_TASK = 100
+MAX_COMMENT_CHARS = 2000
+
+
 class CommentTask(Model):
     task_id: str
     actor: Actor
+    # The API allows MAX_COMMENT_CHARS; the wire type stays wider so histories recorded before the cap replay.
     text: str = Field(min_length=1, max_length=4000)
+
+
+class CommentAdded(Model):
+    """What a comment Update answers: the new comment and how many the task has, never the earlier ones (an Update's
+    result is kept in history, so answering with all comments would grow it quadratically)."""
+
+    task_id: str
+    comment: TaskComment
+    count: int
 
 
 class Invalidate(Model):
@@ -292,9 +306,27 @@ class Hold(Model):
     at: datetime
 
 
+LATEST_APPOINTMENT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_the_calendar(at: datetime) -> datetime:
+    """An appointment is shown and rendered in UTC: one that has no UTC time (9999-12-31T23:59-23:59) or lies
+    thousands of years ahead would break every page and notice that shows it."""
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time has no UTC equivalent in the calendar") from None
+    if utc >= LATEST_APPOINTMENT:
+        raise ValueError(f"the time must be before {LATEST_APPOINTMENT.year}")
+    return at
+
+
+InspectionTime = Annotated[AwareDatetime, AfterValidator(_in_the_calendar)]
+
+
 class ScheduleInspection(Model):
     actor: Actor
-    at: datetime
+    at: InspectionTime
     place: str = Field(min_length=1, max_length=200)
     agencies: list[str] | None = Field(default=None, description="participating agencies; all of the SOP's if absent")
     note: str | None = Field(default=None, max_length=2000)

@@ -8,7 +8,7 @@ import hmac
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 from domain.clearance import AuditEvent, ClearanceSubject, ClearanceView
 
@@ -38,9 +38,11 @@ SIGNATURE_HEADER = "X-Clearance-Signature"
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: AnyHttpUrl
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
-    events: Annotated[list[EventName], Field(min_length=1)] = Field(default_factory=lambda: list(get_args(EventName)))
+    events: Annotated[
+        list[EventName], Field(min_length=1, max_length=100), AfterValidator(lambda names: list(dict.fromkeys(names)))
+    ] = Field(default_factory=lambda: list(get_args(EventName)))
 
 
 def delivery_id(subscription_id: str, mrn: str, seq: int) -> str:

@@ -166,7 +166,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, mrn = raw.split("|", 1)
-        return datetime.fromisoformat(at), mrn
+        when = datetime.fromisoformat(at)
+        if when.utcoffset() is None or len(mrn) > 18:  # issued cursors carry the UTC offset; naive ones never compare
+            raise ValueError(raw)
+        return when, mrn
     except Exception as exc:
         raise ValueError("cursor is not one this service issued") from exc
 

@@ -72,6 +72,7 @@ from workflows.options import (
     SCREEN_PARTIES,
     run_local,
 )
+from workflows.parking import AGENCY_HOLD, AgencyParking
 from workflows.rescreen_hits import SYSTEM, RescreenConcluded, RescreenHits
 from workflows.tasks import TaskBook, reject
 
@@ -97,7 +98,7 @@ class _Rerouted(Exception):
 
 
 @workflow.defn(name="Clearance")
-class ClearanceWorkflow(RescreenHits):
+class ClearanceWorkflow(AgencyParking, RescreenHits):
     @workflow.init
     def __init__(self, inp: ClearanceInput) -> None:
         self._inp = inp
@@ -245,7 +246,7 @@ class ClearanceWorkflow(RescreenHits):
                 Rejection.conflict,
                 f"clearance {self._mrn} is held for an open re-screening review; deciding it releases the hold",
             )
-        if cmd.actor.id != hold.by and "supervisor" not in cmd.actor.roles:
+        if cmd.actor.id != hold.by and hold.by != AGENCY_HOLD and "supervisor" not in cmd.actor.roles:
             raise reject(Rejection.forbidden, f"only {hold.by}, who placed the hold, or a supervisor may release it")
         if not cmd.reason.strip():
             raise reject(Rejection.invalid, "a reason is required", field=["reason"])
@@ -430,7 +431,7 @@ class ClearanceWorkflow(RescreenHits):
         return decided
 
     async def _screening(self, step: ScreeningStep) -> tuple[Outcome, str] | None:
-        result: ScreeningResult = await run_local(
+        result: ScreeningResult = await self._agency_call(
             SCREEN_PARTIES,
             ScreenPartiesInput(
                 mrn=self._mrn,
@@ -441,6 +442,7 @@ class ClearanceWorkflow(RescreenHits):
                 then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
             ),
             ScreeningResult,
+            "screening service",
         )
         if result.licences is not None:
             # The licence check ran in the same activity: both stages take their times from the activity's clock
@@ -508,7 +510,9 @@ class ClearanceWorkflow(RescreenHits):
     async def _licence_check(self, step: LicenceCheckStep) -> tuple[Outcome, str] | None:
         result = self._prefetched_licences
         if result is None:
-            result = await run_local(CHECK_LICENCES, self._licence_input(), LicenceCheckResult)
+            result = await self._agency_call(
+                CHECK_LICENCES, self._licence_input(), LicenceCheckResult, "licence registry"
+            )
         else:
             entry = self._view.timeline[-1]
             if self._prefetched_finished_at is not None:

@@ -13,6 +13,7 @@ from domain.clearance import (
     AuditEvent,
     ClaimTask,
     ClearanceSubject,
+    CommentAdded,
     CommentTask,
     CompleteTask,
     HandOverTask,
@@ -24,6 +25,12 @@ from workflows.options import PROJECT_TASKS, run_local
 from workflows.tasks import TaskBook
 
 ESCALATION_PATCH = "task-escalation-timers"
+
+
+def _answer(task: Task) -> Task:
+    """An Update's result is kept in history: the task without its comments (at most MAX_COMMENTS_PER_TASK, read
+    from the read model), so each action adds a bounded amount."""
+    return task.model_copy(update={"comments": []})
 
 
 class HumanTasks:
@@ -93,7 +100,7 @@ class HumanTasks:
         self._audit("task_claimed", cmd.actor.id, task_id=task.id, kind=task.kind.value)
         self._on_task_change(task, workflow.now())
         await self._project_tasks([task])
-        return task
+        return _answer(task)
 
     @claim_task.validator
     def _validate_claim(self, cmd: ClaimTask) -> None:
@@ -120,7 +127,7 @@ class HumanTasks:
         )
         self._on_task_change(task, now)
         await self._project_tasks([task])
-        return task
+        return _answer(task)
 
     @complete_task.validator
     def _validate_complete(self, cmd: CompleteTask) -> None:
@@ -131,7 +138,7 @@ class HumanTasks:
         task = self._book.unclaim(cmd)
         self._audit("task_unclaimed", cmd.actor.id, task_id=task.id)
         await self._project_tasks([task])
-        return task
+        return _answer(task)
 
     @unclaim_task.validator
     def _validate_unclaim(self, cmd: UnclaimTask) -> None:
@@ -143,18 +150,19 @@ class HumanTasks:
         kind = "task_delegated" if cmd.delegation else "task_reassigned"
         self._audit(kind, cmd.actor.id, task_id=task.id, to=cmd.to.id, reason=cmd.reason)
         await self._project_tasks([task])
-        return task
+        return _answer(task)
 
     @hand_over_task.validator
     def _validate_hand_over(self, cmd: HandOverTask) -> None:
         self._book.validate_hand_over(cmd)
 
     @workflow.update
-    async def comment_task(self, cmd: CommentTask) -> Task:
+    async def comment_task(self, cmd: CommentTask) -> CommentAdded:
+        """Answers with the new comment only: the task's comments reach the read model through the projection."""
         task = self._book.comment(cmd, workflow.now())
         self._audit("task_commented", cmd.actor.id, task_id=task.id)
         await self._project_tasks([task])
-        return task
+        return CommentAdded(task_id=task.id, comment=task.comments[-1], count=len(task.comments))
 
     @comment_task.validator
     def _validate_comment(self, cmd: CommentTask) -> None:

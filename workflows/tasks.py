@@ -14,6 +14,8 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from domain.clearance import (
+    MAX_COMMENT_CHARS,
+    MAX_COMMENTS_PER_TASK,
     TASK_OUTCOMES,
     Actor,
     ClaimTask,
@@ -259,6 +261,10 @@ class TaskBook:
         may = task.role in cmd.actor.roles or "supervisor" in cmd.actor.roles
         if not may or cmd.actor.agency != task.agency:
             raise reject(Rejection.forbidden, f"only holders of role {task.role} and supervisors may comment")
+        if len(cmd.text) > MAX_COMMENT_CHARS:
+            raise reject(Rejection.invalid, f"a comment has at most {MAX_COMMENT_CHARS} characters", field=["text"])
+        if len(task.comments) >= MAX_COMMENTS_PER_TASK:
+            raise reject(Rejection.conflict, f"task {task.id} has {MAX_COMMENTS_PER_TASK} comments, the most it takes")
         return task
 
     # --- changes (called by update handlers after validation) -----------------------------------------------

@@ -8,14 +8,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.clearance_access import find_clearance, may_read, provisional_view, settle, view_body
 from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, invalid, not_found
 from api.updates import send_update
 from api.waiting import MAX_WAIT_SECONDS
-from domain.clearance import ClearanceView, Invalidate, PlaceHold, ReleaseHold, Reroute, ScheduleInspection
+from domain.clearance import (
+    ClearanceView,
+    InspectionTime,
+    Invalidate,
+    PlaceHold,
+    ReleaseHold,
+    Reroute,
+    ScheduleInspection,
+)
 from sop.model import Lane
 from store import clearances as clearance_store
 from workflows.clearance import ClearanceWorkflow
@@ -41,7 +49,7 @@ class HoldRequest(BaseModel):
 
 class ScheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
+    at: InspectionTime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
     place: str = Field(min_length=1, max_length=200, description="where, e.g. the warehouse or examination bay")
     agencies: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
         default=None, max_length=20, description="participating agencies (of the SOP's); all of them if absent"

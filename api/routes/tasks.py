@@ -11,7 +11,16 @@ from api import metrics
 from api.deps import TASK_ROLES, CurrentPrincipal, ServicesDep, actor, require_role
 from api.errors import ApiError, forbidden, invalid, not_found
 from api.updates import send_update
-from domain.clearance import ClaimTask, CommentTask, CompleteTask, HandOverTask, Task, UnclaimTask
+from domain.clearance import (
+    MAX_COMMENT_CHARS,
+    ClaimTask,
+    CommentAdded,
+    CommentTask,
+    CompleteTask,
+    HandOverTask,
+    Task,
+    UnclaimTask,
+)
 from domain.inspection import Findings
 from store import clearances as clearance_store
 from store.models import Principal
@@ -53,7 +62,7 @@ class HandOverRequest(BaseModel):
 
 class CommentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
 
 
 def task_body(task: Task | dict[str, Any]) -> dict[str, Any]:
@@ -172,13 +181,22 @@ async def _act(
         raise not_found(f"task {task_id}")
     if holder_only and record.role not in principal.roles:
         raise forbidden(f"task {task_id} is for role {record.role}")
+    result_type = CommentAdded if update is HumanTasks.comment_task else Task
     try:
-        task: Task = await send_update(services, record.workflow_id, update, command, Task)
+        answer: Task | CommentAdded = await send_update(services, record.workflow_id, update, command, result_type)
     except ApiError as exc:
         metrics.TASK_ACTIONS.labels(action, str(exc.status)).inc()
         raise
     metrics.TASK_ACTIONS.labels(action, "200").inc()
-    return task_body(task)
+    # Updates answer without the task's earlier comments (history stays linear); they are in the read model.
+    comments = list(record.data.get("comments") or [])
+    if isinstance(answer, CommentAdded):
+        body = task_body(dict(record.data))
+        body["comments"] = [*comments, answer.comment.model_dump(mode="json")]
+        return body
+    body = task_body(answer)
+    body["comments"] = comments
+    return body
 
 
 @router.post("/{task_id}/unclaim", summary="Give a claimed task back to the pool (its holder or a supervisor)")
@@ -221,7 +239,12 @@ async def delegate(
     return await _hand_over(services, principal, task_id, body, delegation=True)
 
 
-@router.post("/{task_id}/comments", summary="Comment on a task (holders of its role and supervisors)")
+@router.post(
+    "/{task_id}/comments",
+    summary="Comment on a task (holders of its role and supervisors)",
+    description="At most 100 comments per task (409 beyond) of at most 2000 characters each. Answers with the task.",
+    responses={409: {"description": "the task has the most comments it takes"}},
+)
 async def comment(
     task_id: str, body: CommentRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:
