@@ -26,6 +26,7 @@ from api.errors import service_unavailable_response
 from api.limits import BodySizeLimit
 from api.routes import (
     clearances,
+    codec,
     declarations,
     false_positives,
     licences,
@@ -96,6 +97,7 @@ def create_app(
         reports,
         webhooks,
         ops,
+        codec,
         console,
     ):
         app.include_router(module.router)
@@ -107,6 +109,7 @@ def create_app(
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, max_list_import_bytes=settings.max_list_import_bytes
     )
+    app.add_middleware(codec.CodecCors, origins=settings.codec_origins)
     app.add_middleware(Draining)
     return app
 

@@ -15,7 +15,6 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -25,7 +24,7 @@ from stack.cli import LONG_POLL
 from store import principals, sops
 from store.db import Database
 from store.seed import load_reference_data
-from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_SERVER_BIN, sop_definition
+from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_CONVERTER, TEST_SERVER_BIN, sop_definition
 from tests.webhook_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from worker import build_worker
 
@@ -73,7 +72,7 @@ async def store_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_extra_args=[
             *("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"),
@@ -88,7 +87,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=TEST_CONVERTER
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
