@@ -114,7 +114,11 @@ class Stack:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str) -> AsyncIterator[Stack]:
+async def make_stack(
+    env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str, client: Client | None = None
+) -> AsyncIterator[Stack]:
+    """`client`: another client of the same server (e.g. with its own data converter) for the app and worker."""
+    client = client or env.client
     settings = Settings(
         environment="test",
         data_dir=tmp,
@@ -130,15 +134,15 @@ async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_n
                 session, id=pid, name=pid.replace("_", " ").title(), agency=agency, roles=roles, eori=eori
             )
             tokens[pid] = await principals.issue_token(session, principal_id=pid)
-    app = create_app(settings, temporal=env.client, db=db)
-    worker = build_worker(env.client, settings, db)
+    app = create_app(settings, temporal=client, db=db)
+    worker = build_worker(client, settings, db)
     transport = httpx.ASGITransport(app=app)
     async with (
         worker,
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://test") as http,
     ):
-        yield Stack(http=http, client=env.client, db=db, settings=settings, tokens=tokens)
+        yield Stack(http=http, client=client, db=db, settings=settings, tokens=tokens)
 
 
 @pytest.fixture(scope="session")

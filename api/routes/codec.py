@@ -90,14 +90,13 @@ async def codec_officer(
     request: Request, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     """The bearer token's principal, or (the Temporal UI in a browser) the console's signed-in officer."""
-    principal: Principal | None = None
     if authorization is None and request.url.path.startswith("/console/"):
         try:
             principal = await signed_in(request, services)
-        except (SignInRequired, NotStaff):
-            principal = None
-        if principal is None:
-            raise ApiError(401, "sign in to the console (/console/login) or send a bearer token")
+        except SignInRequired as exc:
+            raise ApiError(401, "sign in to the console (/console/login) or send a bearer token") from exc
+        except NotStaff as exc:
+            raise forbidden("only officers of the administration may decrypt workflow payloads") from exc
     else:
         principal = await current_principal(services, authorization)
     require_role(principal, *CODEC_ROLES)
