@@ -68,6 +68,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must name PostgreSQL in production")
+            if self.payload_encryption != "on":
+                raise ValueError("PAYLOAD_ENCRYPTION=off is for measurements; production history is encrypted")
             for kind, url in (
                 ("LICENCE_REGISTRY", self.licence_registry_url),
                 ("SCREENING_SERVICE", self.screening_service_url),
