@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_rpc_timeout_seconds: float = Field(default=2.0, gt=0)
     worker_poll_window_seconds: float = Field(default=20.0, gt=0)
+    # Encrypted history (stack/codec.py): every payload sealed with the newest key of the ring
+    payload_encryption: Literal["on", "off"] = "on"
+    payload_keys_file: Path | None = None  # default DATA_DIR/keys/payload-keys.json, created with one key
+    # Who may decrypt through /codec (the Temporal UI's codec server): officers and auditors of this agency;
+    # empty = the agency of the SOP this administration runs (SOP_NAME)
+    codec_agency: str = ""
+    codec_cors_origins: str = ""  # comma-separated; empty = the embedded Temporal UI (http://127.0.0.1:UI port)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -65,6 +72,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must name PostgreSQL in production")
+            if self.payload_encryption != "on":
+                raise ValueError("PAYLOAD_ENCRYPTION=off is for measurements; production history is encrypted")
             for kind, url in (
                 ("LICENCE_REGISTRY", self.licence_registry_url),
                 ("SCREENING_SERVICE", self.screening_service_url),
@@ -86,6 +95,17 @@ class Settings(BaseSettings):
     @property
     def audit_log_key_path(self) -> Path:
         return self.audit_log_key_file or self.data_dir / "keys" / "log-ed25519.pem"
+
+    @property
+    def resolved_payload_keys_file(self) -> Path:
+        return self.payload_keys_file or self.data_dir / "keys" / "payload-keys.json"
+
+    @property
+    def codec_origins(self) -> list[str]:
+        if self.codec_cors_origins.strip():
+            return [o.strip().rstrip("/") for o in self.codec_cors_origins.split(",") if o.strip()]
+        host = self.temporal_address.rpartition(":")[0] or "127.0.0.1"
+        return sorted({f"http://{h}:{self.temporal_ui_port}" for h in (host, "127.0.0.1", "localhost")})
 
     @property
     def demo_tokens_file(self) -> Path:

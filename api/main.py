@@ -28,6 +28,7 @@ from api.limits import BodySizeLimit
 from api.routes import (
     audit,
     clearances,
+    codec,
     declarations,
     false_positives,
     licences,
@@ -98,6 +99,7 @@ def create_app(
         reports,
         webhooks,
         ops,
+        codec,
         console,
     ):
         app.include_router(module.router)
@@ -111,6 +113,7 @@ def create_app(
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, max_list_import_bytes=settings.max_list_import_bytes
     )
+    app.add_middleware(codec.CodecCors, origins=settings.codec_origins)
     app.add_middleware(Draining)
     return app
 

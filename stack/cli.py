@@ -83,6 +83,9 @@ def temporal_server_command(settings: Settings, db_file: Path) -> list[str]:
         command += ["--search-attribute", f"{key.name}=Keyword"]
     # Idle workers' long polls end after 10 s instead of 60 s, so /readyz sees a live worker poll within its window.
     command += ["--dynamic-config-value", f'matching.longPollExpirationInterval="{LONG_POLL}"']
+    # The UI shows payloads decrypted by the API for an officer signed in to the console (api/routes/codec.py).
+    if settings.payload_encryption == "on":
+        command += ["--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/console/codec"]
     return command
 
 
@@ -278,6 +281,25 @@ def sop_schema(out: Path = ROOT / "sop" / "schema.json") -> None:
 
     out.write_text(json.dumps(SopDefinition.model_json_schema(), indent=2) + "\n")
     console.print(f"wrote {out}")
+
+
+keys_app = typer.Typer(help="Encryption keys under DATA_DIR/keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate-payload-key")
+def rotate_payload_key() -> None:
+    """Add a new key to the payload keyring (PAYLOAD_KEYS_FILE): it encrypts from now on (running processes take
+    it within seconds); every older key still decrypts, so running clearances and replay are unaffected."""
+    from stack.crypto import KeyringError, rotate
+
+    path = get_settings().resolved_payload_keys_file
+    try:
+        key_id = rotate(path)
+    except (KeyringError, OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps({"keyring": str(path), "new_key_id": key_id}))
 
 
 if __name__ == "__main__":

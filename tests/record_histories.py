@@ -152,6 +152,8 @@ async def record(names: list[str]) -> None:
         print("every scenario has a recorded history; name scenarios to record them again")
         return
     HISTORIES.mkdir(exist_ok=True)
+    # Plain payloads on purpose: the recorded histories are reviewable fixtures of invented data, and replaying
+    # them through the codec (tests/test_replay.py) proves that plain histories from before encryption still replay.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
         data_converter=pydantic_data_converter,
