@@ -263,8 +263,12 @@ async def test_previous_release_database_upgrades_in_place_with_its_data(new_dat
     assert await on_connection(url, schema) == await on_connection(fresh, schema)
 
 
-TABLES_AFTER_0002 = {"screening_false_positives"}
-INDEXES_AFTER_0002 = ["ix_clearances_updated"]
+TABLES_AFTER_0002 = {"screening_false_positives", "console_sessions"}
+INDEXES_AFTER_0002 = ["ix_clearances_updated", "ix_webhook_deliveries_pending", "ix_api_tokens_id"]
+COLUMNS_AFTER_0002 = {
+    "api_tokens": ["id", "prefix", "expires_at", "last_used_at", "revoked_at", "revoked_by"],
+    "webhook_subscriptions": ["secret_sealed"],
+}
 
 
 async def test_database_created_by_main_before_migrations_is_stamped_at_its_revision(
@@ -276,6 +280,10 @@ async def test_database_created_by_main_before_migrations_is_stamped_at_its_revi
     await on_connection(url, lambda conn: SQLModel.metadata.create_all(conn, tables=then))
     for index in INDEXES_AFTER_0002:
         await on_connection(url, lambda conn, index=index: conn.exec_driver_sql(f"DROP INDEX {index}"))
+    for table, columns in COLUMNS_AFTER_0002.items():
+        for column in columns:
+            drop = f"ALTER TABLE {table} DROP COLUMN {column}"
+            await on_connection(url, lambda conn, drop=drop: conn.exec_driver_sql(drop))
     db = Database(url)
     try:
         assert await migrations.status(db.engine) == (None, "0002")
