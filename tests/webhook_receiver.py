@@ -34,7 +34,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | No
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, *, answer: int = 204, location: str | None = None) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.replays: list[str] = []  # delivery ids received more than once (acknowledged, not processed again)
         received, replays, seen = self.requests, self.replays, set[str]()
@@ -49,7 +49,11 @@ class Receiver:
                 else:
                     seen.add(delivery)
                     received.append((headers, body))
-                self.send_response(204)
+                self.send_response(answer)
+                if location:
+                    self.send_header("Location", location)
+                if answer != 204:
+                    self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
