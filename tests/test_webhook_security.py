@@ -7,6 +7,8 @@ Only loopback is ever contacted: the refusal paths send nothing, and the one pub
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import socket
 import time
 import uuid
@@ -23,7 +25,8 @@ from activities.webhooks import dispatch, plan, sweep
 from adapters.webhook_endpoints import EndpointPolicy, EndpointRefused, vet
 from api.main import create_app
 from domain.clearance import AuditEvent, ClearanceSubject
-from settings import Settings
+from domain.webhooks import sign
+from settings import ROOT, Settings
 from store import webhooks as webhook_store
 from store.models import WebhookDelivery, WebhookSubscription, utcnow
 from store.secrets import secret_box
@@ -246,3 +249,18 @@ async def test_a_lost_start_never_holds_the_caller_and_the_sweep_delivers(stack:
         assert time.monotonic() < deadline, "the sweep never delivered"
         await asyncio.sleep(0.1)
     assert [h["x-clearance-delivery"] for h, _ in receiver.requests] == [delivery]
+
+
+def test_the_readme_verification_example_prints_what_it_shows() -> None:
+    """The worked example verifies a signature the sender's own code makes, and prints the README's output."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Verifying a delivery") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    assert printed.getvalue() == shown
+    body = b'{"id":"6f1c2d3e-0000-4000-8000-000000000001:26DE000000000000A1:4","event":"clearance.outcome"}'
+    signature = sign(SECRET, 1767225600, "6f1c2d3e-0000-4000-8000-000000000001:26DE000000000000A1:4", body)
+    assert signature in code
