@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")
     audit_checkpoint_interval_seconds: float = Field(default=10.0, gt=0)
 
+    # Webhooks: https only outside development/test; loopback and private addresses only with this flag (tests,
+    # the demo), never in production; link-local, metadata, multicast and reserved addresses always refused.
+    webhook_allow_private: bool = False
+    webhook_max_subscriptions_per_agency: int = Field(default=20, ge=1, le=10_000)
+    # AES-256-GCM key (base64 of 32 bytes) sealing stored secrets; empty: DATA_DIR/keys/secret-keys.json
+    secrets_key: str = ""
+
+    token_days: int = Field(default=90, ge=1, le=3650)  # lifetime of an issued API token
+    console_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+
     worker_metrics_port: int = 0
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -70,6 +80,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_real_endpoints(self) -> Settings:
         if self.environment == "production":
+            if self.webhook_allow_private:
+                raise ValueError("WEBHOOK_ALLOW_PRIVATE=true is refused in production")
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must name PostgreSQL in production")
             if self.payload_encryption != "on":
@@ -106,6 +118,14 @@ class Settings(BaseSettings):
             return [o.strip().rstrip("/") for o in self.codec_cors_origins.split(",") if o.strip()]
         host = self.temporal_address.rpartition(":")[0] or "127.0.0.1"
         return sorted({f"http://{h}:{self.temporal_ui_port}" for h in (host, "127.0.0.1", "localhost")})
+
+    @property
+    def webhook_allow_http(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def secrets_key_file(self) -> Path:
+        return self.data_dir / "keys" / "secret-keys.json"
 
     @property
     def demo_tokens_file(self) -> Path:

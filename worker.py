@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -19,15 +20,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.clearance import ClearanceActivities
 from activities.rescreen import RescreenActivities
-from activities.webhooks import WebhookActivities
+from activities.webhooks import WebhookActivities, sweep_forever
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
+from adapters.webhook_endpoints import EndpointPolicy
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
 from store import audit_log
 from store.audit_note import load_signer
 from store.db import Database
+from store.secrets import secret_box
 from workflows.clearance import ClearanceWorkflow
 from workflows.inspection import JointInspectionWorkflow
 from workflows.rescreen import ListRescreenWorkflow, PostReleaseAlertWorkflow
@@ -78,20 +81,39 @@ def screening_service(settings: Settings, db: Database) -> ScreeningService:
     return EmbeddedScreeningService(db)
 
 
+class ClearanceWorker(Worker):
+    """A Worker that, while it runs, also starts webhook deliveries whose workflow start was lost."""
+
+    def __init__(self, client: Client, *, db: Database, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self._sweep_db, self._sweep_client, self._sweep_queue = db, client, kwargs["task_queue"]
+
+    async def run(self) -> None:
+        sweeper = asyncio.create_task(sweep_forever(self._sweep_db, self._sweep_client, self._sweep_queue))
+        try:
+            await super().run()
+        finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+
+
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
     audit_log.use_signer(db, load_signer(settings.audit_log_key_path, settings.audit_log_origin))  # signs outcomes
     acts = ClearanceActivities(
         db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db)
     )
-    return Worker(
+    webhooks = WebhookActivities(
+        db=db,
+        timeout=settings.adapter_timeout_seconds,
+        policy=EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private),
+        box=secret_box(settings.secrets_key, settings.secrets_key_file),
+    )
+    return ClearanceWorker(
         client,
+        db=db,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
-        activities=[
-            *acts.all(),
-            *WebhookActivities(db=db, timeout=settings.adapter_timeout_seconds).all(),
-            *RescreenActivities(db=db).all(),
-        ],
+        activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all()],
         workflow_runner=workflow_runner(),
         **TUNING,  # type: ignore[arg-type]
     )

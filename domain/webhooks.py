@@ -34,6 +34,12 @@ FROM_AUDIT = {
     "inspection_appointment": "inspection.scheduled",
 }
 SIGNATURE_HEADER = "X-Clearance-Signature"
+TIMESTAMP_HEADER = "X-Clearance-Timestamp"
+DELIVERY_HEADER = "X-Clearance-Delivery"
+EVENT_HEADER = "X-Clearance-Event"
+SIGNATURE_SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<delivery id>.' + raw body)>"
+# Receivers should refuse a delivery whose timestamp is further than this from their clock (and dedupe on its id).
+TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
 class WebhookCreate(BaseModel):
@@ -72,6 +78,12 @@ def payload(event: str, audit: AuditEvent, subject: ClearanceSubject, delivery: 
     }
 
 
-def sign(secret: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256 over the exact body bytes; receivers compare with hmac.compare_digest."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signed_content(timestamp: int, delivery: str, body: bytes) -> bytes:
+    return f"{timestamp}.{delivery}.".encode() + body
+
+
+def sign(secret: str, timestamp: int, delivery: str, body: bytes) -> str:
+    """`t=<unix>,v1=<hex>`: HMAC-SHA256 over "<t>.<delivery id>.<raw body>", so a captured delivery cannot be
+    replayed later (stale t) or as another delivery (the id is signed); receivers compare with compare_digest."""
+    mac = hmac.new(secret.encode(), signed_content(timestamp, delivery, body), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"

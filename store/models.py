@@ -32,11 +32,33 @@ class Principal(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    """A bearer token, stored as its SHA-256; `id` is the first 16 hex digits of that hash (public: listed, and
+    computable by whoever holds the token), `prefix` the token's first characters, to recognise it."""
+
     __tablename__ = "api_tokens"
     token_hash: str = Field(primary_key=True, max_length=64)
+    id: str = Field(max_length=16, unique=True, index=True)
+    prefix: str = Field(default="", max_length=8)
     principal_id: str = Field(foreign_key="principals.id", index=True)
     label: str = Field(default="", max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A console sign-in: the cookie holds a random session id, the table its SHA-256. Signing out deletes the
+    row; revoking the token it was opened with ends it too."""
+
+    __tablename__ = "console_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    principal_id: str = Field(foreign_key="principals.id", index=True)
+    token_id: str = Field(max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
 
 
 # --- SOP catalogue ---------------------------------------------------------------------------------------
@@ -249,14 +271,17 @@ class DocumentRecord(SQLModel, table=True):
 
 
 class WebhookSubscription(SQLModel, table=True):
-    """An agency's (or one declarant's) endpoint for clearance events; bodies are signed with `secret`."""
+    """An agency's (or one declarant's) endpoint for clearance events; bodies are signed with the secret, stored
+    sealed (AES-GCM, store/secrets.py) in `secret_sealed`. `secret` is only the plain text of rows from before
+    (sealed and cleared at the API's start)."""
 
     __tablename__ = "webhook_subscriptions"
     id: str = Field(primary_key=True, max_length=36)
     agency: str = Field(max_length=40, index=True)
     declarant_eori: str | None = Field(default=None, max_length=17, index=True)
     url: str = Field(max_length=2000)
-    secret: str = Field(max_length=200)
+    secret: str | None = Field(default=None, max_length=200)
+    secret_sealed: str | None = Field(default=None, max_length=400)
     events: list[str] = Field(sa_column=Column(JSON, nullable=False))
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
@@ -267,7 +292,10 @@ class WebhookDelivery(SQLModel, table=True):
     """One event for one subscription; its id is derived from both, so planning it twice is a no-op."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
+        Index("ix_webhook_deliveries_pending", "status", "attempts", "created_at"),
+    )
     id: str = Field(primary_key=True, max_length=120)
     subscription_id: str = Field(max_length=36)
     event: str = Field(max_length=40)

@@ -126,6 +126,7 @@ async def make_stack(
         sop_name=sop_name,
         log_format="console",
         update_timeout_seconds=15,
+        webhook_allow_private=True,  # the agencies' endpoints of the tests listen on loopback
     )
     tokens: dict[str, str] = {}
     async with db.session() as session:

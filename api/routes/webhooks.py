@@ -8,11 +8,14 @@ from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from adapters.webhook_endpoints import EndpointPolicy, EndpointRefused, vet
 from api.deps import READER_ROLES, CurrentPrincipal, ServicesDep, require_role
-from api.errors import not_found
-from domain.webhooks import SIGNATURE_HEADER, WebhookCreate
+from api.errors import ApiError, invalid, not_found
+from domain.webhooks import SIGNATURE_HEADER, SIGNATURE_SCHEME, WebhookCreate
+from settings import Settings
 from store import webhooks as webhook_store
 from store.models import Principal, WebhookSubscription
+from store.secrets import SecretBox, secret_box
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 SUBSCRIBERS = ("declarant", *READER_ROLES)
@@ -32,8 +35,16 @@ def _body(s: WebhookSubscription) -> dict[str, Any]:
         "declarant_eori": s.declarant_eori,
         "created_at": s.created_at,
         "created_by": s.created_by,
-        "signature": f"{SIGNATURE_HEADER}: sha256=HMAC-SHA256(secret, raw body), hex",
+        "signature": f"{SIGNATURE_HEADER}: {SIGNATURE_SCHEME}",
     }
+
+
+def endpoint_policy(settings: Settings) -> EndpointPolicy:
+    return EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private)
+
+
+def box_of(settings: Settings) -> SecretBox:
+    return secret_box(settings.secrets_key, settings.secrets_key_file)
 
 
 async def _own(services: ServicesDep, principal: Principal, subscription_id: str) -> WebhookSubscription:
@@ -52,10 +63,27 @@ async def _own(services: ServicesDep, principal: Principal, subscription_id: str
 @router.post("", status_code=201, summary="Subscribe a URL to clearance events (bodies signed with the secret)")
 async def subscribe(body: WebhookCreate, principal: CurrentPrincipal, services: ServicesDep) -> JSONResponse:
     require_role(principal, *SUBSCRIBERS)
-    async with services.db.writer() as session:
-        created = await webhook_store.subscribe(
-            session, body, agency=principal.agency, declarant_eori=_scope(principal), by=principal.id
-        )
+    settings = services.settings
+    try:
+        await vet(str(body.url), endpoint_policy(settings))
+    except EndpointRefused as exc:
+        raise invalid(["body", "url"], str(exc)) from exc
+    cap = settings.webhook_max_subscriptions_per_agency
+    try:
+        async with services.db.writer() as session:
+            created = await webhook_store.subscribe(
+                session,
+                body,
+                agency=principal.agency,
+                declarant_eori=_scope(principal),
+                by=principal.id,
+                box=box_of(settings),
+                cap=cap,
+            )
+    except webhook_store.TooManySubscriptions as exc:
+        raise ApiError(
+            409, f"agency {principal.agency} holds {cap} subscriptions already (the most allowed); delete one first"
+        ) from exc
     return JSONResponse(
         status_code=201, content=jsonable_encoder(_body(created)), headers={"Location": f"/v1/webhooks/{created.id}"}
     )
