@@ -43,7 +43,6 @@ from domain.clearance import (
     ReleaseHold,
     Reroute,
     ScheduleInspection,
-    ScreeningResult,
     ScreenPartiesInput,
     Status,
     Task,
@@ -63,15 +62,8 @@ from sop.model import (
     Step,
     TaskSpec,
 )
+from workflows import acts
 from workflows.inspection import TASK_ESCALATED_SIGNAL, JointInspectionWorkflow, non_compliance_reason
-from workflows.options import (
-    CHECK_LICENCES,
-    PROJECT_CLEARANCE,
-    RECORD_OUTCOME,
-    RESTORE_LICENCES,
-    SCREEN_PARTIES,
-    run_local,
-)
 from workflows.rescreen_hits import SYSTEM, RescreenConcluded, RescreenHits
 from workflows.tasks import TaskBook, reject
 
@@ -430,8 +422,7 @@ class ClearanceWorkflow(RescreenHits):
         return decided
 
     async def _screening(self, step: ScreeningStep) -> tuple[Outcome, str] | None:
-        result: ScreeningResult = await run_local(
-            SCREEN_PARTIES,
+        result = await acts.screen_parties(
             ScreenPartiesInput(
                 mrn=self._mrn,
                 declaration=self._inp.declaration,
@@ -439,8 +430,7 @@ class ClearanceWorkflow(RescreenHits):
                 list_revisions=self._inp.list_revisions,
                 agency=self._inp.sop.agency,
                 then_check_licences=self._licence_input() if self._next_step_checks_licences(step) else None,
-            ),
-            ScreeningResult,
+            )
         )
         if result.licences is not None:
             # The licence check ran in the same activity: both stages take their times from the activity's clock
@@ -508,7 +498,7 @@ class ClearanceWorkflow(RescreenHits):
     async def _licence_check(self, step: LicenceCheckStep) -> tuple[Outcome, str] | None:
         result = self._prefetched_licences
         if result is None:
-            result = await run_local(CHECK_LICENCES, self._licence_input(), LicenceCheckResult)
+            result = await acts.check_licences(self._licence_input())
         else:
             entry = self._view.timeline[-1]
             if self._prefetched_finished_at is not None:
@@ -660,7 +650,7 @@ class ClearanceWorkflow(RescreenHits):
         self._audit("outcome", None, outcome=outcome.value, reason=reason)
         if outcome != Outcome.released and self._depleted:
             restore_reason = f"{outcome.value}: {reason}"
-            await run_local(RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=restore_reason))
+            await acts.restore_licences(ReleaseDepletionsInput(mrn=self._mrn, reason=restore_reason))
             self._mark_restored(restore_reason)
         await self._record_outcome(outcome, Status.completed)
 
@@ -679,9 +669,7 @@ class ClearanceWorkflow(RescreenHits):
         self._view.outcome_reason = f"invalidated by {cmd.actor.id}: {cmd.reason}"
         self._cancel_rescreen_entries()
         if self._depleted:
-            await run_local(
-                RESTORE_LICENCES, ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}")
-            )
+            await acts.restore_licences(ReleaseDepletionsInput(mrn=self._mrn, reason=f"invalidated: {cmd.reason}"))
             self._mark_restored(f"invalidated: {cmd.reason}")
         await self._record_outcome(Outcome.invalidated, Status.invalidated, tasks=cancelled)
 
@@ -708,7 +696,7 @@ class ClearanceWorkflow(RescreenHits):
         self._view.documents.append(DocumentRef(kind=kind, href=f"/v1/clearances/{self._mrn}/documents/{kind}"))
         self._leave()
         projection = self._projection(status, tasks)
-        await run_local(RECORD_OUTCOME, RecordOutcomeInput(projection=projection, notice=kind))
+        await acts.record_outcome(RecordOutcomeInput(projection=projection, notice=kind))
 
     def _mark_restored(self, reason: str) -> None:
         """The view shows each depletion as it stands: given back to its licence, when and why."""
@@ -827,4 +815,4 @@ class ClearanceWorkflow(RescreenHits):
         )
 
     async def _project(self, status: Status, tasks: list[Task] | None = None) -> None:
-        await run_local(PROJECT_CLEARANCE, self._projection(status, tasks))
+        await acts.project_clearance(self._projection(status, tasks))

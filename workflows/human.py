@@ -20,7 +20,7 @@ from domain.clearance import (
     TaskProjectionInput,
     UnclaimTask,
 )
-from workflows.options import PROJECT_TASKS, run_local
+from workflows import acts
 from workflows.tasks import TaskBook
 
 ESCALATION_PATCH = "task-escalation-timers"
@@ -47,8 +47,7 @@ class HumanTasks:
     _notify: ClearanceSubject | None = None
 
     async def _project_tasks(self, tasks: list[Task]) -> None:
-        await run_local(
-            PROJECT_TASKS,
+        await acts.project_tasks(
             TaskProjectionInput(
                 tasks=[t.model_copy() for t in tasks],
                 audit_mrn=self._mrn,

@@ -24,17 +24,15 @@ from domain.rescreen import (
     PostReleaseAlertInput,
     RecordRescreenInput,
     RescreenInput,
-    RescreenPage,
     RescreenPageInput,
     RescreenSummary,
     alert_workflow_id,
 )
+from workflows import acts
 from workflows.human import HumanTasks
-from workflows.options import RECORD_RESCREEN, RESCREEN_PAGE, RETRY_UNTIL_DONE, run_local
 from workflows.tasks import TaskBook
 
 PAGES_PER_RUN = 50  # then continue as new, so the history of a re-screen of every clearance stays small
-PAGE_TIMEOUT = timedelta(minutes=5)
 # Audit sequence numbers of an alert live in their own range of the clearance's trail (revisions are unique
 # across lists), after the clearance's own and its inspection's.
 ALERT_AUDIT_BASE = 1_000_000_000
@@ -47,18 +45,14 @@ class ListRescreenWorkflow:
         released_since = inp.released_since or workflow.now() - timedelta(days=inp.lookback_days)
         cursor, scanned, signalled, alerts = inp.cursor, inp.scanned, inp.signalled, inp.alerts
         for _ in range(PAGES_PER_RUN):
-            page: RescreenPage = await workflow.execute_activity(
-                RESCREEN_PAGE,
+            page = await acts.rescreen_page(
                 RescreenPageInput(
                     list=inp.list,
                     revision=inp.revision,
                     released_since=released_since,
                     page_size=inp.page_size,
                     cursor=cursor,
-                ),
-                result_type=RescreenPage,
-                start_to_close_timeout=PAGE_TIMEOUT,
-                retry_policy=RETRY_UNTIL_DONE,
+                )
             )
             scanned += page.scanned
             in_flight = [h for h in page.hits if h.outcome is None]
@@ -188,7 +182,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                     task_id=task.id,
                 )
             )
-        await run_local(RECORD_RESCREEN, RecordRescreenInput(mrn=self._mrn, entries=entries))
+        await acts.record_rescreen(RecordRescreenInput(mrn=self._mrn, entries=entries))
 
     def _parties(self) -> list[PartyScreening]:
         return [PartyScreening.model_validate(t.subject["party"]) for t in self._book.tasks.values()]
