@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from domain.clearance import AuditEvent, PartyScreening, RescreenEntry, Task, TaskKind, TaskState
+from domain.clearance import PartyScreening, RescreenEntry, Task, TaskKind, TaskState
 from domain.rescreen import (
     RESCREEN_HIT_SIGNAL,
     ClearanceHit,
@@ -30,6 +30,7 @@ from domain.rescreen import (
 )
 from workflows import acts
 from workflows.human import HumanTasks
+from workflows.journal import Journal
 from workflows.tasks import TaskBook
 
 PAGES_PER_RUN = 50  # then continue as new, so the history of a re-screen of every clearance stays small
@@ -107,9 +108,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
     @workflow.init
     def __init__(self, inp: PostReleaseAlertInput) -> None:
         self._mrn = inp.mrn
-        self._pending_audit: list[AuditEvent] = []
-        self._audit_seq = ALERT_AUDIT_BASE + 1000 * inp.hit.revision
-        self._notify = inp.notify
+        self._journal = Journal(mrn=inp.mrn, audit_seq=ALERT_AUDIT_BASE + 1000 * inp.hit.revision, notify=inp.notify)
         self._book = TaskBook(
             mrn=inp.mrn,
             workflow_id=workflow.info().workflow_id,
@@ -141,7 +140,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 },
             )
             tasks.append(task)
-            self._audit(
+            self._journal.audit(
                 "rescreened",
                 None,
                 list=hit.list,
@@ -151,7 +150,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 result="alert_raised",
                 task_id=task.id,
             )
-            self._audit(
+            self._journal.audit(
                 "task_created",
                 None,
                 task_id=task.id,
@@ -160,7 +159,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 due_at=task.due_at.isoformat(),
             )
         await self._record(tasks)  # the clearance shows the alert before the inbox does
-        await self._project_tasks(tasks)
+        await self._journal.project_tasks(tasks)
         await self._await_tasks([t.id for t in tasks])
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record(tasks)
