@@ -8,32 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.roles import Role
+from domain.vocabulary import Lane, Outcome, TaskKindName
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 SopName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-# Human task kinds (domain.clearance.TaskKind has the same values and their outcomes).
-TaskKindName = Literal["screening_review", "inspection_findings", "approval", "post_release_alert"]
-
-
-class Lane(StrEnum):
-    green = "green"
-    yellow = "yellow"
-    red = "red"
-    blue = "blue"
-
-
-class Outcome(StrEnum):
-    released = "released"
-    referred = "referred"
-    not_released = "not_released"
-    invalidated = "invalidated"
 
 
 class Frozen(BaseModel):

@@ -14,8 +14,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
-from domain.clearance import ClearanceView, Hold, Invalidate, Status
+from domain.clearance import Hold, Status
 from workflows.options import AGENCY_PATIENCE, AGENCY_REJECTED, run_agency, run_local
+
+if TYPE_CHECKING:
+    from workflows.journal import Journal
+    from workflows.progress import Progress
 
 AGENCY_PARKING_PATCH = "agency-call-parking"
 AGENCY_HOLD = "system:agency"
@@ -36,15 +40,12 @@ def agency_failure(exc: FailureError, agency: str) -> str:
 class AgencyParking:
     """Mixin for the clearance: `_agency_call` in place of `run_local` for a step's call to an agency."""
 
-    _view: ClearanceView
-    _invalidation: Invalidate | None
+    _journal: Journal
+    _progress: Progress
     _rescreen_outcome: Any
 
     if TYPE_CHECKING:  # provided by the clearance workflow (stubs here would shadow them in the MRO)
 
-        def _audit(self, event: str, actor: str | None = None, **detail: Any) -> None: ...
-        def _decide(self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None) -> None: ...
-        async def _project(self, status: Status) -> None: ...
         def _check_invalidated(self) -> None: ...
 
     async def _agency_call(self, name: str, arg: Any, result_type: type, agency: str) -> Any:
@@ -59,15 +60,17 @@ class AgencyParking:
                 await self._park(name, agency_failure(exc, agency))
 
     async def _park(self, call: str, reason: str) -> None:
-        stage = self._view.stage
-        self._audit("agency_call_failed", None, call=call, reason=reason, stage=stage)
-        if self._view.hold is None:  # an officer's hold already stops the clearance: releasing it retries
-            self._view.hold = Hold(by=AGENCY_HOLD, reason=reason, at=workflow.now())
-            self._decide(stage, "hold", "placed", None, reason)
-            self._audit("hold_placed", None, reason=reason, stage=stage, placed_by=AGENCY_HOLD)
+        journal = self._journal
+        view = journal.view
+        stage = view.stage
+        journal.audit("agency_call_failed", None, call=call, reason=reason, stage=stage)
+        if view.hold is None:  # an officer's hold already stops the clearance: releasing it retries
+            view.hold = Hold(by=AGENCY_HOLD, reason=reason, at=workflow.now())
+            journal.decide(stage, "hold", "placed", None, reason)
+            journal.audit("hold_placed", None, reason=reason, stage=stage, placed_by=AGENCY_HOLD)
         workflow.logger.warning("clearance parked", extra={"reason": reason, "call": call})
-        await self._project(Status.in_progress)
+        await journal.project(Status.in_progress)
         await workflow.wait_condition(
-            lambda: self._view.hold is None or self._invalidation is not None or self._rescreen_outcome is not None
+            lambda: view.hold is None or self._progress.invalidation is not None or self._rescreen_outcome is not None
         )
         self._check_invalidated()
