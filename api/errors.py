@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -117,7 +118,10 @@ def install(app: FastAPI) -> None:
             content = _error_body(exc.errors or [{"loc": exc.loc or [], "msg": exc.detail}])
         else:
             content = {"detail": exc.detail}
-        return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
+        headers = exc.headers
+        if exc.status == 503 and not (headers and "Retry-After" in headers):
+            headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}  # every 503 says when to retry
+        return JSONResponse(status_code=exc.status, content=content, headers=headers)
 
     @app.exception_handler(RPCError)
     @app.exception_handler(RuntimeError)
@@ -137,7 +141,20 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            status_code=exc.status_code, content={"detail": exc.detail}, headers=getattr(exc, "headers", None)
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 400:  # a body that cannot be parsed (not UTF-8, a broken form): the body is invalid
+            return JSONResponse(status_code=422, content=_error_body([{"loc": ["body"], "msg": str(exc.detail)}]))
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette's 405 names only the first route that matched it)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"}) if hasattr(route, "matches") else (None, None)
+        if match is not None and match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
