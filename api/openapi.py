@@ -119,8 +119,9 @@ MRN_SCHEMA = {
 }
 CURSOR_SCHEMA = {
     "type": "string",
-    "pattern": "^[A-Za-z0-9_-]{1,200}$",
-    "description": "opaque: the `next_cursor` of the previous page (base64url without padding); any other "
+    "pattern": "^[A-Za-z0-9_-]{0,200}$",
+    "description": "opaque: the `next_cursor` of the previous page (base64url without padding), empty or absent "
+    "for the first page; any other "
     "value is refused with 422",
 }
 LIST_NAME_SCHEMA = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,62}$", "description": "e.g. `csl`"}
