@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import fastapi.routing
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -152,9 +153,12 @@ def install(app: FastAPI) -> None:
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path (Starlette's 405 names only the first route that matched it)."""
+    # FastAPI >= 0.16x keeps included routers nested; `iter_route_contexts` flattens them (older ones are flat).
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = flatten(request.app.routes) if flatten else request.app.routes
     methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"}) if hasattr(route, "matches") else (None, None)
-        if match is not None and match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for route in routes:
+        path, route_methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if path and route_methods and compile_path(path)[0].match(request.url.path):
+            methods |= set(route_methods)
     return sorted(methods)

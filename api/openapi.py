@@ -201,8 +201,11 @@ def _fix_operation(method: str, path: str, operation: dict[str, Any]) -> None:
             operation.pop("parameters", None)
     _fix_parameters(operation)
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if not operation.get("parameters") and "requestBody" not in operation:
+        responses.pop("422", None)  # FastAPI's for the authorization header, which cannot be invalid
     success = next((r for code, r in responses.items() if code.startswith("2") and "content" in r), None)
-    for status in sorted(statuses(method, path, operation)):
+    declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+    for status in sorted(statuses(method, path, operation) | declared):
         documented = responses.get(str(status), {})
         if status < 400:
             responses[str(status)] = {"description": "Successful Response", **documented}
