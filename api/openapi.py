@@ -168,7 +168,7 @@ def takes_json_only(operation: dict[str, Any]) -> bool:
 def statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
     """Every status the operation can answer: its own (`ROUTE_STATUSES`) and those of its kind."""
     found = {503, *ROUTE_STATUSES.get((method.upper(), path), ())}
-    if path.startswith("/v1/"):
+    if operation.get("security"):
         found.add(401)
     if operation.get("parameters") or "requestBody" in operation:
         found.add(422)
@@ -190,11 +190,21 @@ def _fix_parameters(operation: dict[str, Any]) -> None:
         parameter["schema"] = merged
 
 
+def authenticated(path: str, operation: dict[str, Any]) -> bool:
+    """Every /v1 call, and any other that reads the bearer token (`Authorization` header parameter)."""
+    header = ("header", "authorization")
+    return path.startswith("/v1/") or any(
+        (p["in"], p["name"].lower()) == header for p in operation.get("parameters", [])
+    )
+
+
 def _fix_operation(method: str, path: str, operation: dict[str, Any]) -> None:
-    if path.startswith("/v1/"):
+    if authenticated(path, operation):
         operation["security"] = [{BEARER: []}]
         # the bearer token is the security scheme, not a parameter of each operation
-        params = [p for p in operation.get("parameters", []) if (p["in"], p["name"]) != ("header", "authorization")]
+        params = [
+            p for p in operation.get("parameters", []) if (p["in"], p["name"].lower()) != ("header", "authorization")
+        ]
         if params:
             operation["parameters"] = params
         else:
