@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
-from api import console, errors, metrics
+from api import console, errors, metrics, openapi
 from api.content_type import require_json_body
 from api.deps import Services
 from api.errors import service_unavailable_response
@@ -127,6 +127,8 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(audit.router)
+
+    openapi.install(app)  # the document as the API answers (api/openapi.py)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
