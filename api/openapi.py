@@ -99,10 +99,16 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/sops/{name}/versions/{version}"): (404,),
     ("GET", "/v1/sops/{name}/versions/{version}/document"): (404,),
     ("GET", "/v1/reports/stage-times"): (403,),
-    ("POST", "/v1/webhooks"): (403,),
+    ("POST", "/v1/webhooks"): (403, 409),
     ("GET", "/v1/webhooks"): (403,),
     ("DELETE", "/v1/webhooks/{subscription_id}"): (404,),
     ("GET", "/v1/webhooks/{subscription_id}/deliveries"): (404,),
+    ("GET", "/v1/audit/checkpoint"): (404,),
+    ("GET", "/v1/audit/proof"): (403, 404),
+    ("GET", "/v1/audit/consistency"): (),
+    ("GET", "/v1/tokens"): (403,),
+    ("POST", "/v1/tokens"): (403,),
+    ("DELETE", "/v1/tokens/{token_id}"): (403, 404, 409),
 }
 
 # Parameters whose format the server checks in the route body (so FastAPI does not know it).
