@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.tasks
 	$(BIN)/python -m bench.list_import
+	$(BIN)/python -m bench.audit_log
 
 # The API load smoke replaces the throughput smoke (which starts workflows with the Temporal client,
 # bypassing the API); `make bench` still runs both.
@@ -53,6 +54,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.api_load --smoke
 	$(BIN)/python -m bench.tasks --smoke
 	$(BIN)/python -m bench.list_import --smoke
+	$(BIN)/python -m bench.audit_log --smoke
 
 sop-schema: $(STAMP)
 	$(BIN)/python -m stack.cli sop-schema

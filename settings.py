@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_rpc_timeout_seconds: float = Field(default=2.0, gt=0)
     worker_poll_window_seconds: float = Field(default=20.0, gt=0)
+    # Encrypted history (stack/codec.py): every payload sealed with the newest key of the ring
+    payload_encryption: Literal["on", "off"] = "on"
+    payload_keys_file: Path | None = None  # default DATA_DIR/keys/payload-keys.json, created with one key
+    # Who may decrypt through /codec (the Temporal UI's codec server): officers and auditors of this agency;
+    # empty = the agency of the SOP this administration runs (SOP_NAME)
+    codec_agency: str = ""
+    codec_cors_origins: str = ""  # comma-separated; empty = the embedded Temporal UI (http://127.0.0.1:UI port)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -52,6 +59,20 @@ class Settings(BaseSettings):
     adapter_timeout_seconds: float = Field(default=5.0, gt=0)
     rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
 
+    audit_log_key_file: Path | None = None  # default: DATA_DIR/keys/log-ed25519.pem, generated on first start
+    audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")
+    audit_checkpoint_interval_seconds: float = Field(default=10.0, gt=0)
+
+    # Webhooks: https only outside development/test; loopback and private addresses only with this flag (tests,
+    # the demo), never in production; link-local, metadata, multicast and reserved addresses always refused.
+    webhook_allow_private: bool = False
+    webhook_max_subscriptions_per_agency: int = Field(default=20, ge=1, le=10_000)
+    # AES-256-GCM key (base64 of 32 bytes) sealing stored secrets; empty: DATA_DIR/keys/secret-keys.json
+    secrets_key: str = ""
+
+    token_days: int = Field(default=90, ge=1, le=3650)  # lifetime of an issued API token
+    console_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+
     worker_metrics_port: int = 0
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -59,8 +80,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_real_endpoints(self) -> Settings:
         if self.environment == "production":
+            if self.webhook_allow_private:
+                raise ValueError("WEBHOOK_ALLOW_PRIVATE=true is refused in production")
             if not self.database_url or self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must name PostgreSQL in production")
+            if self.payload_encryption != "on":
+                raise ValueError("PAYLOAD_ENCRYPTION=off is for measurements; production history is encrypted")
             for kind, url in (
                 ("LICENCE_REGISTRY", self.licence_registry_url),
                 ("SCREENING_SERVICE", self.screening_service_url),
@@ -78,6 +103,29 @@ class Settings(BaseSettings):
         elif url.startswith("sqlite:///"):
             url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
         return url
+
+    @property
+    def audit_log_key_path(self) -> Path:
+        return self.audit_log_key_file or self.data_dir / "keys" / "log-ed25519.pem"
+
+    @property
+    def resolved_payload_keys_file(self) -> Path:
+        return self.payload_keys_file or self.data_dir / "keys" / "payload-keys.json"
+
+    @property
+    def codec_origins(self) -> list[str]:
+        if self.codec_cors_origins.strip():
+            return [o.strip().rstrip("/") for o in self.codec_cors_origins.split(",") if o.strip()]
+        host = self.temporal_address.rpartition(":")[0] or "127.0.0.1"
+        return sorted({f"http://{h}:{self.temporal_ui_port}" for h in (host, "127.0.0.1", "localhost")})
+
+    @property
+    def webhook_allow_http(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def secrets_key_file(self) -> Path:
+        return self.data_dir / "keys" / "secret-keys.json"
 
     @property
     def demo_tokens_file(self) -> Path:

@@ -7,8 +7,10 @@ python worker.py            # uses TEMPORAL_ADDRESS, DATABASE_URL, ... (see READ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -18,13 +20,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.clearance import ClearanceActivities
 from activities.rescreen import RescreenActivities
-from activities.webhooks import WebhookActivities
+from activities.webhooks import WebhookActivities, sweep_forever
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
+from adapters.webhook_endpoints import EndpointPolicy
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
+from store import audit_log
+from store.audit_note import load_signer
 from store.db import Database
+from store.secrets import secret_box
 from workflows.clearance import ClearanceWorkflow
 from workflows.inspection import JointInspectionWorkflow
 from workflows.rescreen import ListRescreenWorkflow, PostReleaseAlertWorkflow
@@ -75,19 +81,39 @@ def screening_service(settings: Settings, db: Database) -> ScreeningService:
     return EmbeddedScreeningService(db)
 
 
+class ClearanceWorker(Worker):
+    """A Worker that, while it runs, also starts webhook deliveries whose workflow start was lost."""
+
+    def __init__(self, client: Client, *, db: Database, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self._sweep_db, self._sweep_client, self._sweep_queue = db, client, kwargs["task_queue"]
+
+    async def run(self) -> None:
+        sweeper = asyncio.create_task(sweep_forever(self._sweep_db, self._sweep_client, self._sweep_queue))
+        try:
+            await super().run()
+        finally:
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+
+
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
+    audit_log.use_signer(db, load_signer(settings.audit_log_key_path, settings.audit_log_origin))  # signs outcomes
     acts = ClearanceActivities(
         db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db)
     )
-    return Worker(
+    webhooks = WebhookActivities(
+        db=db,
+        timeout=settings.adapter_timeout_seconds,
+        policy=EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private),
+        box=secret_box(settings.secrets_key, settings.secrets_key_file),
+    )
+    return ClearanceWorker(
         client,
+        db=db,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
-        activities=[
-            *acts.all(),
-            *WebhookActivities(db=db, timeout=settings.adapter_timeout_seconds).all(),
-            *RescreenActivities(db=db).all(),
-        ],
+        activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all()],
         workflow_runner=workflow_runner(),
         **TUNING,  # type: ignore[arg-type]
     )
@@ -114,9 +140,16 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
+    signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+    publisher = asyncio.create_task(
+        audit_log.publish_periodically(db, signer, settings.audit_checkpoint_interval_seconds)
+    )
     async with worker:
         await stop.wait()
         log.info("worker_stopping")
+    publisher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await publisher
     await db.dispose()
     log.info("worker_stopped")
 

@@ -6,6 +6,7 @@ from typing import Protocol
 
 import httpx
 
+from adapters.errors import raise_for_agency_status
 from domain.licence import DepletionRequest, DepletionResult, RestoreRequest
 from store import licences as licence_store
 from store.db import Database
@@ -36,9 +37,12 @@ class EmbeddedLicenceRegistry:
             return await licence_store.restore(session, mrn=request.mrn, reason=request.reason)
 
 
+AGENCY = "licence registry"
+
+
 class HttpLicenceRegistry:
     """Talks to a registry exposing this service's `/v1/licence-depletions` protocol (another instance, or an
-    agency gateway that implements it)."""
+    agency gateway that implements it). A 4xx is a non-retryable `AgencyRejected` (see `adapters.errors`)."""
 
     def __init__(self, base_url: str, token: str, timeout: float, transport: httpx.AsyncBaseTransport | None = None):
         self._client = httpx.AsyncClient(
@@ -50,12 +54,12 @@ class HttpLicenceRegistry:
 
     async def deplete(self, request: DepletionRequest) -> DepletionResult:
         response = await self._client.post("/v1/licence-depletions", json=request.model_dump(mode="json"))
-        response.raise_for_status()
+        raise_for_agency_status(response, agency=AGENCY)
         return DepletionResult.model_validate(response.json())
 
     async def restore(self, request: RestoreRequest) -> int:
         response = await self._client.post("/v1/licence-depletions/restorations", json=request.model_dump(mode="json"))
-        response.raise_for_status()
+        raise_for_agency_status(response, agency=AGENCY)
         return int(response.json()["restored"])
 
     async def aclose(self) -> None:

@@ -10,6 +10,7 @@ from typing import Protocol
 import httpx
 import structlog
 
+from adapters.errors import raise_for_agency_status
 from screening.composite import ListIndexes
 from screening.index import Match
 from screening.lists import ListEntry
@@ -176,7 +177,7 @@ class HttpScreeningService:
         if list_revisions is not None:
             body["list_revisions"] = dict(list_revisions)
         response = await self._client.post("/v1/screening/check", json=body)
-        response.raise_for_status()
+        raise_for_agency_status(response, agency="screening service")
         answer = response.json()
         return Screened([Match.model_validate(m) for m in answer["matches"]], dict(answer.get("list_revisions") or {}))
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import fastapi.routing
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -130,7 +132,10 @@ def install(app: FastAPI) -> None:
             content = _error_body(exc.errors or [{"loc": exc.loc or [], "msg": exc.detail}])
         else:
             content = {"detail": exc.detail}
-        return JSONResponse(status_code=exc.status, content=content, headers=exc.headers)
+        headers = exc.headers
+        if exc.status == 503 and not (headers and "Retry-After" in headers):
+            headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}  # every 503 says when to retry
+        return JSONResponse(status_code=exc.status, content=content, headers=headers)
 
     @app.exception_handler(RPCError)
     @app.exception_handler(RuntimeError)
@@ -150,7 +155,23 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            status_code=exc.status_code, content={"detail": exc.detail}, headers=getattr(exc, "headers", None)
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 400:  # a body that cannot be parsed (not UTF-8, a broken form): the body is invalid
+            return JSONResponse(status_code=422, content=_error_body([{"loc": ["body"], "msg": str(exc.detail)}]))
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette's 405 names only the first route that matched it)."""
+    # FastAPI >= 0.16x keeps included routers nested; `iter_route_contexts` flattens them (older ones are flat).
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = flatten(request.app.routes) if flatten else request.app.routes
+    methods: set[str] = set()
+    for route in routes:
+        path, route_methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if path and route_methods and compile_path(path)[0].match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)

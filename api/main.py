@@ -19,13 +19,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from adapters.screening import EmbeddedScreeningService
-from api import console, errors, metrics
+from api import console, errors, metrics, openapi
 from api.content_type import require_json_body
 from api.deps import Services
 from api.errors import service_unavailable_response
+from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from api.routes import (
+    audit,
     clearances,
+    codec,
     declarations,
     false_positives,
     licences,
@@ -34,14 +37,34 @@ from api.routes import (
     screening,
     sops,
     tasks,
+    tokens,
     webhooks,
 )
+from api.service.webhooks import box_of
 from settings import Settings, get_settings
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
+from store import webhooks as webhook_store
 from store.db import Database
+from store.seed import demo_principals_present
 
 log = structlog.get_logger("api")
+
+
+async def prepare_database(settings: Settings, db: Database) -> None:
+    """Before serving: in production, refuse to run while demo principals exist; seal webhook secrets stored in
+    plain text by an older release."""
+    async with db.writer() as session:
+        if settings.environment == "production":
+            found = await demo_principals_present(session)
+            if found:
+                raise RuntimeError(
+                    f"demo principals exist in this database ({', '.join(found)}); with ENVIRONMENT=production the API"
+                    " refuses to run until `clearance remove-demo-principals` has removed them and their tokens"
+                )
+        sealed = await webhook_store.seal_plaintext_secrets(session, box_of(settings))
+    if sealed:
+        log.info("webhook_secrets_sealed", subscriptions=sealed)
 
 DESCRIPTION = """Export clearance as durable workflows: lodge a declaration, follow its clearance through
 screening, licence check, risk lane, joint inspection and approval, and complete the human tasks.
@@ -60,12 +83,14 @@ def create_app(
         database = db or Database(settings.resolved_database_url)
         if own_db:
             await database.init()
+        await prepare_database(settings, database)
         client = temporal or await connect(settings, fail_fast=True)
-        app.state.services = Services(
+        app.state.services = services = Services(
             settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database)
         )
         log.info("api_started", temporal=settings.temporal_address)
         yield
+        await services.close()
         if own_db:
             await database.dispose()
 
@@ -95,18 +120,25 @@ def create_app(
         sops,
         reports,
         webhooks,
+        tokens,
         ops,
+        codec,
         console,
     ):
         app.include_router(module.router)
+    app.include_router(audit.router)
+
+    openapi.install(app)  # the document as the API answers (api/openapi.py)
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    app.add_middleware(InputGuard)  # inside the size limit: only bounded bodies are buffered
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, max_list_import_bytes=settings.max_list_import_bytes
     )
+    app.add_middleware(codec.CodecCors, origins=settings.codec_origins)
     app.add_middleware(Draining)
     return app
 

@@ -33,13 +33,14 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.clearance import ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from domain.search import ALL as SEARCH_ATTRIBUTES
+from settings import Settings
+from stack.codec import data_converter
 from store import clearances, principals, sops
 from store.db import Database
 from store.seed import load_reference_data
@@ -210,9 +211,10 @@ async def embedded_stack() -> AsyncIterator[tuple[Path, WorkflowEnvironment, Dat
     """A persisted dev server (SQLite, WAL) and a clearance database with the reference data and the bench SOP."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        # The bench's client encrypts as the API and worker processes do (PAYLOAD_ENCRYPTION, same DATA_DIR keyring)
         server = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(TEMPORAL_BIN),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(Settings(data_dir=tmp)),
             dev_server_database_filename=str(tmp / "temporal.db"),
             search_attributes=list(SEARCH_ATTRIBUTES),
             dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
@@ -255,6 +257,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "cores": os.cpu_count(),
+        "payload_encryption": Settings().payload_encryption,
         "n": args.n,
         "concurrency": args.concurrency,
         "floor_per_s": round(floor_rate, 1),

@@ -10,25 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from documents.findings import FindingsSheet, declared_quantities, findings_sheet
+from documents.formats import rfc3339
 from domain.clearance import ClearanceView, Decision, ItemLicence
 from domain.declaration import GoodsItem, Money
-from sop.model import Outcome
+from domain.vocabulary import NOTICE_FOR, Outcome
 
-NOTICE_KINDS = ("release-notice", "referral-notice", "not-released-notice", "invalidation-notice")
-
-_KIND_FOR_OUTCOME = {
-    Outcome.released: "release-notice",
-    Outcome.referred: "referral-notice",
-    Outcome.not_released: "not-released-notice",
-    Outcome.invalidated: "invalidation-notice",
-}
+NOTICE_KINDS = tuple(NOTICE_FOR.values())
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ class Ground:
 def notice_kind_for(outcome: Outcome | str) -> str:
     """The notice a clearance with this outcome is given."""
     try:
-        return _KIND_FOR_OUTCOME[Outcome(outcome)]
+        return NOTICE_FOR[Outcome(outcome)]
     except ValueError:
         raise ValueError(f"no notice for outcome {outcome!r}") from None
 
@@ -245,15 +239,6 @@ def _invalidation(decisions: list[Decision]) -> Decision | None:
 
 
 # --- filters ---------------------------------------------------------------------------------------------
-
-
-def rfc3339(value: datetime | None) -> str:
-    """UTC, second precision, `Z` suffix; a naive datetime is taken as UTC."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _number(value: Decimal | float | int, places: int = 3) -> str:

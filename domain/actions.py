@@ -9,24 +9,47 @@ Pydantic models, passed through the workflow sandbox with `domain`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.inspection import Findings
-from sop.model import Lane
+from domain.vocabulary import Lane
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 """Why someone acts: required, at most 2000 characters, surrounding whitespace dropped."""
+RecordedReason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+"""A reason as a command carries it: as sent (the validator refuses a blank one by name, field `reason`)."""
 Note = Annotated[str, StringConstraints(max_length=2000)]
-CommentText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+MAX_COMMENTS_PER_TASK = 100
+MAX_COMMENT_CHARS = 2000
+CommentText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_COMMENT_CHARS)]
+# The API allows MAX_COMMENT_CHARS; the wire type stays wider so histories recorded before the cap replay.
+RecordedCommentText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 PrincipalId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Place = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 AgencyId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 LIST_NAME = r"^[a-z0-9][a-z0-9-]{1,62}$"
 ListName = Annotated[str, StringConstraints(pattern=LIST_NAME)]
 """A screening list's name: 2-63 lowercase letters, digits and hyphens."""
+
+LATEST_APPOINTMENT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_the_calendar(at: datetime) -> datetime:
+    """An appointment is shown and rendered in UTC: one that has no UTC time (9999-12-31T23:59-23:59) or lies
+    thousands of years ahead would break every page and notice that shows it."""
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time has no UTC equivalent in the calendar") from None
+    if utc >= LATEST_APPOINTMENT:
+        raise ValueError(f"the time must be before {LATEST_APPOINTMENT.year}")
+    return at
+
+
+InspectionTime = Annotated[AwareDatetime, AfterValidator(_in_the_calendar)]
 
 
 class Model(BaseModel):
@@ -52,6 +75,7 @@ class InvalidationRequest(Model):
 
 class Invalidate(InvalidationRequest):
     actor: Actor
+    reason: RecordedReason  # type: ignore[assignment]
 
 
 # --- officers' actions on a clearance --------------------------------------------------------------------
@@ -66,6 +90,7 @@ class Reroute(RerouteRequest):
     """Move the clearance to another lane before its outcome; the steps after the risk step follow the new lane."""
 
     actor: Actor
+    reason: RecordedReason  # type: ignore[assignment]
 
 
 class HoldRequest(Model):
@@ -74,14 +99,16 @@ class HoldRequest(Model):
 
 class PlaceHold(HoldRequest):
     actor: Actor
+    reason: RecordedReason  # type: ignore[assignment]
 
 
 class ReleaseHold(HoldRequest):
     actor: Actor
+    reason: RecordedReason  # type: ignore[assignment]
 
 
 class ScheduleRequest(Model):
-    at: AwareDatetime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
+    at: InspectionTime = Field(description="when the inspection takes place (RFC 3339 with an offset)")
     place: Place = Field(description="where, e.g. the warehouse or examination bay")
     agencies: list[AgencyId] | None = Field(
         default=None, max_length=20, description="participating agencies (of the SOP's); all of them if absent"
@@ -90,7 +117,6 @@ class ScheduleRequest(Model):
 
 
 class ScheduleInspection(ScheduleRequest):
-    at: datetime  # type: ignore[assignment]  # the validator refuses a time without an offset by name
     actor: Actor
 
 
@@ -152,7 +178,7 @@ class HandOverTask(TaskCommand):
     holder of its role; `to` is the request's principal, resolved."""
 
     to: Actor
-    reason: Reason
+    reason: RecordedReason
     delegation: bool = False
 
 
@@ -161,4 +187,4 @@ class CommentRequest(Model):
 
 
 class CommentTask(CommentRequest, TaskCommand):
-    pass
+    text: RecordedCommentText  # type: ignore[assignment]  # the validator caps it at MAX_COMMENT_CHARS

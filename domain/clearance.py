@@ -14,11 +14,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actions import (  # noqa: F401 (the actions' families, where the workflows and tests import them)
+    LATEST_APPOINTMENT,
+    MAX_COMMENT_CHARS,
+    MAX_COMMENTS_PER_TASK,
     Actor,
     ClaimTask,
     CommentTask,
     CompleteTask,
     HandOverTask,
+    InspectionTime,
     Invalidate,
     PlaceHold,
     ReleaseHold,
@@ -28,42 +32,22 @@ from domain.actions import (  # noqa: F401 (the actions' families, where the wor
 )
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
-from sop.model import Escalation, InspectionAgency, Lane, Outcome, ReasonCode, SopDefinition, SopRef
+from domain.vocabulary import TASK_OUTCOMES as TASK_OUTCOMES  # re-exported: the kinds' outcomes, defined there
+from domain.vocabulary import (
+    InspectionOutcome,
+    Lane,
+    Outcome,
+    RescreenResult,
+    ScreeningStatus,
+    Status,
+    TaskKind,
+    TaskState,
+)
+from sop.model import Escalation, InspectionAgency, ReasonCode, SopDefinition, SopRef
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Status(StrEnum):
-    accepted = "accepted"
-    in_progress = "in_progress"
-    awaiting_decision = "awaiting_decision"
-    completed = "completed"
-    invalidated = "invalidated"
-
-
-class TaskKind(StrEnum):
-    screening_review = "screening_review"
-    inspection_findings = "inspection_findings"
-    approval = "approval"
-    post_release_alert = "post_release_alert"
-
-
-TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
-    TaskKind.screening_review: ("false_positive", "confirmed_match"),
-    TaskKind.inspection_findings: ("compliant", "non_compliant"),
-    TaskKind.approval: ("approve", "reject", "refer"),
-    TaskKind.post_release_alert: ("no_action", "refer_for_enforcement"),
-}
-
-
-class TaskState(StrEnum):
-    """A claimed task is still open; its `assignee` says who holds it (as in Camunda Tasklist)."""
-
-    open = "open"
-    completed = "completed"
-    cancelled = "cancelled"
 
 
 class Rejection(StrEnum):
@@ -102,7 +86,7 @@ class PartyScreening(Model):
     role: str
     name: str
     country: str | None = None
-    status: Literal["clear", "possible_match", "false_positive", "confirmed_match"] = "clear"
+    status: ScreeningStatus = "clear"
     matches: list[ScreeningMatch] = []
     suppressed: list[SuppressedMatch] = []
     review_task_id: str | None = None
@@ -223,6 +207,15 @@ class Task(Model):
     version: int = 1
 
 
+class CommentAdded(Model):
+    """What a comment Update answers: the new comment and how many the task has, never the earlier ones (an Update's
+    result is kept in history, so answering with all comments would grow it quadratically)."""
+
+    task_id: str
+    comment: TaskComment
+    count: int
+
+
 class Hold(Model):
     """A clearance on hold moves to no further step and to no outcome until the hold is released."""
 
@@ -286,7 +279,7 @@ class AgencyFinding(Model):
 
 
 class InspectionResult(Model):
-    outcome: Literal["compliant", "non_compliant", "cancelled"]
+    outcome: InspectionOutcome
     findings: list[AgencyFinding]
     notes: list[str] = Field(default=[], description="why the consolidated outcome is what it is")
     quantity_tolerance_pct: float | None = Field(default=None, description="the SOP's tolerance for counted quantities")
@@ -345,16 +338,7 @@ class RescreenEntry(Model):
     at: datetime
     party: str = Field(description="the party's role in the declaration")
     entries: builtins.list[str] = Field(description="entry ids of the list that newly match")
-    result: Literal[
-        "added_to_screening",
-        "review_opened",
-        "false_positive",
-        "confirmed_match",
-        "cancelled",
-        "alert_raised",
-        "no_action",
-        "refer_for_enforcement",
-    ]
+    result: RescreenResult
     task_id: str | None = None
 
 

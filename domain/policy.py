@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from domain.clearance import Rejection
+from domain.vocabulary import LANE_SCRUTINY, Lane
 
 # --- role groups, named once -------------------------------------------------------------------------------
 
@@ -47,9 +48,9 @@ FALSE_POSITIVE_READERS = READERS
 SOP_AUTHORS = ("sop_author",)
 REPORT_READERS = ("customs_officer", "export_control_officer", "supervisor", "auditor", "admin")
 WEBHOOK_SUBSCRIBERS = ("declarant", *READERS)
-
-# How closely a lane looks at a consignment: moving to a lower one needs a supervisor.
-LANE_SCRUTINY: Mapping[str, int] = {"green": 0, "blue": 1, "yellow": 2, "red": 3}
+TOKEN_ADMINS = ("admin",)  # issue, list and revoke the agency's API tokens
+AUDIT_LOG_READERS = READERS  # checkpoints and proofs of the verifiable audit log
+CODEC_USERS = (*OFFICERS, "duty_chief", "auditor")  # decrypt workflow payloads (the Temporal UI's codec server)
 
 
 class Who(Protocol):
@@ -203,7 +204,7 @@ def may_reroute(who: Who, clearance: ClearanceScope) -> Refusal | None:
 
 def may_move_lane(who: Who, current: str, lane: str) -> Refusal | None:
     """A stricter lane for any re-router; a less strict one for a supervisor only."""
-    if LANE_SCRUTINY[str(lane)] < LANE_SCRUTINY[str(current)] and not _holds(who, SUPERVISORS):
+    if LANE_SCRUTINY[Lane(lane)] < LANE_SCRUTINY[Lane(current)] and not _holds(who, SUPERVISORS):
         return forbidden(f"only a supervisor may move a clearance from {current} to {lane}")
     return None
 
@@ -398,6 +399,28 @@ def may_read_reports(who: Who) -> Refusal | None:
 
 def may_subscribe(who: Who) -> Refusal | None:
     return needs_role(who, WEBHOOK_SUBSCRIBERS)
+
+
+def may_manage_tokens(who: Who, holder_id: str | None = None, holder_agency: str | None = None) -> Refusal | None:
+    """An administrator, for principals of its own agency (`holder_agency` None: the role rule alone)."""
+    if refused := needs_role(who, TOKEN_ADMINS):
+        return refused
+    if holder_agency is not None and not _of_agency(who, holder_agency):
+        return forbidden(f"{holder_id} belongs to another agency")
+    return None
+
+
+def may_read_audit_log(who: Who) -> Refusal | None:
+    return needs_role(who, AUDIT_LOG_READERS)
+
+
+def may_use_codec(who: Who, agency: str) -> Refusal | None:
+    """Officers, duty chiefs and auditors of the administration whose workflows the payloads belong to."""
+    if refused := needs_role(who, CODEC_USERS):
+        return refused
+    if not _of_agency(who, agency):
+        return forbidden(f"only officers of {agency} may decrypt this administration's workflow payloads")
+    return None
 
 
 def webhook_scope(who: Who) -> str | None:

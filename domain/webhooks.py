@@ -8,7 +8,7 @@ import hmac
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 from domain.clearance import AuditEvent, ClearanceSubject, ClearanceView
 
@@ -34,13 +34,21 @@ FROM_AUDIT = {
     "inspection_appointment": "inspection.scheduled",
 }
 SIGNATURE_HEADER = "X-Clearance-Signature"
+TIMESTAMP_HEADER = "X-Clearance-Timestamp"
+DELIVERY_HEADER = "X-Clearance-Delivery"
+EVENT_HEADER = "X-Clearance-Event"
+SIGNATURE_SCHEME = "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, '<t>.<delivery id>.' + raw body)>"
+# Receivers should refuse a delivery whose timestamp is further than this from their clock (and dedupe on its id).
+TIMESTAMP_TOLERANCE_SECONDS = 300
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: AnyHttpUrl
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
-    events: Annotated[list[EventName], Field(min_length=1)] = Field(default_factory=lambda: list(get_args(EventName)))
+    events: Annotated[
+        list[EventName], Field(min_length=1, max_length=100), AfterValidator(lambda names: list(dict.fromkeys(names)))
+    ] = Field(default_factory=lambda: list(get_args(EventName)))
 
 
 def delivery_id(subscription_id: str, mrn: str, seq: int) -> str:
@@ -70,6 +78,12 @@ def payload(event: str, audit: AuditEvent, subject: ClearanceSubject, delivery: 
     }
 
 
-def sign(secret: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256 over the exact body bytes; receivers compare with hmac.compare_digest."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signed_content(timestamp: int, delivery: str, body: bytes) -> bytes:
+    return f"{timestamp}.{delivery}.".encode() + body
+
+
+def sign(secret: str, timestamp: int, delivery: str, body: bytes) -> str:
+    """`t=<unix>,v1=<hex>`: HMAC-SHA256 over "<t>.<delivery id>.<raw body>", so a captured delivery cannot be
+    replayed later (stale t) or as another delivery (the id is signed); receivers compare with compare_digest."""
+    mac = hmac.new(secret.encode(), signed_content(timestamp, delivery, body), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"

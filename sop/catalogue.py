@@ -80,8 +80,32 @@ def validate_definition(data: Any) -> SopDefinition:
     return definition
 
 
+MAX_DEPTH = 32  # an SOP nests about 8 deep; the YAML composer recurses once per level
+MAX_NODES = 100_000
+
+
+def _check_shape(text: str | bytes) -> None:
+    """Depth, size and aliases bounded on the event stream (which does not recurse) before anything is composed:
+    a document nested thousands deep would exhaust the stack, and aliases of aliases expand exponentially."""
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise SopError([{"loc": [], "msg": "YAML aliases (*name) are not allowed in an SOP; write it out"}])
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise SopError([{"loc": [], "msg": f"the SOP is nested deeper than {MAX_DEPTH} levels"}])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if nodes > MAX_NODES:
+            raise SopError([{"loc": [], "msg": f"the SOP has more than {MAX_NODES} values"}])
+
+
 def parse_document(text: str | bytes) -> SopDefinition:
     try:
+        _check_shape(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise SopError([{"loc": [], "msg": f"not valid YAML or JSON: {exc}"}]) from exc

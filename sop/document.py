@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from documents.render import rfc3339
+from documents.formats import rfc3339
 from sop.diagram import flow_svg, step_exits
 from sop.model import Outcome, PublishedSop
 

@@ -8,48 +8,37 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.roles import Role
+from domain.vocabulary import Lane, Outcome, TaskKindName
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 SopName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-# Human task kinds (domain.clearance.TaskKind has the same values and their outcomes).
-TaskKindName = Literal["screening_review", "inspection_findings", "approval", "post_release_alert"]
-
-
-class Lane(StrEnum):
-    green = "green"
-    yellow = "yellow"
-    red = "red"
-    blue = "blue"
-
-
-class Outcome(StrEnum):
-    released = "released"
-    referred = "referred"
-    not_released = "not_released"
-    invalidated = "invalidated"
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Durations the interpreter adds to workflow time: bounded, so that no due date can leave the calendar.
+MAX_DURATION = timedelta(days=3650)
+Duration = Annotated[timedelta, Field(ge=timedelta(0), le=MAX_DURATION)]
+
+
 class Escalation(Frozen):
     """When a task is still open at its due date, a reminder is recorded; `after` the due date it moves to `to`."""
 
-    after: timedelta = Field(description="ISO 8601 duration after the due date, e.g. PT2H")
+    after: Duration = Field(description="ISO 8601 duration after the due date, e.g. PT2H (at most 10 years)")
     to: Role
 
 
 class TaskSpec(Frozen):
     role: Role
-    due: timedelta = Field(description="ISO 8601 duration from task creation to due date, e.g. PT4H")
+    due: Duration = Field(description="ISO 8601 duration from task creation to due date, e.g. PT4H (at most 10 years)")
     description: str = ""
     escalation: Escalation | None = None
 
@@ -103,7 +92,7 @@ class InspectionAgency(Frozen):
 
 class InspectionStep(StepBase):
     kind: Literal["inspection"] = "inspection"
-    due: timedelta
+    due: Duration
     agencies: Annotated[list[InspectionAgency], Field(min_length=1)]
     on_non_compliant: Outcome = Outcome.referred
     escalation: Escalation | None = None
@@ -147,9 +136,12 @@ class SopSettings(Frozen):
     )
 
 
+MAX_SOP_VERSION = 999_999  # fits every database's integer column
+
+
 class SopDefinition(Frozen):
     name: SopName
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_SOP_VERSION)]
     title: str
     summary: str = ""
     agency: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]

@@ -23,9 +23,12 @@ from rich.panel import Panel
 
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import ROOT, Settings, get_settings
+from stack.audit_cli import audit_app
 from stack.supervisor import Supervisor
+from stack.tokens_cli import remove_demo_principals, revoke_token
 
 app = typer.Typer(help="Clearance engine: embedded stack and administration.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 BIN = Path(sys.executable).parent
 LONG_POLL = "10s"
@@ -81,6 +84,9 @@ def temporal_server_command(settings: Settings, db_file: Path) -> list[str]:
         command += ["--search-attribute", f"{key.name}=Keyword"]
     # Idle workers' long polls end after 10 s instead of 60 s, so /readyz sees a live worker poll within its window.
     command += ["--dynamic-config-value", f'matching.longPollExpirationInterval="{LONG_POLL}"']
+    # The UI shows payloads decrypted by the API for an officer signed in to the console (api/routes/codec.py).
+    if settings.payload_encryption == "on":
+        command += ["--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/console/codec"]
     return command
 
 
@@ -117,7 +123,7 @@ def run() -> None:
         with console.status("Loading SOPs, reference data and demo principals…"):
             from store.seed import seed
 
-            tokens = asyncio.run(seed(settings))
+            tokens = asyncio.run(seed(settings, demo=settings.environment != "production"))
         with console.status("Starting the worker and the API…"):
             stack.start("worker", [sys.executable, "worker.py"])
             api = stack.start("api", [sys.executable, "-m", "api.main"])
@@ -188,9 +194,13 @@ def _banner(settings: Settings, tokens: dict[str, str]) -> None:
 @app.command("seed")
 def seed_command(demo: Annotated[bool, typer.Option(help="create demo principals and tokens")] = True) -> None:
     """Create tables, publish the SOPs under SOP_DIR and load the bundled reference data."""
-    from store.seed import seed
+    from store.seed import DemoRefused, seed
 
-    tokens = asyncio.run(seed(get_settings(), demo=demo))
+    try:
+        tokens = asyncio.run(seed(get_settings(), demo=demo))
+    except DemoRefused as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     console.print_json(json.dumps({"seeded": True, "demo_tokens": sorted(tokens)}))
 
 
@@ -201,6 +211,7 @@ def add_principal(
     agency: Annotated[str, typer.Option(help="agency code, e.g. DEMO-CUSTOMS")],
     role: Annotated[list[str], typer.Option(help="role (repeatable)")],
     eori: Annotated[str | None, typer.Option(help="EORI, for declarants")] = None,
+    days: Annotated[float | None, typer.Option(help="token lifetime in days (default TOKEN_DAYS)")] = None,
 ) -> None:
     """Create or update a principal and print a new bearer token for it (shown once)."""
     from store import principals
@@ -212,7 +223,8 @@ def add_principal(
             await db.init()
             async with db.session() as session:
                 await principals.upsert_principal(session, id=id, name=name, agency=agency, roles=role, eori=eori)
-                return await principals.issue_token(session, principal_id=id, label="cli")
+                lifetime = days or get_settings().token_days
+                return await principals.issue_token(session, principal_id=id, label="cli", days=lifetime)
         finally:
             await db.dispose()
 
@@ -222,6 +234,9 @@ def add_principal(
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
 
+
+app.command("revoke-token")(revoke_token)
+app.command("remove-demo-principals")(remove_demo_principals)
 
 db_app = typer.Typer(help="The clearance database's schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -276,6 +291,25 @@ def sop_schema(out: Path = ROOT / "sop" / "schema.json") -> None:
 
     out.write_text(json.dumps(SopDefinition.model_json_schema(), indent=2) + "\n")
     console.print(f"wrote {out}")
+
+
+keys_app = typer.Typer(help="Encryption keys under DATA_DIR/keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate-payload-key")
+def rotate_payload_key() -> None:
+    """Add a new key to the payload keyring (PAYLOAD_KEYS_FILE): it encrypts from now on (running processes take
+    it within seconds); every older key still decrypts, so running clearances and replay are unaffected."""
+    from stack.crypto import KeyringError, rotate
+
+    path = get_settings().resolved_payload_keys_file
+    try:
+        key_id = rotate(path)
+    except (KeyringError, OSError, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps({"keyring": str(path), "new_key_id": key_id}))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """One way to reach Temporal for every process: address, namespace, TLS or API key from settings, and the
-pydantic data converter so domain models cross the boundary as themselves."""
+project's data converter (stack/codec.py): pydantic, so domain models cross the boundary as themselves, and
+encrypted, so no declaration text rests in Temporal's history."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from temporalio.client import Client, TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from settings import Settings
+from stack.codec import data_converter
 
 # The API answers people: when Temporal is down it must say so (503) within about a second, not after the core
 # client's default ten seconds of retrying. Workers keep the default: they have nobody waiting.
@@ -35,7 +36,7 @@ async def connect(settings: Settings, *, fail_fast: bool = False) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         tls=tls,
         api_key=settings.temporal_api_key or None,
         retry_config=FAIL_FAST_RETRIES if fail_fast else None,

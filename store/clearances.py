@@ -2,13 +2,12 @@
 
 Activities write these from the workflow's own view; every write carries a revision (clearances) or version
 (tasks), and a row only moves forward, so retried or reordered writes never step back. Audit events are keyed by
-(MRN, sequence) and inserted once.
+(MRN, sequence), inserted once, as leaves of the transparency log (store.audit_log).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -18,12 +17,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Task
+from store import audit_log
 from store.db import upsert
 from store.models import AuditRecord, ClearanceRecord, DocumentRecord, TaskRecord
 
 _CLEARANCE = ClearanceRecord.__table__  # type: ignore[attr-defined]
 _TASKS = TaskRecord.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditRecord.__table__  # type: ignore[attr-defined]
 _DOCUMENTS = DocumentRecord.__table__  # type: ignore[attr-defined]
 _FORWARD_ONLY_COLUMNS = [c.name for c in _CLEARANCE.columns if c.name != "mrn"]
 _TASK_UPDATE_COLUMNS = ("role", "state", "assignee", "due_at", "version", "data")
@@ -49,7 +48,6 @@ def _statements(dialect: str) -> dict[str, Any]:
         "clearance": clearance,
         "task": task,
         "accepted": upsert(dialect, _CLEARANCE).on_conflict_do_nothing(index_elements=["mrn"]),
-        "audit": upsert(dialect, _AUDIT).on_conflict_do_nothing(index_elements=["mrn", "seq"]),
         "document": upsert(dialect, _DOCUMENTS).on_conflict_do_nothing(index_elements=["mrn", "kind"]),
     }
 
@@ -146,20 +144,8 @@ async def _write_tasks(session: AsyncSession, statements: dict[str, Any], tasks:
 
 
 async def _write_audit(session: AsyncSession, statements: dict[str, Any], mrn: str, events: list[AuditEvent]) -> None:
-    if not events:
-        return
-    rows = [
-        {
-            "mrn": mrn,
-            "seq": e.seq,
-            "at": e.at,
-            "kind": e.kind,
-            "actor": e.actor,
-            "detail": json.loads(json.dumps(e.detail, default=str)),
-        }
-        for e in events
-    ]
-    await session.exec(statements["audit"], params=rows)  # type: ignore[call-overload]
+    """Each new event becomes a leaf of the transparency log (store.audit_log), in this transaction."""
+    await audit_log.append(session, mrn, events)
 
 
 async def get_view(session: AsyncSession, mrn: str) -> ClearanceView | None:
@@ -180,7 +166,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, mrn = raw.split("|", 1)
-        return datetime.fromisoformat(at), mrn
+        when = datetime.fromisoformat(at)
+        if when.utcoffset() is None or len(mrn) > 18:  # issued cursors carry the UTC offset; naive ones never compare
+            raise ValueError(raw)
+        return when, mrn
     except Exception as exc:
         raise ValueError("cursor is not one this service issued") from exc
 
@@ -246,7 +235,8 @@ async def list_tasks(
 
 
 async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:
-    result = await session.exec(select(AuditRecord).where(AuditRecord.mrn == mrn).order_by(col(AuditRecord.seq)))
+    query = select(AuditRecord).where(AuditRecord.mrn == mrn).order_by(col(AuditRecord.leaf_index))  # the chain's order
+    result = await session.exec(query)
     return list(result.all())
 
 

@@ -6,6 +6,7 @@ conditional balance update, so a retried or concurrent call finds the first depl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -173,11 +174,23 @@ async def _existing(session: AsyncSession, mrn: str, sequence: int) -> LicenceDe
     return result.first()
 
 
-async def deplete(session: AsyncSession, request: DepletionRequest) -> DepletionResult:
-    """Find a licence that covers the goods item and take its quantity and value from the balance, once."""
-    existing = await _existing(session, request.mrn, request.item_sequence)
-    if existing is not None:
-        return _result(existing)
+@dataclass(frozen=True)
+class _Line:
+    """A candidate licence line as plain values: a rollback expires ORM objects, and touching an expired attribute
+    in an async session is I/O where none may happen (MissingGreenlet), so the loop never holds ORM objects."""
+
+    id: int
+    reference: str
+    line: int
+    destinations: tuple[str, ...]
+    commodity_code: str | None
+    quantity_unit: str | None
+    remaining_quantity_milli: int | None
+    value_currency: str | None
+    remaining_value_cents: int | None
+
+
+async def _candidates(session: AsyncSession, request: DepletionRequest) -> list[_Line]:
     query = (
         select(LicenceItem, Licence)
         .join(Licence)
@@ -191,14 +204,35 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
     )
     if request.licence_reference:
         query = query.where(Licence.reference == request.licence_reference)
-    candidates = (await session.exec(query)).all()
+    return [
+        _Line(
+            id=item.id or 0,
+            reference=licence.reference,
+            line=item.line,
+            destinations=tuple(licence.destinations),
+            commodity_code=item.commodity_code,
+            quantity_unit=item.quantity_unit,
+            remaining_quantity_milli=item.remaining_quantity_milli,
+            value_currency=item.value_currency,
+            remaining_value_cents=item.remaining_value_cents,
+        )
+        for item, licence in (await session.exec(query)).all()
+    ]
+
+
+async def deplete(session: AsyncSession, request: DepletionRequest) -> DepletionResult:
+    """Find a licence that covers the goods item and take its quantity and value from the balance, once."""
+    existing = await _existing(session, request.mrn, request.item_sequence)
+    if existing is not None:
+        return _result(existing)
+    candidates = await _candidates(session, request)
     quantity = _milli(request.quantity.value) if request.quantity else None
     value = _cents(request.value.amount)
     reasons: list[str] = []
-    for item, licence in candidates:
-        reason = _unfit(item, licence, request, quantity, value)
+    for item in candidates:
+        reason = _unfit(item, request, quantity, value)
         if reason:
-            reasons.append(f"{licence.reference} line {item.line}: {reason}")
+            reasons.append(f"{item.reference} line {item.line}: {reason}")
             continue
         taken_quantity = quantity if item.remaining_quantity_milli is not None else None
         taken_value = value if item.remaining_value_cents is not None else None
@@ -214,11 +248,15 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
         if taken_quantity is None and taken_value is None:
             stmt = stmt.values(line=item.line)  # unlimited licence item: nothing to take, still record use
         if (await session.exec(stmt)).rowcount != 1:  # type: ignore[call-overload]
-            reasons.append(f"{licence.reference} line {item.line}: balance taken by another clearance")
             await session.rollback()
+            # Perhaps by a concurrent attempt for this very goods item: then that depletion is the answer.
+            existing = await _existing(session, request.mrn, request.item_sequence)
+            if existing is not None:
+                return _result(existing)
+            reasons.append(f"{item.reference} line {item.line}: balance taken by another clearance")
             continue
         depletion = LicenceDepletion(
-            licence_reference=licence.reference,
+            licence_reference=item.reference,
             line=item.line,
             mrn=request.mrn,
             item_sequence=request.item_sequence,
@@ -235,6 +273,9 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
                 return _result(existing)
             raise
         return _result(depletion)
+    existing = await _existing(session, request.mrn, request.item_sequence)
+    if existing is not None:  # a concurrent attempt for this goods item took the balance between our reads
+        return _result(existing)
     if not candidates:
         named = f"licence {request.licence_reference}" if request.licence_reference else "no licence"
         reasons.append(
@@ -244,10 +285,8 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
     return DepletionResult(covered=False, reason="; ".join(reasons))
 
 
-def _unfit(
-    item: LicenceItem, licence: Licence, request: DepletionRequest, quantity: int | None, value: int
-) -> str | None:
-    if request.destination not in licence.destinations:
+def _unfit(item: _Line, request: DepletionRequest, quantity: int | None, value: int) -> str | None:
+    if request.destination not in item.destinations:
         return f"destination {request.destination} not licensed"
     if item.commodity_code and not request.commodity_code.startswith(item.commodity_code):
         return f"commodity code {request.commodity_code} not covered"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, SmallInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -32,11 +32,33 @@ class Principal(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    """A bearer token, stored as its SHA-256; `id` is the first 16 hex digits of that hash (public: listed, and
+    computable by whoever holds the token), `prefix` the token's first characters, to recognise it."""
+
     __tablename__ = "api_tokens"
     token_hash: str = Field(primary_key=True, max_length=64)
+    id: str = Field(max_length=16, unique=True, index=True)
+    prefix: str = Field(default="", max_length=8)
     principal_id: str = Field(foreign_key="principals.id", index=True)
     label: str = Field(default="", max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A console sign-in: the cookie holds a random session id, the table its SHA-256. Signing out deletes the
+    row; revoking the token it was opened with ends it too."""
+
+    __tablename__ = "console_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    principal_id: str = Field(foreign_key="principals.id", index=True)
+    token_id: str = Field(max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
 
 
 # --- SOP catalogue ---------------------------------------------------------------------------------------
@@ -184,13 +206,57 @@ class TaskRecord(SQLModel, table=True):
 
 
 class AuditRecord(SQLModel, table=True):
+    """One audit event and its leaf of the transparency log (`store.audit_log`): `leaf` is the exact leaf
+    (canonical JSON, UTF-8), `leaf_index` its position in the one global tree, `prev_hash` the leaf hash of the same
+    clearance's previous event."""
+
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_chain", "mrn", "leaf_index"),)
     mrn: str = Field(primary_key=True, max_length=18)
     seq: int = Field(primary_key=True)
     at: datetime
     kind: str = Field(max_length=40)
     actor: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    leaf_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    prev_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
+    leaf: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditLogNode(SQLModel, table=True):
+    """A complete subtree of the log: the hash over leaves [idx * 2**level, (idx + 1) * 2**level); level 0 holds
+    the leaf hashes. Proofs are read from these rows."""
+
+    __tablename__ = "audit_log_nodes"
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class AuditLogHead(SQLModel, table=True):
+    """The single row (id 1) every append updates in its transaction: it serialises leaf-index assignment
+    across processes and keeps the tree's frontier (the complete subtrees of the size's binary decomposition,
+    concatenated 32-byte hashes), so an append or a checkpoint needs no other read of the tree."""
+
+    __tablename__ = "audit_log_head"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    frontier: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed checkpoint of the log (C2SP signed note) with the public key that signed it."""
+
+    __tablename__ = "audit_checkpoints"
+    id: int | None = Field(default=None, primary_key=True)
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    origin: str = Field(max_length=200)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    reason: str = Field(max_length=16)  # interval | outcome | export | manual
+    published_at: datetime = Field(default_factory=utcnow)
 
 
 class DocumentRecord(SQLModel, table=True):
@@ -205,14 +271,17 @@ class DocumentRecord(SQLModel, table=True):
 
 
 class WebhookSubscription(SQLModel, table=True):
-    """An agency's (or one declarant's) endpoint for clearance events; bodies are signed with `secret`."""
+    """An agency's (or one declarant's) endpoint for clearance events; bodies are signed with the secret, stored
+    sealed (AES-GCM, store/secrets.py) in `secret_sealed`. `secret` is only the plain text of rows from before
+    (sealed and cleared at the API's start)."""
 
     __tablename__ = "webhook_subscriptions"
     id: str = Field(primary_key=True, max_length=36)
     agency: str = Field(max_length=40, index=True)
     declarant_eori: str | None = Field(default=None, max_length=17, index=True)
     url: str = Field(max_length=2000)
-    secret: str = Field(max_length=200)
+    secret: str | None = Field(default=None, max_length=200)
+    secret_sealed: str | None = Field(default=None, max_length=400)
     events: list[str] = Field(sa_column=Column(JSON, nullable=False))
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
@@ -223,7 +292,10 @@ class WebhookDelivery(SQLModel, table=True):
     """One event for one subscription; its id is derived from both, so planning it twice is a no-op."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
+        Index("ix_webhook_deliveries_pending", "status", "attempts", "created_at"),
+    )
     id: str = Field(primary_key=True, max_length=120)
     subscription_id: str = Field(max_length=36)
     event: str = Field(max_length=40)

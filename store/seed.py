@@ -8,13 +8,16 @@ import os
 from pathlib import Path
 
 import structlog
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from screening.lists import parse_csl
 from settings import Settings
 from sop.catalogue import discover
 from store import principals, reference, screening_lists, sops
 from store.db import Database
-from store.models import ScreeningList
+from store.models import ApiToken, ConsoleSession, Principal, ScreeningList
 
 log = structlog.get_logger("seed")
 
@@ -56,8 +59,26 @@ async def load_reference_data(db: Database, reference_dir: Path) -> None:
             await screening_lists.replace_list(session, name=DEMO_LIST, entries=parsed.entries, by="seed")
 
 
-async def demo_principals(db: Database, tokens_file: Path) -> dict[str, str]:
-    """One principal per role; reuses the tokens in `tokens_file` while they still resolve."""
+DEMO_IDS = [pid for pid, *_ in DEMO_PRINCIPALS.values()]
+
+
+async def demo_principals_present(session: AsyncSession) -> list[str]:
+    return list((await session.exec(select(Principal.id).where(col(Principal.id).in_(DEMO_IDS)))).all())
+
+
+async def remove_demo_principals(session: AsyncSession) -> list[str]:
+    """Delete the demo principals with their tokens and console sessions (the audit trail keeps their ids)."""
+    found = await demo_principals_present(session)
+    if found:
+        for table in (ConsoleSession, ApiToken):
+            await session.exec(delete(table).where(col(table.principal_id).in_(found)))  # type: ignore[call-overload]
+        await session.exec(delete(Principal).where(col(Principal.id).in_(found)))  # type: ignore[call-overload]
+    await session.commit()
+    return found
+
+
+async def demo_principals(db: Database, tokens_file: Path, *, days: float = 90) -> dict[str, str]:
+    """One principal per role; reuses the tokens in `tokens_file` while they still resolve (unexpired, unrevoked)."""
     existing: dict[str, str] = {}
     if tokens_file.exists():
         try:
@@ -71,7 +92,7 @@ async def demo_principals(db: Database, tokens_file: Path) -> dict[str, str]:
             kept = existing.get(role)
             holder = await principals.principal_for_token(session, kept) if kept else None
             if kept is None or holder is None or holder.id != pid:
-                kept = await principals.issue_token(session, principal_id=pid, label="demo")
+                kept = await principals.issue_token(session, principal_id=pid, label="demo", days=days)
             tokens[role] = kept
     tokens_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = tokens_file.with_suffix(".tmp")
@@ -81,13 +102,19 @@ async def demo_principals(db: Database, tokens_file: Path) -> dict[str, str]:
     return tokens
 
 
+class DemoRefused(RuntimeError):
+    pass
+
+
 async def seed(settings: Settings, *, demo: bool = True) -> dict[str, str]:
+    if demo and settings.environment == "production":
+        raise DemoRefused("demo principals are never created with ENVIRONMENT=production (seed with --no-demo)")
     db = Database(settings.resolved_database_url)
     try:
         await db.init()
         published = await publish_sops(db, settings.sop_dir)
         await load_reference_data(db, settings.reference_dir)
-        tokens = await demo_principals(db, settings.demo_tokens_file) if demo else {}
+        tokens = await demo_principals(db, settings.demo_tokens_file, days=settings.token_days) if demo else {}
         log.info("seeded", sops=published, demo_principals=sorted(tokens))
         return tokens
     finally:

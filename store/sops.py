@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sop.model import PublishedSop, SopDefinition, SopRef
+from sop.model import MAX_SOP_VERSION, PublishedSop, SopDefinition, SopRef
 from store.models import SopVersionRecord
 
 
@@ -65,6 +65,8 @@ async def latest_version(session: AsyncSession, name: str) -> int | None:
 
 
 async def get(session: AsyncSession, name: str, version: int) -> PublishedSop | None:
+    if not 1 <= version <= MAX_SOP_VERSION:  # never published, and beyond what the database's integers hold
+        return None
     row = await session.get(SopVersionRecord, (name, version))
     return _published(row) if row else None
 

@@ -15,7 +15,6 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -25,7 +24,7 @@ from stack.cli import LONG_POLL
 from store import principals, sops
 from store.db import Database
 from store.seed import load_reference_data
-from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_SERVER_BIN, sop_definition
+from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_CONVERTER, TEST_SERVER_BIN, sop_definition
 from tests.webhook_receiver import receiver  # noqa: F401 (a fixture for every test module)
 from worker import build_worker
 
@@ -73,7 +72,7 @@ async def store_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_extra_args=[
             *("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"),
@@ -88,7 +87,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER_BIN), data_converter=TEST_CONVERTER
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -115,7 +114,11 @@ class Stack:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str) -> AsyncIterator[Stack]:
+async def make_stack(
+    env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str, client: Client | None = None
+) -> AsyncIterator[Stack]:
+    """`client`: another client of the same server (e.g. with its own data converter) for the app and worker."""
+    client = client or env.client
     settings = Settings(
         environment="test",
         data_dir=tmp,
@@ -123,6 +126,7 @@ async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_n
         sop_name=sop_name,
         log_format="console",
         update_timeout_seconds=15,
+        webhook_allow_private=True,  # the agencies' endpoints of the tests listen on loopback
     )
     tokens: dict[str, str] = {}
     async with db.session() as session:
@@ -131,15 +135,15 @@ async def make_stack(env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_n
                 session, id=pid, name=pid.replace("_", " ").title(), agency=agency, roles=roles, eori=eori
             )
             tokens[pid] = await principals.issue_token(session, principal_id=pid)
-    app = create_app(settings, temporal=env.client, db=db)
-    worker = build_worker(env.client, settings, db)
+    app = create_app(settings, temporal=client, db=db)
+    worker = build_worker(client, settings, db)
     transport = httpx.ASGITransport(app=app)
     async with (
         worker,
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://test") as http,
     ):
-        yield Stack(http=http, client=env.client, db=db, settings=settings, tokens=tokens)
+        yield Stack(http=http, client=client, db=db, settings=settings, tokens=tokens)
 
 
 @pytest.fixture(scope="session")

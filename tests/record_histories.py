@@ -19,6 +19,7 @@ from typing import Any
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.rescreen import alert_workflow_id
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from store import sops
 from tests.conftest import Stack, _fresh_db, make_stack
@@ -132,6 +133,51 @@ async def rescreened_held_and_released(stack: Stack) -> str:
     return mrn
 
 
+async def inspection_non_compliant_licence_restored(stack: Stack) -> str:
+    """The licence check depletes a licence, the joint inspection is non-compliant, the clearance is referred and the
+    depletion given back (the ending's compensation)."""
+    reference = new_licence_reference()
+    await stack.http.post("/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer"))
+    mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
+    await wait_for(stack, mrn, awaiting("inspection_findings"))
+    for who, outcome in (("inspector", "non_compliant"), ("export_control_officer", "compliant")):
+        [task] = await open_tasks(stack, who, mrn, "inspection_findings")
+        await finish_task(stack, who, task["id"], outcome, "seals broken", {"seals_checked": True})
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
+async def released_then_alerted(stack: Stack) -> str:
+    """A released clearance's consignee appears on a list imported later: the re-screen raises a post-release
+    alert, which the export-control officer decides."""
+    consignee = "Brannoch Veldt Instruments BV"
+    body = example("green-lane")
+    body["consignee"]["name"] = consignee
+    mrn = (await lodge(stack, body))["mrn"]
+    await wait_for(stack, mrn, completed)
+    listed = {"results": [{"id": "alert-1", "name": consignee, "type": "Entity", "programs": ["EAR"], "addresses": []}]}
+    await stack.http.post(
+        "/v1/screening-lists/alert-list/import",
+        content=json.dumps(listed).encode(),
+        headers={**stack.auth("export_control_officer"), "Content-Type": "application/json"},
+    )
+    await wait_for(stack, mrn, lambda v: bool(v["rescreening"]))
+    [task] = await open_tasks(stack, "export_control_officer", mrn, "post_release_alert")
+    await finish_task(stack, "export_control_officer", task["id"], "no_action", "a different company")
+    await wait_for(stack, mrn, lambda v: v["rescreening"][0]["result"] == "no_action")
+    return mrn
+
+
+def _related_workflows(view: dict[str, Any]) -> list[tuple[str, str]]:
+    """(suffix, workflow id) of the workflows besides the clearance that a scenario ran for it."""
+    related = [("-inspection", f"{view['workflow_id']}-joint_inspection")] if view.get("inspection") else []
+    for entry in view.get("rescreening", []):
+        related.append(("-rescreen", f"rescreen-{entry['list']}-{entry['revision']}"))
+        if entry["result"] in ("alert_raised", "no_action", "refer_for_enforcement"):
+            related.append(("-alert", alert_workflow_id(view["mrn"], entry["list"], entry["revision"])))
+    return list(dict.fromkeys(related))
+
+
 SCENARIOS = (
     green_lane,
     dual_use_inspected_and_approved,
@@ -139,6 +185,8 @@ SCENARIOS = (
     invalidated_while_awaiting_approval,
     rerouted_scheduled_held_released,
     rescreened_held_and_released,
+    inspection_non_compliant_licence_restored,
+    released_then_alerted,
 )
 
 
@@ -152,6 +200,8 @@ async def record(names: list[str]) -> None:
         print("every scenario has a recorded history; name scenarios to record them again")
         return
     HISTORIES.mkdir(exist_ok=True)
+    # Plain payloads on purpose: the recorded histories are reviewable fixtures of invented data, and replaying
+    # them through the codec (tests/test_replay.py) proves that plain histories from before encryption still replay.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
         data_converter=pydantic_data_converter,
@@ -166,10 +216,10 @@ async def record(names: list[str]) -> None:
                 for scenario in scenarios:
                     mrn = await scenario(stack)
                     view = (await stack.http.get(f"/v1/clearances/{mrn}", headers=stack.auth("auditor"))).json()
-                    children = [f"{view['workflow_id']}-joint_inspection"] if view.get("inspection") else []
-                    for n, workflow_id in enumerate([view["workflow_id"], *children]):
-                        history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-                        suffix = "" if n == 0 else "-inspection"
+                    for suffix, workflow_id in [("", view["workflow_id"]), *_related_workflows(view)]:
+                        handle = env.client.get_workflow_handle(workflow_id)
+                        await handle.result()  # the whole history, to its end
+                        history = await handle.fetch_history()
                         path = HISTORIES / f"{scenario.__name__}{suffix}.json"
                         data: dict[str, Any] = json.loads(history.to_json())
                         path.write_text(json.dumps({"workflow_id": workflow_id, "history": data}, indent=1) + "\n")

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from sop.model import SopDefinition
+from stack.codec import converter_for
+from stack.crypto import Keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT.parent / "shared" / "contract" / "examples"
@@ -22,6 +24,10 @@ TEMPORAL_BIN = BIN / "temporal"
 TEST_SERVER_BIN = BIN / "temporal-test-server"
 TEST_AGENCY = "DEMO-CUSTOMS"
 DECLARANT_EORI = "DE123456789012345"
+# Every test client and worker encrypts as production does, with this session's own key (a subprocess worker gets
+# it through PAYLOAD_KEYS_FILE: `TEST_KEYRING.save(path)`).
+TEST_KEYRING = Keyring.generate()
+TEST_CONVERTER = converter_for(TEST_KEYRING)
 
 
 def example(name: str, **changes: Any) -> dict[str, Any]:

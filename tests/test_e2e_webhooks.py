@@ -4,8 +4,6 @@ a dead endpoint never holds up a clearance, and the delivery log shows what happ
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import socket
 import time
@@ -16,7 +14,7 @@ import pytest
 from tests.conftest import Stack
 from tests.e2e import completed, licence_body, lodge, new_licence_reference, wait_for, with_licence_document
 from tests.support import example
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import Receiver, verify
 
 pytestmark = pytest.mark.e2e
 SECRET = "s3cret-shared-with-the-agency"
@@ -58,9 +56,12 @@ async def test_agency_endpoint_receives_signed_events_and_a_dead_one_blocks_noth
             )
         )
         for headers, body in receiver.requests:
-            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            assert hmac.compare_digest(headers["x-clearance-signature"], expected)
+            assert verify(SECRET, headers, body) is None
+            assert verify("another-secret-of-16+", headers, body) == "signature mismatch"
+            assert verify(SECRET, headers, body + b" ") == "signature mismatch"
+            assert verify(SECRET, headers, body, now=time.time() + 301) == "stale timestamp"
             assert headers["x-clearance-delivery"] == json.loads(body)["id"]
+            assert headers["host"] == receiver.url.split("/")[2]
         outcome = next(e for e in receiver.events(mrn) if e["event"] == "clearance.outcome")
         assert (outcome["outcome"], outcome["lane"], outcome["status"]) == ("released", "green", "completed")
 

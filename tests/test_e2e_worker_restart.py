@@ -34,7 +34,7 @@ from tests.e2e import (
     wait_for,
     with_licence_document,
 )
-from tests.support import PRINCIPALS, ROOT, example, sop_definition
+from tests.support import PRINCIPALS, ROOT, TEST_KEYRING, example, sop_definition
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,9 @@ async def remote_worker_stack(
         "DATABASE_URL": url,
         "LOG_FORMAT": "json",
         "DATA_DIR": str(tmp_path),
+        "PAYLOAD_KEYS_FILE": str(tmp_path / "payload-keys.json"),  # the test clients' key
     }
+    TEST_KEYRING.save(tmp_path / "payload-keys.json")
     worker = WorkerProcess(env, tmp_path / "worker.log")
     worker.start()
     app = create_app(settings, temporal=temporal_env.client, db=db)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.clearance import ClearanceActivities
@@ -95,10 +96,12 @@ async def test_http_screening_service_finds_listed_parties(
     assert await screening.screen("Kessler Feinmechanik GmbH", "DE", min_score=88) == []
 
 
-async def test_http_adapter_errors_are_raised_for_temporal_to_retry(stack: Stack) -> None:
+async def test_http_adapter_refusals_are_typed_non_retryable_errors(stack: Stack) -> None:
     unauthorised = HttpLicenceRegistry("http://test", "not-a-token", 5.0, transport(stack))
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(ApplicationError) as refused:
         await unauthorised.deplete(depletion(make_mrn(year=2026, country="DE", key="Y" * 13), "NONE-1"))
+    assert refused.value.type == "AgencyRejected" and refused.value.non_retryable
+    assert refused.value.message.startswith("licence registry refused: 401")
     await unauthorised.aclose()
 
 

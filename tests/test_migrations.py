@@ -26,7 +26,7 @@ from sqlalchemy import Connection, MetaData, inspect, text
 from sqlmodel import SQLModel, col, select
 
 from screening.lists import ListEntry
-from store import licences, migrations, principals, screening_lists
+from store import audit_verify, licences, migrations, principals, screening_lists
 from store.clearances import audit_trail, get_record
 from store.db import Database, create_engine
 from store.migrations import SchemaError
@@ -249,6 +249,9 @@ async def test_previous_release_database_upgrades_in_place_with_its_data(new_dat
             record = await get_record(session, MRN)
             assert record is not None and record.view == ROWS[ClearanceRecord][0]["view"]
             assert [e.kind for e in await audit_trail(session, MRN)] == ["accepted", "lane_assigned", "task_claimed"]
+        # The old events are leaves of the verifiable log now: the tree recomputes and every chain link holds.
+        report = await audit_verify.verify_database(db, name="test", public_key=b"\x00" * 32)
+        assert report.problems == [] and (report.events, report.tree_size) == (3, 3)
         same = [entry("E-1", "Atlas Trading"), entry("E-2", "Borealis Ltd")]
         async with db.writer() as session:
             first = await screening_lists.replace_list(session, name="demo-csl", entries=same, by="tests")
@@ -263,19 +266,21 @@ async def test_previous_release_database_upgrades_in_place_with_its_data(new_dat
     assert await on_connection(url, schema) == await on_connection(fresh, schema)
 
 
-TABLES_AFTER_0002 = {"screening_false_positives"}
-INDEXES_AFTER_0002 = ["ix_clearances_updated"]
+# What main's create_all added to the previous release's tables between 9da2e84 and migrations (revision 0002).
+MAIN_BEFORE_MIGRATIONS = (
+    "ALTER TABLE screening_list_entries ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE screening_list_entries ADD COLUMN content_hash VARCHAR(64) NOT NULL DEFAULT ''",
+    "CREATE INDEX ix_screening_list_entries_list_revision ON screening_list_entries (list, revision)",
+)
 
 
 async def test_database_created_by_main_before_migrations_is_stamped_at_its_revision(
     new_database: Callable[[], str],
 ) -> None:
     url = new_database()
-    # main between 9da2e84 and migrations did this, with the tables of that time (later revisions add the others)
-    then = [t for t in SQLModel.metadata.sorted_tables if t.name not in TABLES_AFTER_0002]
-    await on_connection(url, lambda conn: SQLModel.metadata.create_all(conn, tables=then))
-    for index in INDEXES_AFTER_0002:
-        await on_connection(url, lambda conn, index=index: conn.exec_driver_sql(f"DROP INDEX {index}"))
+    await create_previous_release_database(url)
+    for statement in MAIN_BEFORE_MIGRATIONS:
+        await on_connection(url, lambda conn, statement=statement: conn.exec_driver_sql(statement))
     db = Database(url)
     try:
         assert await migrations.status(db.engine) == (None, "0002")

@@ -9,53 +9,26 @@ from typing import Any
 
 from temporalio import workflow
 
-from domain.clearance import (
-    AuditEvent,
-    ClaimTask,
-    ClearanceSubject,
-    CommentTask,
-    CompleteTask,
-    HandOverTask,
-    Task,
-    TaskProjectionInput,
-    UnclaimTask,
-)
-from workflows.options import PROJECT_TASKS, run_local
+from domain.clearance import ClaimTask, CommentAdded, CommentTask, CompleteTask, HandOverTask, Task, UnclaimTask
+from workflows.journal import Journal
 from workflows.tasks import TaskBook
 
 ESCALATION_PATCH = "task-escalation-timers"
 
 
+def _answer(task: Task) -> Task:
+    """An Update's result is kept in history: the task without its comments (at most MAX_COMMENTS_PER_TASK, read
+    from the read model), so each action adds a bounded amount."""
+    return task.model_copy(update={"comments": []})
+
+
 class HumanTasks:
-    """Mixin: subclasses set `self._book` and `self._mrn` and may override `_on_task_change`."""
+    """Mixin: subclasses set `self._book`, `self._mrn` and `self._journal` (which records the audit events and
+    writes the tasks) and may override `_on_task_change`."""
 
     _book: TaskBook
     _mrn: str
-    _audit_seq: int
-    _pending_audit: list[AuditEvent]
-
-    def _audit(self, event: str, actor: str | None = None, **detail: Any) -> None:
-        self._audit_seq += 1
-        self._pending_audit.append(
-            AuditEvent(seq=self._audit_seq, at=workflow.now(), kind=event, actor=actor, detail=detail)
-        )
-
-    def _take_audit(self) -> list[AuditEvent]:
-        events, self._pending_audit = self._pending_audit, []
-        return events
-
-    _notify: ClearanceSubject | None = None
-
-    async def _project_tasks(self, tasks: list[Task]) -> None:
-        await run_local(
-            PROJECT_TASKS,
-            TaskProjectionInput(
-                tasks=[t.model_copy() for t in tasks],
-                audit_mrn=self._mrn,
-                audit=self._take_audit(),
-                notify=self._notify,
-            ),
-        )
+    _journal: Journal
 
     def _on_task_change(self, task: Task, now: datetime) -> None:
         """Hook for the clearance to mirror task changes into its own view."""
@@ -82,18 +55,20 @@ class HumanTasks:
                     pass
             changed = self._book.escalate(ids, workflow.now())
             for task, what in changed:
-                self._audit(f"task_{what}", None, task_id=task.id, role=task.role, due_at=task.due_at.isoformat())
+                self._journal.audit(
+                    f"task_{what}", None, task_id=task.id, role=task.role, due_at=task.due_at.isoformat()
+                )
                 self._on_task_change(task, workflow.now())
             if changed:
-                await self._project_tasks([task for task, _ in changed])
+                await self._journal.project_tasks([task for task, _ in changed])
 
     @workflow.update
     async def claim_task(self, cmd: ClaimTask) -> Task:
         task = self._book.claim(cmd)
-        self._audit("task_claimed", cmd.actor.id, task_id=task.id, kind=task.kind.value)
+        self._journal.audit("task_claimed", cmd.actor.id, task_id=task.id, kind=task.kind.value)
         self._on_task_change(task, workflow.now())
-        await self._project_tasks([task])
-        return task
+        await self._journal.project_tasks([task])
+        return _answer(task)
 
     @claim_task.validator
     def _validate_claim(self, cmd: ClaimTask) -> None:
@@ -108,7 +83,7 @@ class HumanTasks:
         extra: dict[str, Any] = {"claimed_on_completion": True} if unclaimed else {}
         if cmd.confirm_deviation:
             extra["confirmed_deviation"] = True
-        self._audit(
+        self._journal.audit(
             "task_completed",
             cmd.actor.id,
             task_id=task.id,
@@ -119,8 +94,8 @@ class HumanTasks:
             **extra,
         )
         self._on_task_change(task, now)
-        await self._project_tasks([task])
-        return task
+        await self._journal.project_tasks([task])
+        return _answer(task)
 
     @complete_task.validator
     def _validate_complete(self, cmd: CompleteTask) -> None:
@@ -129,9 +104,9 @@ class HumanTasks:
     @workflow.update
     async def unclaim_task(self, cmd: UnclaimTask) -> Task:
         task = self._book.unclaim(cmd)
-        self._audit("task_unclaimed", cmd.actor.id, task_id=task.id)
-        await self._project_tasks([task])
-        return task
+        self._journal.audit("task_unclaimed", cmd.actor.id, task_id=task.id)
+        await self._journal.project_tasks([task])
+        return _answer(task)
 
     @unclaim_task.validator
     def _validate_unclaim(self, cmd: UnclaimTask) -> None:
@@ -141,20 +116,21 @@ class HumanTasks:
     async def hand_over_task(self, cmd: HandOverTask) -> Task:
         task = self._book.hand_over(cmd)
         kind = "task_delegated" if cmd.delegation else "task_reassigned"
-        self._audit(kind, cmd.actor.id, task_id=task.id, to=cmd.to.id, reason=cmd.reason)
-        await self._project_tasks([task])
-        return task
+        self._journal.audit(kind, cmd.actor.id, task_id=task.id, to=cmd.to.id, reason=cmd.reason)
+        await self._journal.project_tasks([task])
+        return _answer(task)
 
     @hand_over_task.validator
     def _validate_hand_over(self, cmd: HandOverTask) -> None:
         self._book.validate_hand_over(cmd)
 
     @workflow.update
-    async def comment_task(self, cmd: CommentTask) -> Task:
+    async def comment_task(self, cmd: CommentTask) -> CommentAdded:
+        """Answers with the new comment only: the task's comments reach the read model through the projection."""
         task = self._book.comment(cmd, workflow.now())
-        self._audit("task_commented", cmd.actor.id, task_id=task.id)
-        await self._project_tasks([task])
-        return task
+        self._journal.audit("task_commented", cmd.actor.id, task_id=task.id)
+        await self._journal.project_tasks([task])
+        return CommentAdded(task_id=task.id, comment=task.comments[-1], count=len(task.comments))
 
     @comment_task.validator
     def _validate_comment(self, cmd: CommentTask) -> None:

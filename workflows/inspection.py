@@ -9,7 +9,6 @@ from temporalio import workflow
 
 from domain.clearance import (
     AgencyFinding,
-    AuditEvent,
     InspectionInput,
     InspectionResult,
     Task,
@@ -18,6 +17,7 @@ from domain.clearance import (
 )
 from domain.inspection import FindingsError, QuantityCheck, parse_findings, quantity_checks, quantity_deviations
 from workflows.human import HumanTasks
+from workflows.journal import Journal
 from workflows.tasks import TaskBook
 
 ESCALATION_TO_PARENT_PATCH = "inspection-escalation-to-parent"
@@ -29,11 +29,9 @@ class JointInspectionWorkflow(HumanTasks):
     @workflow.init
     def __init__(self, inp: InspectionInput) -> None:
         self._mrn = inp.mrn
-        self._pending_audit: list[AuditEvent] = []
         self._signals: list[asyncio.Task[None]] = []
         # Audit sequence numbers of the child live in their own range so they never collide with the parent's.
-        self._audit_seq = 1_000_000 * inp.first_task_number
-        self._notify = inp.notify
+        self._journal = Journal(mrn=inp.mrn, audit_seq=1_000_000 * inp.first_task_number, notify=inp.notify)
         self._parent_workflow_id = inp.parent_workflow_id
         self._book = TaskBook(
             mrn=inp.mrn,
@@ -70,9 +68,9 @@ class JointInspectionWorkflow(HumanTasks):
             for n, a in enumerate(inp.agencies)
         ]
         ids = [t.id for t in tasks]
-        self._audit("inspection_scheduled", None, tasks=ids, agencies=[a.agency for a in inp.agencies])
+        self._journal.audit("inspection_scheduled", None, tasks=ids, agencies=[a.agency for a in inp.agencies])
         for task in tasks:
-            self._audit(
+            self._journal.audit(
                 "task_created",
                 None,
                 task_id=task.id,
@@ -80,13 +78,13 @@ class JointInspectionWorkflow(HumanTasks):
                 role=task.role,
                 due_at=task.due_at.isoformat(),
             )
-        await self._project_tasks(tasks)
+        await self._journal.project_tasks(tasks)
         try:
             await self._await_tasks(ids)
         except asyncio.CancelledError:
             cancelled = self._book.cancel_open(workflow.now(), "clearance ended before the inspection finished")
-            self._audit("inspection_cancelled", None, tasks=[t.id for t in cancelled])
-            await self._project_tasks(cancelled)
+            self._journal.audit("inspection_cancelled", None, tasks=[t.id for t in cancelled])
+            await self._journal.project_tasks(cancelled)
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._signals:

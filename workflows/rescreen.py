@@ -17,24 +17,23 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from domain.clearance import AuditEvent, PartyScreening, RescreenEntry, Task, TaskKind, TaskState
+from domain.clearance import PartyScreening, RescreenEntry, Task, TaskKind, TaskState
 from domain.rescreen import (
     RESCREEN_HIT_SIGNAL,
     ClearanceHit,
     PostReleaseAlertInput,
     RecordRescreenInput,
     RescreenInput,
-    RescreenPage,
     RescreenPageInput,
     RescreenSummary,
     alert_workflow_id,
 )
+from workflows import acts
 from workflows.human import HumanTasks
-from workflows.options import RECORD_RESCREEN, RESCREEN_PAGE, RETRY_UNTIL_DONE, run_local
+from workflows.journal import Journal
 from workflows.tasks import TaskBook
 
 PAGES_PER_RUN = 50  # then continue as new, so the history of a re-screen of every clearance stays small
-PAGE_TIMEOUT = timedelta(minutes=5)
 # Audit sequence numbers of an alert live in their own range of the clearance's trail (revisions are unique
 # across lists), after the clearance's own and its inspection's.
 ALERT_AUDIT_BASE = 1_000_000_000
@@ -47,18 +46,14 @@ class ListRescreenWorkflow:
         released_since = inp.released_since or workflow.now() - timedelta(days=inp.lookback_days)
         cursor, scanned, signalled, alerts = inp.cursor, inp.scanned, inp.signalled, inp.alerts
         for _ in range(PAGES_PER_RUN):
-            page: RescreenPage = await workflow.execute_activity(
-                RESCREEN_PAGE,
+            page = await acts.rescreen_page(
                 RescreenPageInput(
                     list=inp.list,
                     revision=inp.revision,
                     released_since=released_since,
                     page_size=inp.page_size,
                     cursor=cursor,
-                ),
-                result_type=RescreenPage,
-                start_to_close_timeout=PAGE_TIMEOUT,
-                retry_policy=RETRY_UNTIL_DONE,
+                )
             )
             scanned += page.scanned
             in_flight = [h for h in page.hits if h.outcome is None]
@@ -113,9 +108,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
     @workflow.init
     def __init__(self, inp: PostReleaseAlertInput) -> None:
         self._mrn = inp.mrn
-        self._pending_audit: list[AuditEvent] = []
-        self._audit_seq = ALERT_AUDIT_BASE + 1000 * inp.hit.revision
-        self._notify = inp.notify
+        self._journal = Journal(mrn=inp.mrn, audit_seq=ALERT_AUDIT_BASE + 1000 * inp.hit.revision, notify=inp.notify)
         self._book = TaskBook(
             mrn=inp.mrn,
             workflow_id=workflow.info().workflow_id,
@@ -147,7 +140,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 },
             )
             tasks.append(task)
-            self._audit(
+            self._journal.audit(
                 "rescreened",
                 None,
                 list=hit.list,
@@ -157,7 +150,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 result="alert_raised",
                 task_id=task.id,
             )
-            self._audit(
+            self._journal.audit(
                 "task_created",
                 None,
                 task_id=task.id,
@@ -166,7 +159,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                 due_at=task.due_at.isoformat(),
             )
         await self._record(tasks)  # the clearance shows the alert before the inbox does
-        await self._project_tasks(tasks)
+        await self._journal.project_tasks(tasks)
         await self._await_tasks([t.id for t in tasks])
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record(tasks)
@@ -188,7 +181,7 @@ class PostReleaseAlertWorkflow(HumanTasks):
                     task_id=task.id,
                 )
             )
-        await run_local(RECORD_RESCREEN, RecordRescreenInput(mrn=self._mrn, entries=entries))
+        await acts.record_rescreen(RecordRescreenInput(mrn=self._mrn, entries=entries))
 
     def _parties(self) -> list[PartyScreening]:
         return [PartyScreening.model_validate(t.subject["party"]) for t in self._book.tasks.values()]

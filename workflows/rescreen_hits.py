@@ -16,14 +16,10 @@ from temporalio import workflow
 
 from domain.clearance import (
     ClearanceInput,
-    ClearanceView,
     Hold,
-    Invalidate,
-    LicenceCheckResult,
     PartyScreening,
     RescreenEntry,
     ScreeningResult,
-    Status,
     Task,
     TaskKind,
     TaskState,
@@ -31,6 +27,9 @@ from domain.clearance import (
 from domain.rescreen import RESCREEN_HIT_SIGNAL, PartyHit, RescreenHit
 from sop.model import Outcome, ScreeningStep, TaskSpec
 from workflows.human import HumanTasks
+
+if TYPE_CHECKING:
+    from workflows.progress import Progress
 
 RESCREEN_PATCH = "rescreen-hits"
 SYSTEM = "system"
@@ -44,10 +43,7 @@ class RescreenHits(HumanTasks):
     """Mixin of the clearance workflow; it calls `_init_rescreen()` in its constructor."""
 
     _inp: ClearanceInput
-    _view: ClearanceView
-    _invalidation: Invalidate | None
-    _depleted: bool
-    _prefetched_licences: LicenceCheckResult | None
+    _progress: Progress
 
     def _init_rescreen(self) -> None:
         self._rescreen_pending: list[RescreenHit] = []
@@ -57,13 +53,7 @@ class RescreenHits(HumanTasks):
 
     if TYPE_CHECKING:  # the clearance workflow's own
 
-        def _decide(
-            self, stage: str, kind: str, outcome: str, actor: str | None, reason: str | None, task_id: str | None = None
-        ) -> None: ...
-
         def _open_task(self, kind: TaskKind, spec: TaskSpec, title: str, subject: dict[str, Any]) -> Task: ...
-
-        async def _project(self, status: Status, tasks: list[Task] | None = None) -> None: ...
 
     # --- receiving a hit ----------------------------------------------------------------------------------
 
@@ -71,7 +61,7 @@ class RescreenHits(HumanTasks):
     async def rescreen_hit(self, hit: RescreenHit) -> None:
         if not workflow.patched(RESCREEN_PATCH):
             return
-        if self._view.outcome is not None or self._invalidation is not None:
+        if self._journal.view.outcome is not None or self._progress.invalidation is not None:
             return
         parties = self._new_matches(hit)
         if not parties:
@@ -83,9 +73,9 @@ class RescreenHits(HumanTasks):
 
     def _new_matches(self, hit: RescreenHit) -> list[PartyHit]:
         known: dict[str, set[tuple[str, str]]] = {}
-        for screened in self._view.screening.parties if self._view.screening else []:
+        for screened in self._journal.view.screening.parties if self._journal.view.screening else []:
             known.setdefault(screened.role, set()).update((m.list, m.entry_id) for m in screened.matches)
-        for entry in self._view.rescreening:
+        for entry in self._journal.view.rescreening:
             known.setdefault(entry.party, set()).update((entry.list, e) for e in entry.entries)
         for pending in self._rescreen_pending:
             for p in pending.parties:
@@ -104,7 +94,7 @@ class RescreenHits(HumanTasks):
         return step
 
     def _note(self, hit: RescreenHit, party: PartyHit, result: str, task_id: str | None = None) -> None:
-        self._view.rescreening.append(
+        self._journal.view.rescreening.append(
             RescreenEntry(
                 list=hit.list,
                 revision=hit.revision,
@@ -115,7 +105,7 @@ class RescreenHits(HumanTasks):
                 task_id=task_id,
             )
         )
-        self._audit(
+        self._journal.audit(
             "rescreened",
             None,
             list=hit.list,
@@ -142,9 +132,9 @@ class RescreenHits(HumanTasks):
                 if screened.status == "clear":
                     screened.status = "possible_match"
                 self._note(hit, party, "added_to_screening")
-        if pending and self._prefetched_licences is not None:
+        if pending and self._progress.prefetched_licences is not None:
             # the screening activity checked (and depleted) licences, taking every party for clear
-            self._depleted = any(i.licence_reference for i in self._prefetched_licences.items)
+            self._progress.depleted = any(i.licence_reference for i in self._progress.prefetched_licences.items)
 
     async def _screening_passed(self) -> None:
         """The screening step was skipped: hits that waited for it are reviewed now."""
@@ -172,17 +162,19 @@ class RescreenHits(HumanTasks):
             self._note(hit, party, "review_opened", task.id)
             tasks.append(task)
         self._hold_for_rescreen(f"re-screening: new possible match on {hit.list} rev {hit.revision}")
-        await self._project(self._view.status, tasks=tasks)
+        await self._journal.project(self._journal.view.status, tasks=tasks)
         ids = [t.id for t in tasks]
-        await self._await_tasks(ids, lambda: self._invalidation is not None or self._view.outcome is not None)
-        if self._view.outcome is not None or self._invalidation is not None:
+        await self._await_tasks(
+            ids, lambda: self._progress.invalidation is not None or self._journal.view.outcome is not None
+        )
+        if self._journal.view.outcome is not None or self._progress.invalidation is not None:
             return
         for task_id in ids:
             task = self._book.tasks[task_id]
             party = self._rescreen_open.pop(task_id)
             outcome = task.outcome if task.state == TaskState.completed else "cancelled"
             self._settle(task_id, outcome or "cancelled")
-            self._decide(step.id, "screening_review", outcome or "", task.completed_by, task.reason, task_id)
+            self._journal.decide(step.id, "screening_review", outcome or "", task.completed_by, task.reason, task_id)
             if outcome == "confirmed_match" and self._rescreen_outcome is None:
                 reason = (
                     f"confirmed restricted-party match on re-screening ({hit.list} rev {hit.revision}): {party.name}"
@@ -190,33 +182,33 @@ class RescreenHits(HumanTasks):
                 self._rescreen_outcome = (step.on_confirmed_match, reason)
         if self._rescreen_outcome is not None or not self._rescreen_open:
             self._release_rescreen_hold()
-        await self._project(self._view.status)
+        await self._journal.project(self._journal.view.status)
 
     def _settle(self, task_id: str, result: str) -> None:
-        for entry in self._view.rescreening:
+        for entry in self._journal.view.rescreening:
             if entry.task_id == task_id:
                 entry.result, entry.at = result, workflow.now()  # type: ignore[assignment]
 
     def _hold_for_rescreen(self, reason: str) -> None:
-        if self._view.hold is not None:
+        if self._journal.view.hold is not None:
             return  # already held (by an officer): releasing that hold puts this one in its place
-        self._view.hold = Hold(by=SYSTEM, reason=reason, at=workflow.now())
-        self._decide(self._view.stage, "hold", "placed", None, reason)
-        self._audit("hold_placed", None, reason=reason, stage=self._view.stage, placed_by=SYSTEM)
+        self._journal.view.hold = Hold(by=SYSTEM, reason=reason, at=workflow.now())
+        self._journal.decide(self._journal.view.stage, "hold", "placed", None, reason)
+        self._journal.audit("hold_placed", None, reason=reason, stage=self._journal.view.stage, placed_by=SYSTEM)
 
     def _rehold_after_release(self) -> None:
         """An officer released their hold while a re-screening review is open: the system hold takes its place."""
-        if self._rescreen_open and self._view.hold is None:
+        if self._rescreen_open and self._journal.view.hold is None:
             self._hold_for_rescreen("re-screening: a review of a new possible match is open")
 
     def _release_rescreen_hold(self) -> None:
-        hold = self._view.hold
+        hold = self._journal.view.hold
         if hold is None or hold.by != SYSTEM:
             return
         reason = "re-screening review confirmed the match" if self._rescreen_outcome else "re-screening reviews decided"
-        self._view.hold = None
-        self._decide(self._view.stage, "hold", "released", None, reason)
-        self._audit(
+        self._journal.view.hold = None
+        self._journal.decide(self._journal.view.stage, "hold", "released", None, reason)
+        self._journal.audit(
             "hold_released",
             None,
             reason=reason,

@@ -15,6 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain import policy
 from domain.clearance import (
+    MAX_COMMENT_CHARS,
+    MAX_COMMENTS_PER_TASK,
     TASK_OUTCOMES,
     Actor,
     ClaimTask,
@@ -215,6 +217,10 @@ class TaskBook:
     def validate_comment(self, cmd: CommentTask) -> Task:
         task = self._get(cmd.task_id)
         refuse(policy.may_comment(cmd.actor, task))
+        if len(cmd.text) > MAX_COMMENT_CHARS:
+            raise reject(Rejection.invalid, f"a comment has at most {MAX_COMMENT_CHARS} characters", field=["text"])
+        if len(task.comments) >= MAX_COMMENTS_PER_TASK:
+            raise reject(Rejection.conflict, f"task {task.id} has {MAX_COMMENTS_PER_TASK} comments, the most it takes")
         return task
 
     # --- changes (called by update handlers after validation) -----------------------------------------------

@@ -3,21 +3,14 @@ hours without ever holding up a clearance."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-DELIVER = "deliver_webhook"
-GIVE_UP = "give_up_webhook"
-# About a day of attempts: 5 s, 10 s, 20 s ... then every 30 minutes.
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=30),
-    maximum_attempts=60,
-)
+from workflows import acts
+from workflows.options import DELIVER_WEBHOOK as DELIVER
+from workflows.options import GIVE_UP_WEBHOOK as GIVE_UP
+
+__all__ = ["DELIVER", "GIVE_UP", "WebhookDeliveryWorkflow"]  # the activity names, as activities/webhooks.py knows them
 
 
 @workflow.defn(name="WebhookDelivery")
@@ -25,10 +18,8 @@ class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, delivery_id: str) -> str:
         try:
-            await workflow.execute_activity(
-                DELIVER, delivery_id, start_to_close_timeout=timedelta(seconds=30), retry_policy=DELIVERY_RETRY
-            )
+            await acts.deliver_webhook(delivery_id)
         except ActivityError:
-            await workflow.execute_activity(GIVE_UP, delivery_id, start_to_close_timeout=timedelta(seconds=30))
+            await acts.give_up_webhook(delivery_id)
             return "failed"
         return "delivered"

@@ -23,7 +23,6 @@ from store.models import Principal
 
 SESSION_COOKIE = "console_session"
 FLASH_COOKIE = "console_flash"
-SESSION_SECONDS = 8 * 3600
 LOGIN = "/console/login"
 
 _env = Environment(
@@ -93,9 +92,9 @@ def home_for(principal: Principal) -> str:
 
 
 async def signed_in(request: Request, services: ServicesDep) -> Principal:
-    """The principal whose token the session cookie holds; agency staff only."""
-    token = request.cookies.get(SESSION_COOKIE)
-    principal = await services.principal(token) if token else None
+    """The principal of the console session the cookie names; agency staff only."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    principal = await services.console_principal(session_id) if session_id else None
     if principal is None:
         raise SignInRequired
     request.state.officer = principal

@@ -84,6 +84,8 @@ async def lodge_declaration(
     body_hash = declaration.body_hash()
     structlog.contextvars.bind_contextvars(mrn=mrn, lrn=declaration.lrn)
     sop = {"name": published.ref.name, "version": published.ref.version}
+    # The memo is encrypted by the codec (stack/codec.py) like every payload; the search attributes are not, so
+    # they carry no personal data (domain/search.py).
     memo = {
         "mrn": mrn,
         "lrn": declaration.lrn,
@@ -116,7 +118,6 @@ async def lodge_declaration(
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(search.MRN, mrn),
-                    SearchAttributePair(search.DECLARANT, declaration.declarant.eori),
                     SearchAttributePair(search.STATUS, "accepted"),
                     SearchAttributePair(search.SOP_VERSION, f"{published.ref.name}@{published.ref.version}"),
                 ]

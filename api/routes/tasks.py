@@ -98,7 +98,12 @@ async def delegate(
     return task_body(await service.delegate(services=services, principal=principal, task_id=task_id, request=body))
 
 
-@router.post("/{task_id}/comments", summary="Comment on a task (holders of its role and supervisors)")
+@router.post(
+    "/{task_id}/comments",
+    summary="Comment on a task (holders of its role and supervisors)",
+    description="At most 100 comments per task (409 beyond) of at most 2000 characters each. Answers with the task.",
+    responses={409: {"description": "the task has the most comments it takes"}},
+)
 async def comment(
     task_id: str, body: CommentRequest, principal: CurrentPrincipal, services: ServicesDep
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, ServicesDep
 from api.service import webhooks as service
-from domain.webhooks import SIGNATURE_HEADER, WebhookCreate
+from domain.webhooks import SIGNATURE_HEADER, SIGNATURE_SCHEME, WebhookCreate
 from store.models import WebhookSubscription
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -25,7 +25,7 @@ def _body(s: WebhookSubscription) -> dict[str, Any]:
         "declarant_eori": s.declarant_eori,
         "created_at": s.created_at,
         "created_by": s.created_by,
-        "signature": f"{SIGNATURE_HEADER}: sha256=HMAC-SHA256(secret, raw body), hex",
+        "signature": f"{SIGNATURE_HEADER}: {SIGNATURE_SCHEME}",
     }
 
 

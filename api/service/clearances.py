@@ -7,10 +7,11 @@ and a typed request and return typed models."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.clearance_access import ClearanceRef, find_clearance, provisional_view, settle, view_body
 from api.deps import Services, actor
@@ -87,6 +88,8 @@ class AuditEntry(BaseModel):
     kind: str
     actor: str | None
     detail: dict[str, Any]
+    leaf_index: int = Field(description="the event's position in the verifiable audit log (`/v1/audit`)")
+    leaf_hash: str = Field(description="its leaf hash, standard base64")
 
 
 class AuditTrail(BaseModel):
@@ -190,7 +193,18 @@ async def audit_trail(*, services: Services, principal: Principal, mrn: str) -> 
         events = await clearance_store.audit_trail(session, ref.mrn)
     return AuditTrail(
         mrn=ref.mrn,
-        events=[AuditEntry(seq=e.seq, at=e.at, kind=e.kind, actor=e.actor, detail=e.detail) for e in events],
+        events=[
+            AuditEntry(
+                seq=e.seq,
+                at=e.at,
+                kind=e.kind,
+                actor=e.actor,
+                detail=e.detail,
+                leaf_index=e.leaf_index,
+                leaf_hash=base64.b64encode(e.leaf_hash).decode(),
+            )
+            for e in events
+        ],
     )
 
 

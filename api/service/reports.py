@@ -33,17 +33,26 @@ class StageTimeReport(BaseModel):
         return {"from": data.pop("from_"), **data}
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _instant(name: str, raw: str, *, end_of_day: bool) -> datetime:
-    """An RFC 3339 timestamp (naive means UTC) or a date: its midnight, or the next one for `to`, so the day counts."""
+    """An RFC 3339 timestamp (naive means UTC) or a date: its midnight, or the next one for `to`, so the day counts.
+    Bounded to [1970, 9999) so that no period arithmetic leaves the calendar."""
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
             at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return at + timedelta(days=1) if end_of_day else at
-        at = datetime.fromisoformat(raw)
-    except ValueError as exc:
+            at = min(at + timedelta(days=1), LATEST) if end_of_day and at < LATEST else at
+        else:
+            at = datetime.fromisoformat(raw)
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise invalid(["query", name], f"{raw!r} is neither an RFC 3339 timestamp nor a date (YYYY-MM-DD)") from exc
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if not EARLIEST <= at <= LATEST:
+        raise invalid(["query", name], f"{raw!r} is outside {EARLIEST.year} to {LATEST.year}")
+    return at
 
 
 async def stage_times_report(
@@ -57,7 +66,7 @@ async def stage_times_report(
     """Finished clearances of the principal's agency accepted in [from, to) (default: the last 30 days)."""
     check(policy.may_read_reports(principal))
     until = _instant("to", to, end_of_day=True) if to else datetime.now(UTC)
-    since = _instant("from", from_, end_of_day=False) if from_ else until - DEFAULT_PERIOD
+    since = _instant("from", from_, end_of_day=False) if from_ else max(until - DEFAULT_PERIOD, EARLIEST)
     if since >= until:
         raise invalid(["query", "from"], "from must be before to")
     if until - since > MAX_PERIOD:

@@ -24,7 +24,7 @@ from domain.actions import (
     HandOverTask,
     UnclaimTask,
 )
-from domain.clearance import Task
+from domain.clearance import CommentAdded, Task
 from store import clearances as clearance_store
 from store.models import Principal
 from workflows.human import HumanTasks
@@ -76,13 +76,17 @@ async def _send(
     check(policy.task_in_agency(principal, task))
     if holder:
         check(policy.holds_task_role(principal, task))
+    result_type = CommentAdded if update is HumanTasks.comment_task else Task
     try:
-        done: Task = await send_update(services, task.workflow_id, update, command, Task)
+        answer: Task | CommentAdded = await send_update(services, task.workflow_id, update, command, result_type)
     except ApiError as exc:
         metrics.TASK_ACTIONS.labels(action, str(exc.status)).inc()
         raise
     metrics.TASK_ACTIONS.labels(action, "200").inc()
-    return done
+    # Updates answer without the task's earlier comments (history stays linear); they are in the read model.
+    if isinstance(answer, CommentAdded):
+        return task.model_copy(update={"comments": [*task.comments, answer.comment]})
+    return answer.model_copy(update={"comments": list(task.comments)})
 
 
 async def claim(*, services: Services, principal: Principal, task_id: str) -> Task:

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from adapters.webhook_endpoints import EndpointPolicy, EndpointRefused, vet
 from api.deps import Services
-from api.errors import check, not_found
+from api.errors import ApiError, check, invalid, not_found
 from domain import policy
 from domain.webhooks import WebhookCreate
+from settings import Settings
 from store import webhooks as webhook_store
 from store.models import Principal, WebhookDelivery, WebhookSubscription
+from store.secrets import SecretBox, secret_box
+
+
+def endpoint_policy(settings: Settings) -> EndpointPolicy:
+    return EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private)
+
+
+def box_of(settings: Settings) -> SecretBox:
+    return secret_box(settings.secrets_key, settings.secrets_key_file)
 
 
 async def subscribe(*, services: Services, principal: Principal, request: WebhookCreate) -> WebhookSubscription:
+    """Vetted (no private or internal address, unless the settings allow it), its secret sealed, capped per agency
+    (409 beyond the cap)."""
     check(policy.may_subscribe(principal))
-    async with services.db.writer() as session:
-        return await webhook_store.subscribe(
-            session, request, agency=principal.agency, declarant_eori=policy.webhook_scope(principal), by=principal.id
-        )
+    settings = services.settings
+    try:
+        await vet(str(request.url), endpoint_policy(settings))
+    except EndpointRefused as exc:
+        raise invalid(["body", "url"], str(exc)) from exc
+    cap = settings.webhook_max_subscriptions_per_agency
+    try:
+        async with services.db.writer() as session:
+            return await webhook_store.subscribe(
+                session,
+                request,
+                agency=principal.agency,
+                declarant_eori=policy.webhook_scope(principal),
+                by=principal.id,
+                box=box_of(settings),
+                cap=cap,
+            )
+    except webhook_store.TooManySubscriptions as exc:
+        raise ApiError(
+            409, f"agency {principal.agency} holds {cap} subscriptions already (the most allowed); delete one first"
+        ) from exc
 
 
 async def subscriptions(*, services: Services, principal: Principal) -> list[WebhookSubscription]:

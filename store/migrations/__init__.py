@@ -110,7 +110,7 @@ def _upgrade_in_transaction(connection: Connection) -> None:
 
 
 def _begin_immediate(connection: Connection) -> None:
-    """Take SQLite's write lock, waiting for another process's upgrade however long it takes."""
+    """Take SQLite's write lock, waiting (up to SQLITE_LOCK_WAIT_SECONDS) for another process's upgrade."""
     deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
     while True:
         try:

@@ -1,0 +1,117 @@
+"""The verifiable audit log: the latest signed checkpoint, inclusion proofs for audit events and consistency
+proofs between tree sizes (RFC 6962 / RFC 9162; hashes and keys in standard base64)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.clearance_access import find_clearance
+from api.deps import CurrentPrincipal, ServicesDep
+from api.errors import ApiError, check, invalid, not_found
+from domain import policy
+from domain.mrn import is_valid_mrn
+from store import audit_log
+from store.audit_note import b64
+
+router = APIRouter(prefix="/v1/audit", tags=["audit log"])
+
+NO_CHECKPOINT = "no checkpoint has been published yet; pass an explicit tree size"
+
+
+async def _latest_size(services: ServicesDep) -> int | None:
+    async with services.db.session() as session:
+        latest = await audit_log.latest_checkpoint(session)
+    return latest.tree_size if latest else None
+
+
+@router.get(
+    "/checkpoint",
+    summary="The latest signed checkpoint of the audit log (C2SP signed note)",
+    description="`note` is `origin\\ntree_size\\nroot_hash\\n`, a blank line and `— <name> base64(key id ‖ Ed25519 "
+    "signature)`; `public_key` is the raw 32-byte Ed25519 key. Published at a fixed interval while the log grows and "
+    "at each clearance outcome.",
+)
+async def checkpoint(principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+    async with services.db.session() as session:
+        latest = await audit_log.latest_checkpoint(session)
+    if latest is None:
+        raise ApiError(404, "no checkpoint has been published yet")
+    return {
+        "origin": latest.origin,
+        "tree_size": latest.tree_size,
+        "root_hash": b64(latest.root_hash),
+        "note": latest.note,
+        "public_key": b64(latest.public_key),
+        "published_at": latest.published_at,
+    }
+
+
+@router.get(
+    "/proof",
+    summary="Inclusion proof of one audit event (RFC 9162 §2.1.3)",
+    description="`leaf` is the event's exact leaf bytes (base64), `proof` the inclusion path from the leaf's "
+    "sibling up, against the tree of `tree_size` (default: the latest checkpoint's).",
+)
+async def proof(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    mrn: Annotated[str, Query(description="the clearance's MRN")],
+    seq: Annotated[int, Query(ge=0, description="the event's sequence number in the clearance's trail")],
+    tree_size: Annotated[int | None, Query(ge=1, description="default: the latest checkpoint's")] = None,
+) -> dict[str, Any]:
+    check(policy.may_read_audit_log(principal))
+    if not is_valid_mrn(mrn):
+        raise invalid(["query", "mrn"], "not a valid MRN (18 characters with an ISO 6346 check character)")
+    ref = await find_clearance(services, principal, mrn)
+    size = tree_size if tree_size is not None else await _latest_size(services)
+    async with services.db.session() as session:
+        event = await audit_log.event(session, ref.mrn, seq)
+        if event is None:
+            raise not_found(f"audit event {seq} of clearance {mrn}")
+        if size is None:
+            raise invalid(["query", "tree_size"], NO_CHECKPOINT)
+        if event.leaf_index >= size:
+            raise invalid(
+                ["query", "tree_size"],
+                f"the event is leaf {event.leaf_index}, not in the tree of size {size}; "
+                "ask for a larger tree or wait for the next checkpoint",
+            )
+        try:
+            path = await audit_log.inclusion_proof(session, event.leaf_index, size)
+        except audit_log.TreeSizeError as exc:
+            raise invalid(["query", "tree_size"], str(exc)) from exc
+    return {
+        "mrn": event.mrn,
+        "seq": event.seq,
+        "leaf_index": event.leaf_index,
+        "tree_size": size,
+        "leaf": b64(event.leaf.encode()),
+        "leaf_hash": b64(event.leaf_hash),
+        "proof": [b64(h) for h in path],
+    }
+
+
+@router.get(
+    "/consistency",
+    summary="Consistency proof between two tree sizes (RFC 9162 §2.1.4)",
+    description="Proves the tree of `to` (default: the latest checkpoint's) extends the tree of `from`.",
+)
+async def consistency(
+    principal: CurrentPrincipal,
+    services: ServicesDep,
+    from_: Annotated[int, Query(alias="from", ge=1, description="the older tree size")],
+    to: Annotated[int | None, Query(ge=1, description="the newer tree size; default: the latest checkpoint's")] = None,
+) -> dict[str, Any]:
+    size = to if to is not None else await _latest_size(services)
+    if size is None:
+        raise invalid(["query", "to"], NO_CHECKPOINT)
+    if from_ > size:
+        raise invalid(["query", "from"], f"from ({from_}) is larger than to ({size})")
+    async with services.db.session() as session:
+        try:
+            path = await audit_log.consistency_proof(session, from_, size)
+        except audit_log.TreeSizeError as exc:
+            raise invalid(["query", "to"], str(exc)) from exc
+    return {"from": from_, "to": size, "proof": [b64(h) for h in path]}
