@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from temporalio import activity
 
-from activities.webhooks import plan_and_dispatch
+from activities import webhooks
 from adapters.licences import LicenceRegistry
 from adapters.screening import ScreeningService
 from documents.render import render_notice
@@ -184,9 +184,11 @@ class ClearanceActivities:
 
     @activity.defn(name=options.PROJECT_CLEARANCE)
     async def project_clearance(self, inp: ProjectionInput) -> None:
+        subject = subject_of(inp.view)
         async with self._db.writer() as session:
-            await clearance_store.project(session, inp)
-        await plan_and_dispatch(self._db, subject_of(inp.view), inp.audit)
+            planned = await webhooks.plan(session, subject, inp.audit)
+            await clearance_store.project(session, inp)  # commits the deliveries planned with it
+        await webhooks.dispatch(subject, planned)
         log.debug("clearance_projected", mrn=inp.view.mrn, status=inp.view.status.value, revision=inp.view.revision)
 
     @activity.defn(name=options.PROJECT_TASKS)
@@ -194,19 +196,21 @@ class ClearanceActivities:
         async with self._db.writer() as session:
             await clearance_store.project_tasks(session, inp.tasks, inp.audit_mrn, inp.audit)
         if inp.notify is not None:
-            await plan_and_dispatch(self._db, inp.notify, inp.audit)
+            await webhooks.plan_and_dispatch(self._db, inp.notify, inp.audit)
 
     @activity.defn(name=options.RECORD_OUTCOME)
     async def record_outcome(self, inp: RecordOutcomeInput) -> None:
         """Render and store the notice, and write the final view, in one transaction."""
         view = inp.projection.view
         html = render_notice(inp.notice, view, issued_at=view.updated_at)
+        subject = subject_of(view)
         async with self._db.writer() as session:
+            planned = await webhooks.plan(session, subject, inp.projection.audit)
             await clearance_store.store_document(
                 session, mrn=view.mrn, kind=inp.notice, html=html, issued_at=view.updated_at, commit=False
             )
-            await clearance_store.project(session, inp.projection)
-        await plan_and_dispatch(self._db, subject_of(view), inp.projection.audit)
+            await clearance_store.project(session, inp.projection)  # commits the notice and deliveries with it
+        await webhooks.dispatch(subject, planned)
         log.info(
             "outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None, notice=inp.notice
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -25,13 +26,22 @@ log = structlog.get_logger("webhooks")
 async def plan_and_dispatch(db: Database, subject: ClearanceSubject, audit: list[AuditEvent]) -> list[str]:
     """Plan a delivery per (subscription, new event) and start its delivery workflow. Idempotent: delivery ids
     and workflow ids derive from subscription, MRN and event sequence, so a retried activity plans nothing twice."""
+    if not any(e.kind in FROM_AUDIT for e in audit):
+        return []
+    async with db.writer() as session:
+        planned = await plan(session, subject, audit)
+        await session.commit()
+    return await dispatch(subject, planned)
+
+
+async def plan(session: AsyncSession, subject: ClearanceSubject, audit: list[AuditEvent]) -> list[str]:
+    """Plan the deliveries of `audit`'s new events in the caller's transaction (the caller commits, then passes
+    the ids to `dispatch`). Written with the read model in one transaction, it costs no session of its own and a
+    projection never commits without the deliveries its events call for."""
     events = [(e, FROM_AUDIT[e.kind]) for e in audit if e.kind in FROM_AUDIT]
     if not events:
         return []
-    async with db.session() as session:
-        subscribers = await webhook_store.matching(
-            session, agency=subject.agency, declarant_eori=subject.declarant_eori
-        )
+    subscribers = await webhook_store.matching(session, agency=subject.agency, declarant_eori=subject.declarant_eori)
     rows = [
         {
             "id": (did := delivery_id(s.id, subject.mrn, e.seq)),
@@ -44,13 +54,15 @@ async def plan_and_dispatch(db: Database, subject: ClearanceSubject, audit: list
         for e, name in events
         if name in s.events
     ]
-    if not rows:
+    await webhook_store.plan(session, rows)
+    return [str(row["id"]) for row in rows]
+
+
+async def dispatch(subject: ClearanceSubject, ids: list[str]) -> list[str]:
+    """Start the delivery workflow of each planned delivery (once committed); a repeat starts nothing twice."""
+    if not ids:
         return []
-    async with db.writer() as session:
-        await webhook_store.plan(session, rows)
-        await session.commit()
     client = activity.client()
-    ids: list[str] = [str(row["id"]) for row in rows]
     for planned in ids:
         with contextlib.suppress(WorkflowAlreadyStartedError):  # started by an earlier attempt
             await client.start_workflow(
