@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.content_type import is_json
 
 MAX_JSON_DEPTH = 64
+# Bodies parsed as a stream by their route, with its own depth bound (screening/json_stream.py): never buffered here.
+_STREAMED = re.compile(r"/v1/screening-lists/[^/]+/import")
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # \u0000 not preceded by an escaped backslash
@@ -55,7 +57,7 @@ class InputGuard:
             await _refuse(send, ["query"], "NUL characters are not accepted")
             return
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
-        if not content_type or not is_json(content_type):
+        if not content_type or not is_json(content_type) or _STREAMED.fullmatch(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

@@ -11,7 +11,11 @@ c. C declarant clients, each lodging a green-lane declaration and polling `GET /
    until the outcome, again and again for D seconds;
 d. the same with `Prefer: wait=30` (the outcome comes with the lodging's answer);
 e. submit → outcome as the declarant sees it (`Prefer: wait=30`) at R declarations/s offered (open loop);
-f. the worker's memory (RSS) after N clearances in all (the rest lodged by the clients of d).
+f. the worker's memory (RSS) after N clearances in all (the rest lodged by the clients of d);
+g. CPU ms per clearance of each process (worker, API, dev server; utime + stime from /proc/<pid>/stat) over a
+   fixed number of green-lane clearances (`--cpu-clearances`, 50 clients with `Prefer: wait=30`), beside the
+   floor's CPU ms per workflow (its worker and the server) in the same run: unlike wall-clock throughput, CPU
+   per clearance holds on a machine shared with other work. `--cpu-only` runs a., b. and g. only.
 Targets (BRIEF.md, issue 7): throughput >= 0.6 x floor (goal 0.8 x), 0 clearances stuck, p99 <= 1 s at 20/s.
 Writes bench/results/api_load.json; exits 0 unless it crashed (`--check`: 1 when a target is missed).
 """
@@ -39,7 +43,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bench.screening import Names, make_list
-from bench.throughput import RESULTS, Process, embedded_stack, floor, free_port
+from bench.throughput import RESULTS, Process, cpu_seconds, dev_server_pid, embedded_stack, floor, free_port
 from store import principals
 from store.db import Database
 from store.models import ClearanceRecord
@@ -217,8 +221,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "MAX_BODY_BYTES": str(1 << 30),  # until list imports stream with their own limit
         }
         print(f"a. floor: {args.floor_n} workflows without activities, 200 in flight …", flush=True)
-        result["floor_per_s"] = round(await floor(server.client, env, tmp, args.floor_n, 200), 1)
-        print(f"   {result['floor_per_s']} workflows/s", flush=True)
+        result["floor_cpu_ms"] = {}
+        result["floor_per_s"] = round(
+            await floor(server.client, env, tmp, args.floor_n, 200, result["floor_cpu_ms"]), 1
+        )
+        print(f"   {result['floor_per_s']} workflows/s, CPU ms per workflow {result['floor_cpu_ms']}", flush=True)
 
         env["TEMPORAL_TASK_QUEUE"] = f"api-load-{uuid.uuid4().hex[:6]}"
         worker = Process(["worker.py"], env, tmp / "worker.log")
@@ -232,15 +239,31 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 limits=limits,
             ) as http:
                 await ready(http)
-                result.update(await load(http, officer, args, worker, db))
+                pids = {"worker": worker.proc.pid, "api": api.proc.pid, "server": dev_server_pid()}
+                result.update(await load(http, officer, args, worker, db, pids))
         finally:
             api.stop()
             worker.stop()
     return result
 
 
+async def cpu_per_clearance(
+    http: httpx.AsyncClient, clients: int, n: int, pids: dict[str, int]
+) -> tuple[Phase, dict[str, float]]:
+    """CPU ms per clearance of each process over `n` green-lane clearances (`clients` at once, Prefer: wait)."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    phase = await closed_loop(http, clients, wait=True, duration=3600, total=n)
+    done = max(1, len(phase.latencies))
+    return phase, {name: round((cpu_seconds(pid) - before[name]) * 1000 / done, 2) for name, pid in pids.items()}
+
+
 async def load(
-    http: httpx.AsyncClient, officer: str, args: argparse.Namespace, worker: Process, db: Database
+    http: httpx.AsyncClient,
+    officer: str,
+    args: argparse.Namespace,
+    worker: Process,
+    db: Database,
+    pids: dict[str, int],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     document = csl_document(args.list_entries)
@@ -265,6 +288,14 @@ async def load(
     out["worker_rss_after_import_mib"] = round(rss_mib(worker.proc.pid), 1)
     print(f"   first release {out['first_release_after_import_s']} s after the import", flush=True)
 
+    print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, Prefer: wait) …")
+    cpu_phase, out["cpu_ms"] = await cpu_per_clearance(http, args.clients, args.cpu_clearances, pids)
+    out["cpu_phase"] = cpu_phase.summary()
+    print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
+    if args.cpu_only:
+        out["stuck"] = await unfinished(db, timeout=30)
+        return out
+
     print(f"c. {args.clients} clients lodging and polling every 250 ms, {args.duration:.0f} s …", flush=True)
     out["polling"] = (await closed_loop(http, args.clients, wait=False, duration=args.duration)).summary()
     print(f"   {out['polling']['per_s']} clearances/s", flush=True)
@@ -288,7 +319,25 @@ async def load(
     return out
 
 
+def cpu_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    cpu, fl = r["cpu_ms"], r["floor_cpu_ms"]
+    ratio = (fl["worker"] + fl["server"]) / max(1e-9, cpu["worker"] + cpu["server"])
+    return (
+        "CPU ms per clearance: worker / API / server",
+        f"{cpu['worker']:.1f} / {cpu['api']:.1f} / {cpu['server']:.1f} ({r['cpu_phase']['clearances']} clearances)",
+        f"floor: {fl['worker']:.1f} / - / {fl['server']:.1f}",
+        f"floor/clearance (worker+server) {ratio:.2f} x",
+    )
+
+
 def report(r: dict[str, Any]) -> bool:
+    if r["args"]["cpu_only"]:
+        rows = [("bare-Temporal floor", f"{r['floor_per_s']:.1f} workflows/s", "", ""), cpu_row(r)]
+        rows.append(("clearances stuck", f"{r['stuck'] + r['cpu_phase']['stuck']}", "0", ""))
+        print()
+        for row in rows:
+            print(f"{row[0]:<44}{row[1]:<46}{row[2]:<28}{row[3]}")
+        return r["stuck"] + r["cpu_phase"]["stuck"] == 0
     floor_rate = r["floor_per_s"]
     poll, waited, lat = r["polling"], r["waiting"], r["latency"]
     rows: list[tuple[str, str, str, str]] = [
@@ -314,7 +363,8 @@ def report(r: dict[str, Any]) -> bool:
             "PASS" if lat["p99_s"] <= 1.0 and not lat["errors"] else "FAIL",
         )
     )
-    stuck = r["stuck"] + sum(r[k]["stuck"] for k in ("polling", "waiting", "latency", "rest") if k in r)
+    rows.append(cpu_row(r))
+    stuck = r["stuck"] + sum(r[k]["stuck"] for k in ("polling", "waiting", "latency", "rest", "cpu_phase") if k in r)
     rows.append(("clearances stuck", f"{stuck} of {r['clearances_total']}", "0", "PASS" if stuck == 0 else "FAIL"))
     rows.append(
         (
@@ -326,7 +376,7 @@ def report(r: dict[str, Any]) -> bool:
     )
     print()
     for row in rows:
-        print(f"{row[0]:<32}{row[1]:<58}{row[2]:<28}{row[3]}")
+        print(f"{row[0]:<44}{row[1]:<58}{row[2]:<28}{row[3]}")
     return all(not row[3].startswith("FAIL") for row in rows)
 
 
@@ -339,10 +389,14 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0, help="declarations per second offered in e.")
     parser.add_argument("--rate-duration", type=float, default=30.0, help="seconds of e.")
     parser.add_argument("--total", type=int, default=10_000, help="clearances in all before the worker's RSS")
+    parser.add_argument("--cpu-clearances", type=int, default=1000, help="clearances of g. (CPU per clearance)")
+    parser.add_argument("--cpu-only", action="store_true", help="only the floor, the import and g.")
     parser.add_argument("--smoke", action="store_true", help="small and quick (CI)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     if "--smoke" in sys.argv:  # smaller defaults; options given explicitly still count
-        parser.set_defaults(floor_n=300, list_entries=5000, duration=8.0, rate_duration=5.0, total=400)
+        parser.set_defaults(
+            floor_n=300, list_entries=5000, duration=8.0, rate_duration=5.0, total=400, cpu_clearances=200
+        )
     arguments = parser.parse_args()
     # Stopped from outside (timeout, kill): unwind so the worker, API and dev server are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

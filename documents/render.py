@@ -298,6 +298,7 @@ def _score(value: float) -> str:
 
 _env = Environment(
     loader=PackageLoader("documents", "templates"),
+    auto_reload=False,  # templates ship with the code: no stat of each template file per notice
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,

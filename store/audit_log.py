@@ -224,9 +224,10 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
 
 async def _store_checkpoint(session: AsyncSession, signer: LogSigner, size: int, root: bytes, reason: str) -> None:
     checkpoint = Checkpoint(origin=signer.name, tree_size=size, root_hash=root)
-    await session.exec(  # type: ignore[call-overload]
+    conn = await session.connection()  # Core on the session's connection, as the append's statements
+    await conn.execute(
         _statements(_dialect(session))["checkpoint"],
-        params={
+        {
             "tree_size": size,
             "root_hash": root,
             "origin": signer.name,

@@ -25,7 +25,7 @@ from api.console.web import SESSION_COOKIE
 from stack import crypto
 from stack.codec import ENCODING, KEY_ID, converter_for
 from stack.crypto import Keyring
-from store import sops
+from store import principals, sops
 from tests.conftest import Stack, _fresh_db, make_stack
 from tests.e2e import awaiting, completed, finish_task, lodge, open_tasks, wait_for
 from tests.support import example, sop_definition
@@ -277,14 +277,18 @@ async def test_codec_endpoint_decrypts_for_the_agencys_officers_only(stack: Stac
 
     # The Temporal UI in a browser: the console's sign-in cookie on /console/codec, CORS for the UI's origin.
     ui = stack.settings.codec_origins[0]
-    cookie = {"Cookie": f"{SESSION_COOKIE}={stack.tokens['supervisor']}", "Origin": ui}
+    async with stack.db.writer() as session:  # a console sign-in: the cookie names a server-side session
+        session_id = await principals.open_session(session, token=stack.tokens["supervisor"], hours=1)
+    cookie = {"Cookie": f"{SESSION_COOKIE}={session_id}", "Origin": ui}
     from_ui = await post("/console/codec/decode", json=request, headers=cookie)
     assert from_ui.status_code == 200, from_ui.text
     assert from_ui.headers["access-control-allow-origin"] == ui
     assert from_ui.headers["access-control-allow-credentials"] == "true"
     no_cookie = await post("/console/codec/decode", json=request, headers={"Origin": ui})
     assert no_cookie.status_code == 401 and no_cookie.headers["access-control-allow-origin"] == ui
-    declarant = {"Cookie": f"{SESSION_COOKIE}={stack.tokens['declarant']}"}
+    async with stack.db.writer() as session:
+        declarant_session = await principals.open_session(session, token=stack.tokens["declarant"], hours=1)
+    declarant = {"Cookie": f"{SESSION_COOKIE}={declarant_session}"}
     assert (await post("/console/codec/decode", json=request, headers=declarant)).status_code == 403  # not staff
     preflight = {"Origin": ui, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-namespace"}
     allowed = await stack.http.options("/console/codec/decode", headers=preflight)
