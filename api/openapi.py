@@ -106,6 +106,8 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/audit/checkpoint"): (404,),
     ("GET", "/v1/audit/proof"): (403, 404),
     ("GET", "/v1/audit/consistency"): (),
+    ("POST", "/codec/decode"): (401, 403),
+    ("POST", "/codec/encode"): (401, 403),
     ("GET", "/v1/tokens"): (403,),
     ("POST", "/v1/tokens"): (403,),
     ("DELETE", "/v1/tokens/{token_id}"): (403, 404, 409),
