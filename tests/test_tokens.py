@@ -140,13 +140,18 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_revoke_token_command(stack: Stack) -> None:
+    # A principal of its own: revoking every token of a shared test principal would sign it out of later tests.
+    async with stack.db.session() as session:
+        await principals.upsert_principal(
+            session, id="cli-revoked", name="Cli Revoked", agency="DEMO-CUSTOMS", roles=["duty_chief"]
+        )
     one = await issue(stack, "sop_author")
-    two = await issue(stack, "duty_chief")
-    three = await issue(stack, "duty_chief")
+    two = await issue(stack, "cli-revoked")
+    three = await issue(stack, "cli-revoked")
     by_prefix = cli(stack, "revoke-token", one["token"][:6])
     assert by_prefix.returncode == 0, by_prefix.stdout + by_prefix.stderr
     assert one["id"] in by_prefix.stdout
-    by_principal = cli(stack, "revoke-token", "--principal", "duty_chief")
+    by_principal = cli(stack, "revoke-token", "--principal", "cli-revoked")
     assert by_principal.returncode == 0 and two["id"] in by_principal.stdout and three["id"] in by_principal.stdout
     for created in (one, two, three):
         assert (await stack.http.get(WHO_AM_I, headers=bearer(created["token"]))).status_code == 401
