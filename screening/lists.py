@@ -32,6 +32,9 @@ from screening.json_stream import JsonListError, iter_results
 __all__ = ["ListEntry", "ListFormatError", "ParsedList", "RejectedRow", "parse_csl", "parse_csl_file"]
 
 
+MAX_ENTRY_ID = 120  # the store's column (a longer id would be refused by PostgreSQL, not by us)
+
+
 class ListFormatError(ValueError):
     """The content is not a screening list in a format we read."""
 
@@ -325,6 +328,8 @@ def _entry(row: Any, list_name: str) -> ListEntry:
     entry_id = _text(row, "id") or _text(row, "_id")
     if not entry_id:
         raise _RowError(f"missing id (name {name!r})")
+    if len(entry_id) > MAX_ENTRY_ID:
+        raise _RowError(f"id longer than {MAX_ENTRY_ID} characters (name {name!r})")
     addresses = _addresses(row.get("addresses"))
     countries = _unique(
         code

@@ -190,3 +190,12 @@ def test_the_demo_list_loads_with_its_fixed_entries() -> None:
     )
     assert all(e.list == "demo-csl" and e.programs and e.source for e in parsed.entries)
     assert all("FICTIONAL" in (e.remarks or "") for e in parsed.entries)
+
+
+def test_an_id_longer_than_the_store_keeps_is_a_rejected_row_not_a_server_error() -> None:
+    rows = [{"id": "x" * 121, "name": "Too Long Id Trading"}, {"id": "ok-1", "name": "Fine Trading"}]
+    parsed = parse_csl(json.dumps(rows).encode(), list_name="test")
+    assert [e.entry_id for e in parsed.entries] == ["ok-1"]
+    assert [(r.row, r.reason) for r in parsed.rejected] == [
+        (1, "id longer than 120 characters (name 'Too Long Id Trading')")
+    ]
