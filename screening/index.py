@@ -1,65 +1,19 @@
-"""Fuzzy restricted-party search over list names and aliases.
-
-What the score means
---------------------
-A score (0-100) says how surely two names are one name written differently. Both go through
-:func:`~screening.normalise.normalise_name` first (ASCII, case, punctuation and legal forms such as GmbH,
-LLC, OOO are gone, so they never count; Cyrillic, Chinese and Arabic script become ASCII), and Arabic
-articles and connectors ("al-", "bin", "ibn") are dropped. The score is the better of two readings:
-
-* Token score. A name is a set of tokens: word order never counts. A token weighs by how rare it is
-  (a distinctive "Volkov" weighs far more than "Trading" or "Mohammed"), counted over the list's names
-  blended with a fixed background model (:mod:`screening.background`), so a weight, and with it a score,
-  means the same in a 50-entry list as in a 100 000-entry one. Each token is paired, one to one, with its
-  most similar token of the other name: the same token counts 1; a typo costs more in a short token than
-  in a long one (one edit in 6 letters 0.82, in 10 letters 0.89); two romanisations sharing a
-  transliteration key (Mohammed / Muhammad, Yousef / Yusuf, Ivanoff / Ivanov, Sergey / Sergei) count
-  0.9; a token written in Arabic script and a romanisation with the same consonant skeleton and vowels
-  that fit its written long vowels (محمد / Mohammed, حسين / Hussein but not Hassan, see
-  :mod:`screening.scripts`) count 0.92, 0.9 for two consonants, 0.85 for one; anything below 0.62 is no
-  match at all. The coverage of a side is its weighted share of
-  matched tokens, and the token score is 0.75 x the higher coverage + 0.25 x the lower one. So a name
-  whose tokens all appear in the other - a middle name left out, "Golden Crescent Trading" for "Golden
-  Crescent General Trading" - keeps about 88-95, depending on how distinctive the missing token is.
-* Typo score. The whole names (in written or in sorted word order) differ by one or two edits (insert,
-  delete, substitute, swap): one edit costs 60/n points, two edits 150/n, for names of n letters.
-
-Reading it with the SOP's ``review_threshold: 88``: at and above 88 the names are the same up to
-spelling, transliteration, word order, punctuation, legal form, a typo (two in names of more than 12
-letters), or a dropped or added middle token - a human should look. 80-88 are weaker resemblances (two
-such differences at once, a shared distinctive word) returned for context (``min_score`` defaults to 80).
-``bench/screening.py`` measures it on 100 000 synthetic names (figures in ``bench/README.md``): recall
-above 0.99 on those variants at 88 (each kind, Arabic and Cyrillic script included, above 0.95), under
-1 % of unrelated names reaching 88, people sharing a listed person's family name included.
-
-When both the query and the entry have countries and none is shared, the score drops by
-0.15 x (100 - score), at most 3 points: nothing for an exact name, 1.5 at 90, so a country mismatch never
-hides a strong name match.
-
-How it is fast
---------------
-Names are stored as token ids. Each query token finds its similar vocabulary tokens through a trigram
-index of the vocabulary, a transliteration-key and a consonant-skeleton index (cached per token); the postings of those
-tokens vote, weighted by similarity x rarity, for candidate names in one ``np.bincount``; the best 48
-candidates by a Dice-like share of weight are then scored exactly, all at once, with ``rapidfuzz``
-distance matrices and numpy. The index is immutable after construction, so concurrent searches are safe.
-One index per list, composed and replaced list by list, is :class:`screening.composite.ListIndexes`.
-"""
+"""Fuzzy restricted-party search over list names and aliases: an immutable index per list, safe to search from
+many tasks at once. What a score (0-100) means, how to read it at the SOP's review threshold, and how the search is
+fast are written down in `screening/README.md`; `bench/screening.py` measures it."""
 
 from __future__ import annotations
 
-import builtins  # the field "list" shadows the builtin inside Match
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.process import cdist
 
 from screening.background import rarity_weights
-from screening.lists import ListEntry
+from screening.entries import ListEntry, Match
 from screening.normalise import arabic_tokens, name_tokens
 from screening.scripts import compatible, skeleton, skeleton_similarity
 from screening.tokens import (
@@ -78,20 +32,6 @@ MAX_TOKENS = 12  # tokens per name considered when scoring (names are rarely lon
 EXPANSION_FLOOR = 0.6  # vocabulary tokens at least this similar to a query token vote for their names
 HIGH_WEIGHT = 0.75  # weight of the better-covered side in the score
 COUNTRY_PENALTY_MAX = 3.0
-
-
-class Match(BaseModel):
-    """A list entry whose name or alias resembles the screened name."""
-
-    model_config = ConfigDict(frozen=True)
-
-    list: str
-    entry_id: str
-    name: str  # the entry's primary name
-    score: float  # 0-100, see the module docstring
-    matched_alias: str | None = None  # the alias that matched; None when the primary name matched
-    programs: builtins.list[str] = []
-    country: str | None = None  # the entry's first country
 
 
 def _trigrams(token: str) -> set[str]:
