@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,11 @@ class EmbeddedStack:
         return self.output.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    tmp = tmp_path_factory.mktemp("faults")
+@contextmanager
+def running_stack(tmp: Path) -> Iterator[EmbeddedStack]:
+    """`python -m stack.cli run` on free ports in `tmp`, with the test SOP (no random selection), until Ctrl-C."""
     (tmp / "sop" / "test-clearance").mkdir(parents=True)
-    (tmp / "sop" / "test-clearance" / "v1.yaml").write_text(yaml.safe_dump(sop_data(1)))  # no random selection
+    (tmp / "sop" / "test-clearance" / "v1.yaml").write_text(yaml.safe_dump(sop_data(1)))
     api_port, temporal_port = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -116,13 +117,20 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack
         stack.tokens = json.loads((tmp / "data" / "demo-tokens.json").read_text())
         yield stack
     finally:
-        process.send_signal(signal.SIGCONT)
+        process.send_signal(signal.SIGCONT)  # a test may have stopped it
         process.send_signal(signal.SIGINT)  # Ctrl-C: the supervisor stops every child
         try:
             process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
             raise
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(tmp_path_factory.mktemp("faults")) as stack:
+        yield stack
     assert "Stopped." in stack.said()
 
 

@@ -14,22 +14,16 @@ schema, undocumented status, content type or header fails the operation's test.
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 import schemathesis
-import yaml
 from schemathesis.config import SchemathesisConfig
 
 from api.main import create_app
 from settings import Settings
-from tests.support import ROOT, sop_data
-from tests.test_faults import EmbeddedStack, _free_port, _wait_ready
+from tests.test_faults import EmbeddedStack, running_stack
 
 pytestmark = pytest.mark.e2e
 ROLES = ("declarant", "customs_officer", "supervisor")
@@ -69,42 +63,8 @@ _turns: dict[str, Iterator[str]] = {}
 
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    (tmp / "sop" / "test-clearance").mkdir(parents=True)
-    (tmp / "sop" / "test-clearance" / "v1.yaml").write_text(yaml.safe_dump(sop_data(1)))
-    api_port, temporal_port = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(tmp / "data"),
-        "API_PORT": str(api_port),
-        "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-        "TEMPORAL_UI_PORT": str(_free_port()),
-        "SOP_DIR": str(tmp / "sop"),
-        "SOP_NAME": "test-clearance",
-        "UPDATE_TIMEOUT_SECONDS": "10",
-        "LOG_FORMAT": "json",
-    }
-    env.pop("DATABASE_URL", None)
-    output = tmp / "stack.out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stack.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=output.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    stack = EmbeddedStack(process, f"http://127.0.0.1:{api_port}", f"127.0.0.1:{temporal_port}", tmp / "data", output)
-    try:
-        _wait_ready(stack, timeout=120)
-        stack.tokens = json.loads((tmp / "data" / "demo-tokens.json").read_text())
+    with running_stack(tmp_path_factory.mktemp("fuzz")) as stack:
         yield stack
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C: the supervisor stops every child
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def principal_for(case: schemathesis.Case) -> str:
