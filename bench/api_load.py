@@ -43,7 +43,16 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bench.screening import Names, make_list
-from bench.throughput import RESULTS, Process, cpu_seconds, dev_server_pid, embedded_stack, floor, free_port
+from bench.throughput import (
+    RESULTS,
+    Process,
+    cpu_seconds,
+    dev_server_pid,
+    embedded_stack,
+    floor,
+    free_port,
+    stack_env,
+)
 from store import principals
 from store.db import Database
 from store.models import ClearanceRecord
@@ -210,16 +219,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
             officer = await principals.issue_token(session, principal_id="lists")
         port = free_port()
-        env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-            "DATABASE_URL": db.url,
-            "LOG_LEVEL": "WARNING",
-            "DATA_DIR": str(tmp),
-            "API_PORT": str(port),
-            "SOP_NAME": "bench-clearance",
-            "MAX_BODY_BYTES": str(1 << 30),  # until list imports stream with their own limit
-        }
+        env = stack_env(server, db, tmp, API_PORT=str(port), SOP_NAME="bench-clearance")
         print(f"a. floor: {args.floor_n} workflows without activities, 200 in flight …", flush=True)
         result["floor_cpu_ms"] = {}
         result["floor_per_s"] = round(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import time
 import uuid
@@ -25,7 +24,7 @@ import httpx
 import psycopg
 
 from bench.screening import Names, make_list
-from bench.throughput import Process, embedded_stack, free_port
+from bench.throughput import Process, embedded_stack, free_port, stack_env
 from store import principals
 from store.db import Database
 
@@ -92,14 +91,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 token = await principals.issue_token(session, principal_id="officer")
             port = free_port()
-            env = {
-                **os.environ,
-                "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-                "DATABASE_URL": db.url,
-                "LOG_LEVEL": "WARNING",
-                "DATA_DIR": str(tmp),
-                "API_PORT": str(port),
-            }
+            env = stack_env(server, db, tmp, API_PORT=str(port))
             api = Process(["-m", "api.main"], env, tmp / "api.log")
             try:
                 result = await run(f"http://127.0.0.1:{port}", token, list_file, api.proc.pid)

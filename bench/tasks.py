@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.throughput import RESULTS, Process, embedded_stack, free_port
+from bench.throughput import RESULTS, Process, embedded_stack, free_port, stack_env
 from store import principals
 from tests.support import example
 
@@ -62,16 +62,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await principals.upsert_principal(session, id=pid, name=pid, agency=agency, roles=roles, eori=eori)
                 tokens[pid] = await principals.issue_token(session, principal_id=pid)
         port = free_port()
-        env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-            "TEMPORAL_TASK_QUEUE": f"tasks-{uuid.uuid4().hex[:6]}",
-            "DATABASE_URL": db.url,
-            "LOG_LEVEL": "WARNING",
-            "DATA_DIR": str(tmp),
-            "API_PORT": str(port),
-            "SOP_NAME": "bench-clearance",
-        }
+        env = stack_env(
+            server,
+            db,
+            tmp,
+            TEMPORAL_TASK_QUEUE=f"tasks-{uuid.uuid4().hex[:6]}",
+            API_PORT=str(port),
+            SOP_NAME="bench-clearance",
+        )
         worker = Process(["worker.py"], env, tmp / "worker.log")
         api = Process(["-m", "api.main"], env, tmp / "api.log")
         try:

@@ -50,6 +50,18 @@ from workflows.clearance import ClearanceWorkflow
 RESULTS = Path(__file__).parent / "results"
 
 
+def stack_env(server: WorkflowEnvironment, db: Database, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of the bench's worker and API processes: this run's dev server, database and data dir."""
+    return {
+        **os.environ,
+        "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
+        "DATABASE_URL": db.url,
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(tmp),
+        **extra,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -266,13 +278,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
             token = await principals.issue_token(session, principal_id="bench")
         client = env_server.client
-        env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "DATABASE_URL": db.url,
-            "LOG_LEVEL": "WARNING",
-            "DATA_DIR": str(tmp),
-        }
+        env = stack_env(env_server, db, tmp)
         print(f"floor: {args.n} workflows without activities, {args.concurrency} in flight …", flush=True)
         floor_rate = await floor(client, env, tmp, args.n, args.concurrency)
         print(f"  {floor_rate:.1f} workflows/s", flush=True)
