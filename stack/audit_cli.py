@@ -48,6 +48,7 @@ def _trusted_key(settings: Settings, given: str | None) -> bytes:
 async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
     db = Database(settings.resolved_database_url)
     try:
+        await db.init()  # at head, as every process opens it (a no-op when it is)
         return await work(db)
     finally:
         await db.dispose()

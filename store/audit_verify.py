@@ -225,7 +225,11 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
 
 
 async def export_bundle(db: Database, mrn: str, signer: LogSigner) -> dict[str, Any]:
-    """Every logged event of the clearance with its inclusion proof against a fresh (or the latest) checkpoint."""
+    """Every logged event of the clearance with its inclusion proof against a fresh (or the latest) checkpoint.
+    An MRN with no logged event is refused before anything is published."""
+    async with db.session() as session:
+        if not await audit_log.trail(session, mrn):
+            raise LookupError(f"no logged event of clearance {mrn}")
     await audit_log.publish_checkpoint(db, signer, reason="export")
     async with db.session() as session:
         latest = await audit_log.latest_checkpoint(session)
