@@ -26,6 +26,7 @@ from api.errors import service_unavailable_response
 from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from api.routes import (
+    agencies,
     audit,
     clearances,
     codec,
@@ -123,6 +124,7 @@ def create_app(
         tokens,
         ops,
         codec,
+        agencies,
         console,
     ):
         app.include_router(module.router)

@@ -66,6 +66,8 @@ STATUS_TEXT = {
 # means adding it here (tests/test_openapi.py refuses a route without an entry).
 ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/v1/declarations"): (200, 403, 409),
+    ("GET", "/v1/agencies"): (),
+    ("GET", "/v1/agencies/{agency_id}"): (404,),
     ("GET", "/v1/clearances"): (403,),
     ("GET", "/v1/clearances/{mrn}"): (403, 404),
     ("POST", "/v1/clearances/{mrn}/invalidation"): (403, 404, 409),

@@ -21,6 +21,22 @@ def json_column() -> Any:
 # --- principals ------------------------------------------------------------------------------------------
 
 
+class AgencyRecord(SQLModel, table=True):
+    """An administration in the registry (`reference/agencies.yaml`, `domain.agencies`): customs, an
+    export-control authority or a partner customs administration; `countries` those it acts for, `keys` the
+    public Ed25519 keys its signed messages are verified with."""
+
+    __tablename__ = "agencies"
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=20)
+    country: str = Field(max_length=2)
+    name: str = Field(max_length=140)
+    countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    keys: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    endpoint: str | None = Field(default=None, max_length=400)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Principal(SQLModel, table=True):
     __tablename__ = "principals"
     id: str = Field(primary_key=True, max_length=64)

@@ -12,10 +12,11 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.agencies import load_registry
 from screening.lists import parse_csl
 from settings import Settings
 from sop.catalogue import discover
-from store import principals, reference, screening_lists, sops
+from store import agencies, principals, reference, screening_lists, sops
 from store.db import Database
 from store.models import ApiToken, ConsoleSession, Principal, ScreeningList
 
@@ -48,6 +49,9 @@ async def publish_sops(db: Database, sop_dir: Path) -> list[str]:
 
 async def load_reference_data(db: Database, reference_dir: Path) -> None:
     async with db.session() as session:
+        registry = reference_dir / "agencies.yaml"
+        if registry.exists():
+            await agencies.load(session, load_registry(registry))
         await reference.load_control_list(session, reference_dir / "control-list.csv")
         await reference.load_embargoes(session, reference_dir / "embargoes.csv")
         if await session.get(ScreeningList, DEMO_LIST) is None:

@@ -18,10 +18,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from domain.agencies import load_registry
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from stack.cli import LONG_POLL
-from store import principals, sops
+from store import agencies, principals, sops
 from store.db import Database
 from store.seed import load_reference_data
 from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_CONVERTER, TEST_SERVER_BIN, sop_definition
@@ -130,6 +131,7 @@ async def make_stack(
     )
     tokens: dict[str, str] = {}
     async with db.session() as session:
+        await agencies.load(session, load_registry(settings.reference_dir / "agencies.yaml"))
         for pid, (roles, agency, eori) in PRINCIPALS.items():
             await principals.upsert_principal(
                 session, id=pid, name=pid.replace("_", " ").title(), agency=agency, roles=roles, eori=eori
