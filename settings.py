@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_rpc_timeout_seconds: float = Field(default=2.0, gt=0)
     worker_poll_window_seconds: float = Field(default=20.0, gt=0)
+    # The administration this engine is (an id of the agency registry, reference/agencies.yaml): it signs the
+    # audit log's checkpoints and its messages to partner administrations with the log's Ed25519 key
+    administration: str = Field(default="DEMO-CUSTOMS", min_length=2, max_length=40)
     # Encrypted history (stack/codec.py): every payload sealed with the newest key of the ring
     payload_encryption: Literal["on", "off"] = "on"
     payload_keys_file: Path | None = None  # default DATA_DIR/keys/payload-keys.json, created with one key

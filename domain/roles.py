@@ -1,4 +1,5 @@
-"""The roles a principal can hold (the contract's, plus `duty_chief`, the escalation role SOPs may name)."""
+"""The roles a principal can hold: the contract's, plus `duty_chief` (the escalation role SOPs may name) and
+`partner_customs_officer` (an officer of a partner country's customs administration)."""
 
 from __future__ import annotations
 
@@ -14,5 +15,6 @@ Role = Literal[
     "auditor",
     "admin",
     "duty_chief",
+    "partner_customs_officer",
 ]
 ROLES: tuple[str, ...] = get_args(Role)

@@ -35,6 +35,12 @@ DEMO_PRINCIPALS = {
     "auditor": ("demo-auditor", "Auditor (demo)", DEMO_AGENCY, None),
     "admin": ("demo-admin", "Administrator (demo)", DEMO_AGENCY, None),
     "duty_chief": ("demo-duty-chief", "Duty Chief (demo)", DEMO_AGENCY, None),
+    "partner_customs_officer": (
+        "demo-partner-customs-officer",
+        "Partner Customs Officer (demo, JP/CA)",
+        "DEMO-PARTNER-CUSTOMS",
+        None,
+    ),
 }
 
 

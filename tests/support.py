@@ -69,4 +69,5 @@ PRINCIPALS: dict[str, tuple[list[str], str, str | None]] = {
     "duty_chief": (["duty_chief"], TEST_AGENCY, None),
     "foreign_officer": (["customs_officer", "supervisor", "export_control_officer"], "OTHER-CUSTOMS", None),
     "exporter_holder": (["declarant"], "DEMO-TRADE", "DE555000111222333"),
+    "partner_customs_officer": (["partner_customs_officer"], "DEMO-PARTNER-CUSTOMS", None),
 }

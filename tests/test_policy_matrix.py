@@ -179,6 +179,9 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("DELETE", "/v1/screening/false-positives/FP-none", {"reason": "matrix"}, "auditor", FORBIDDEN),
     # SOPs: read by anyone, published by SOP authors
     ("GET", "/v1/sops", None, "declarant", OK),
+    # the agency registry: public to every principal
+    *[("GET", "/v1/agencies", None, who, OK) for who in ("declarant", "partner_customs_officer", "auditor")],
+    ("GET", "/v1/agencies/DEMO-EXPORT-CONTROL", None, "declarant", OK),
     ("GET", "/v1/sops/test-clearance/versions/1", None, "declarant", OK),
     ("GET", "/v1/sops/test-clearance/versions/1/document", None, "inspector", OK),
     ("POST", "/v1/sops", {"name": "x"}, "sop_author", INVALID),
@@ -270,6 +273,7 @@ def test_the_matrix_covers_every_api_endpoint() -> None:
         "{own_task}": "{task_id}",
         "{licence}": "{reference}",
         "matrix-list": "{list_name}",
+        "DEMO-EXPORT-CONTROL": "{agency_id}",
         "test-clearance/versions/1": "{name}/versions/{version}",
         "FP-none": "{fp_id}",
         "WH-none": "{subscription_id}",
