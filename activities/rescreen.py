@@ -26,7 +26,7 @@ from domain.rescreen import (
 )
 from screening.index import ScreeningIndex
 from sop.model import ScreeningStep
-from store import rescreening, screening_lists, sops
+from store import agencies, rescreening, screening_lists, sops
 from store.db import Database
 from store.models import ClearanceRecord
 from workflows import options
@@ -128,6 +128,16 @@ class RescreenActivities:
                     self._thresholds[(name, version)] = threshold
         return self._thresholds
 
+    async def _authorities(self, countries: set[str]) -> dict[str, str]:
+        """The export-control authority per country of the clearances' offices (a post-release alert is its task)."""
+        found: dict[str, str] = {}
+        async with self._db.session() as session:
+            for country in sorted(countries):
+                authority = await agencies.export_control_for(session, country)
+                if authority is not None:
+                    found[country] = authority.id
+        return found
+
     @activity.defn(name=options.RESCREEN_PAGE)
     async def rescreen_page(self, inp: RescreenPageInput) -> RescreenPage:
         index = await self._delta_index(inp.list, inp.revision)
@@ -138,6 +148,7 @@ class RescreenActivities:
                 session, released_since=inp.released_since, cursor=inp.cursor, limit=inp.page_size
             )
         thresholds = await self._threshold(rows)
+        authorities = await self._authorities({r.mrn[2:4] for r in rows})
 
         def screen() -> list[ClearanceHit]:
             hits = []
@@ -153,6 +164,7 @@ class RescreenActivities:
                             outcome=row.outcome,
                             subject=subject_of_record(row),
                             hit=hit,
+                            alert_agency=authorities.get(row.mrn[2:4]),
                         )
                     )
             return hits

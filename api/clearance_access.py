@@ -5,6 +5,7 @@ failed) is found by the workflow's memo (describe, never a query: queries compet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from domain.clearance import ClearanceInput, ClearanceView, Status, TimelineEntr
 from domain.mrn import is_valid_mrn, workflow_id_for_mrn
 from stack.temporal import rpc_timeout
 from store import clearances as clearance_store
+from store import cross_agency_reads
 from store.models import ClearanceRecord, Principal
 
 
@@ -29,11 +31,44 @@ class ClearanceRef:
     agency: str
     record: ClearanceRecord | None
     memo: dict[str, Any]
+    parties: tuple[str, ...] = ()  # the other agencies with a standing or a task on it
 
     @property
     def scope(self) -> policy.ClearanceScope:
         """The clearance as the permission rules see it."""
-        return policy.ClearanceScope(self.mrn, self.declarant_eori, self.agency)
+        return policy.ClearanceScope(self.mrn, self.declarant_eori, self.agency, self.parties)
+
+
+def standing_agencies(view: dict[str, Any] | None) -> tuple[str, ...]:
+    """The agencies with a standing in a stored view (`agencies`)."""
+    return tuple(str(s.get("agency")) for s in (view or {}).get("agencies") or [] if isinstance(s, dict))
+
+
+async def _with_task_party(services: Services, principal: Principal, ref: ClearanceRef) -> ClearanceRef:
+    """An agency with a task on the clearance takes part in it, standing or not (a post-release alert)."""
+    if principal.agency == ref.agency or principal.agency in ref.parties or not policy.is_reader(principal):
+        return ref
+    async with services.db.session() as session:
+        tasks = await clearance_store.list_tasks(
+            session, agency=principal.agency, roles=list(policy.TASK_ROLES), state=None, mrn=ref.mrn, limit=1
+        )
+    if tasks:
+        ref.parties = (*ref.parties, principal.agency)
+    return ref
+
+
+async def audit_cross_agency_read(services: Services, principal: Principal, ref: ClearanceRef) -> None:
+    """A read allowed by a cross-agency rule is an audit event (one per principal and clearance an hour)."""
+    async with services.db.writer() as session:
+        if await cross_agency_reads.record(
+            session,
+            mrn=ref.mrn,
+            principal_id=principal.id,
+            agency=principal.agency,
+            owner=ref.agency,
+            at=datetime.now(UTC),
+        ):
+            await session.commit()
 
 
 async def find_clearance(services: Services, principal: Principal, mrn: str) -> ClearanceRef:
@@ -43,7 +78,9 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
     async with services.db.session() as session:
         record = await clearance_store.get_record(session, mrn)
     if record is not None:
-        ref = ClearanceRef(mrn, record.workflow_id, record.declarant_eori, record.agency, record, {})
+        ref = ClearanceRef(
+            mrn, record.workflow_id, record.declarant_eori, record.agency, record, {}, standing_agencies(record.view)
+        )
     else:
         workflow_id = workflow_id_for_mrn(mrn)
         try:
@@ -57,7 +94,10 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
         if memo.get("mrn") != mrn:
             raise not_found(f"clearance {mrn}")
         ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, dict(memo))
+    ref = await _with_task_party(services, principal, ref)
     check(policy.may_read_clearance(principal, ref.scope))
+    if policy.is_cross_agency_read(principal, ref.scope):
+        await audit_cross_agency_read(services, principal, ref)
     return ref
 
 
@@ -85,15 +125,16 @@ def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data.get(k) for k in keys}
 
 
-async def view_body(services: Services, record: ClearanceRecord) -> dict[str, Any]:
-    """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks."""
+async def view_body(services: Services, record: ClearanceRecord, reader_agency: str | None = None) -> dict[str, Any]:
+    """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks — those of
+    the reader's agency (`reader_agency`; default the clearance's): an agency never sees another's tasks."""
     body = dict(record.view)
     if record.revision == 0:  # as accepted: only the worker's projections write tasks (and a revision >= 1)
         body["tasks"] = []
         return body
     async with services.db.session() as session:
         tasks = await clearance_store.list_tasks(
-            session, agency=record.agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
+            session, agency=reader_agency or record.agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
         )
     body["tasks"] = [_task_summary(t.data) for t in tasks]
     return body
@@ -108,7 +149,9 @@ async def settle(services: Services, ref: ClearanceRef, wait: float) -> Clearanc
         return ref
     async with services.db.session() as session:
         record = await clearance_store.get_record(session, ref.mrn)
-    return ClearanceRef(ref.mrn, ref.workflow_id, ref.declarant_eori, ref.agency, record or ref.record, ref.memo)
+    return ClearanceRef(
+        ref.mrn, ref.workflow_id, ref.declarant_eori, ref.agency, record or ref.record, ref.memo, ref.parties
+    )
 
 
 async def settled_body(services: Services, mrn: str, wait: float) -> dict[str, Any] | None:
@@ -141,6 +184,7 @@ def provisional_view(ref: ClearanceRef) -> dict[str, Any]:
         "timeline": [{"stage": "intake", "started_at": memo["accepted_at"], "ended_at": None, "actor": None}],
         "documents": [],
         "hold": None,
+        "agencies": [],
         "inspection_schedule": None,
         "tasks": [],
         "declarant_eori": ref.declarant_eori,

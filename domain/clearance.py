@@ -32,6 +32,7 @@ from domain.actions import (  # noqa: F401 (the actions' families, where the wor
 )
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
+from domain.standing import AgencyStanding
 from domain.vocabulary import TASK_OUTCOMES as TASK_OUTCOMES  # re-exported: the kinds' outcomes, defined there
 from domain.vocabulary import (
     InspectionOutcome,
@@ -222,6 +223,7 @@ class Hold(Model):
     by: str
     reason: str
     at: datetime
+    agency: str | None = Field(default=None, description="the agency whose officer placed it (its standing is hold)")
 
 
 class InspectionSchedule(Model):
@@ -266,6 +268,7 @@ class InspectionInput(Model):
     prior_completers: dict[str, str] = Field(default={}, description="task id -> who completed it")
     subject: dict[str, Any] = {}
     notify: ClearanceSubject | None = None
+    parties: dict[str, str] = Field(default={}, description="agency kind -> agency id: whose each task is")
 
 
 class AgencyFinding(Model):
@@ -302,6 +305,11 @@ class ClearanceInput(Model):
     sop_ref: SopRef
     list_revisions: ListRevisions = Field(
         default={}, description="every screening list's revision at acceptance: screening uses at least these"
+    )
+    parties: dict[str, str] = Field(
+        default={},
+        description="agency kind -> the registry's agency for the clearance's country (domain/standing.py); "
+        "empty for clearances accepted before agencies were parties",
     )
 
 
@@ -372,6 +380,7 @@ class ClearanceView(Model):
     hold: Hold | None = Field(default=None, description="set while the clearance is on hold")
     inspection_schedule: InspectionSchedule | None = None
     rescreening: list[RescreenEntry] = Field(default=[], description="re-screenings after list imports")
+    agencies: list[AgencyStanding] = Field(default=[], description="each agency's standing on the clearance")
     accepted_at: datetime
     updated_at: datetime
     revision: int = 0

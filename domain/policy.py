@@ -7,9 +7,11 @@ reaches history) all ask these functions. Pure and deterministic: no I/O, no clo
 
 A rule takes *who* acts (an API principal or a workflow command's actor: anything with `id`, `agency`, `roles`,
 `eori`), and the resource as far as the rule needs it. The resource's `agency` is the agency that owns the
-decision; today that is the clearance's agency for everything, and the checks compare it in one place
-(`_of_agency`), so separate agencies (customs, the export-control authority, partner customs) plug in here: a rule
-that allows a cross-agency read or decision says so in its own function.
+decision: a clearance's is its customs administration's; a task's is the agency whose role decides it (the
+export-control verification of a joint inspection, a screening review and a post-release alert are the
+export-control authority's, `domain/standing.py`). The checks compare agencies in one place (`_of_agency`); a rule
+that allows a cross-agency read or decision says so in its own function (`_as_party`: an agency with a standing or
+a task on the clearance reads it, and places and releases its own hold; every such read is audited).
 
 Adding a role: put it in the groups below that it belongs to. Adding an action: one function here plus a row in
 `tests/test_policy_matrix.py`.
@@ -97,11 +99,13 @@ class Refusal:
 
 @dataclass(frozen=True)
 class ClearanceScope:
-    """What the rules need of a clearance: its MRN, who lodged it, the agency that owns it."""
+    """What the rules need of a clearance: its MRN, who lodged it, the agency that owns it, and the other agencies
+    taking part (`parties`: those with a standing or a task on it)."""
 
     mrn: str
     declarant_eori: str
     agency: str
+    parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,11 @@ def _holds(who: Who, roles: Collection[str]) -> bool:
 
 def _of_agency(who: Who, agency: str) -> bool:
     return who.agency == agency
+
+
+def _as_party(who: Who, clearance: ClearanceScope) -> bool:
+    """`who` belongs to another agency that takes part in the clearance (a cross-agency rule)."""
+    return not _of_agency(who, clearance.agency) and who.agency in clearance.parties
 
 
 def needs_role(who: Who, roles: Sequence[str]) -> Refusal | None:
@@ -165,10 +174,19 @@ def may_lodge(who: Who, declarant_eori: str) -> Refusal | None:
 
 
 def may_read_clearance(who: Who, clearance: ClearanceScope) -> Refusal | None:
-    """The declarant who lodged it, and the readers of its agency (documents too)."""
+    """The declarant who lodged it, the readers of its agency (documents too), and the readers of an agency that
+    has a standing or a task on it (a cross-agency read: `is_cross_agency_read`, audited)."""
     if owns(who, clearance.declarant_eori) or (is_reader(who) and _of_agency(who, clearance.agency)):
         return None
+    if is_cross_agency_read(who, clearance):
+        return None
     return forbidden(f"clearance {clearance.mrn} belongs to another declarant or agency")
+
+
+def is_cross_agency_read(who: Who, clearance: ClearanceScope) -> bool:
+    """A reader of another agency taking part in the clearance (the export-control authority on a clearance where it
+    decides something): allowed, and recorded as a `cross_agency_read` audit event."""
+    return is_reader(who) and _as_party(who, clearance) and not owns(who, clearance.declarant_eori)
 
 
 def clearance_listing(who: Who) -> tuple[str | None, str | None] | Refusal:
@@ -210,15 +228,24 @@ def may_move_lane(who: Who, current: str, lane: str) -> Refusal | None:
 
 
 def may_place_hold(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    """Holders of the clearance's agency; an agency taking part places its own hold (its standing becomes hold)."""
+    if _as_party(who, clearance) and _holds(who, HOLDERS):
+        return None
     return _officer(who, clearance, HOLDERS, "put on hold")
 
 
-def may_release_hold(who: Who, clearance: ClearanceScope, placed_by: str | None = None) -> Refusal | None:
-    """The officer who placed the hold, or a supervisor (`placed_by` None: the role rule alone)."""
-    if refused := _officer(who, clearance, HOLDERS, "release a hold on"):
-        return refused
+def may_release_hold(
+    who: Who, clearance: ClearanceScope, placed_by: str | None = None, hold_agency: str | None = None
+) -> Refusal | None:
+    """The officer who placed the hold, or a supervisor of the agency whose hold it is (`hold_agency`, default the
+    clearance's; `placed_by` None: the role rule alone). Another agency's hold is not customs' to lift."""
+    agency = hold_agency or clearance.agency
+    role_rule_alone = placed_by is None and hold_agency is None  # may it release any hold here (its own)?
+    ours = _of_agency(who, agency) or (role_rule_alone and _as_party(who, clearance))
+    if not (_holds(who, HOLDERS) and ours):
+        return forbidden(f"only {', '.join(HOLDERS)} of {agency} may release a hold on a clearance")
     if placed_by is not None and who.id != placed_by and not _holds(who, SUPERVISORS):
-        return forbidden(f"only {placed_by}, who placed the hold, or a supervisor may release it")
+        return forbidden(f"only {placed_by}, who placed the hold, or a supervisor of {agency} may release it")
     return None
 
 
@@ -227,6 +254,8 @@ def may_schedule_inspection(
 ) -> Refusal | None:
     """Customs officers, supervisors and the roles of the SOP's inspection (`None`: no inspection step known)."""
     roles = (*SCHEDULERS, *inspection_roles) if inspection_roles is not None else ("customs_officer",)
+    if inspection_roles is not None and _as_party(who, clearance) and _holds(who, inspection_roles):
+        return None  # an agency taking part in the inspection agrees the appointment too
     return _officer(who, clearance, roles, "schedule the inspection of")
 
 

@@ -68,6 +68,9 @@ class ClearanceHit(Model):
     outcome: str | None
     subject: ClearanceSubject
     hit: RescreenHit
+    alert_agency: str | None = Field(
+        default=None, description="whose post-release alert it is: the export-control authority of its country"
+    )
 
 
 class RescreenPage(Model):

@@ -83,3 +83,11 @@ async def partner_for_country(session: AsyncSession, country: str) -> Agency | N
         if country.upper() in agency.acts_for:
             return agency
     return None
+
+
+async def export_control_for(session: AsyncSession, country: str) -> Agency | None:
+    """The export-control authority that acts for `country` (the clearance's office of export), if registered."""
+    for agency in await of_kind(session, "export_control"):
+        if country.upper() in agency.acts_for:
+            return agency
+    return None

@@ -23,12 +23,18 @@ from store.models import ApiToken, ConsoleSession, Principal, ScreeningList
 log = structlog.get_logger("seed")
 
 DEMO_AGENCY = "DEMO-CUSTOMS"
+DEMO_EXPORT_CONTROL = "DEMO-EXPORT-CONTROL"  # the export-control authority: its officer decides its own tasks
 DEMO_DECLARANT_EORI = "DE123456789012345"
 DEMO_LIST = "demo-csl"
 DEMO_PRINCIPALS = {
     "declarant": ("demo-declarant", "Rheinfracht Zollagentur GmbH", "DEMO-TRADE", DEMO_DECLARANT_EORI),
     "customs_officer": ("demo-customs-officer", "Customs Officer (demo)", DEMO_AGENCY, None),
-    "export_control_officer": ("demo-export-control-officer", "Export-Control Officer (demo)", DEMO_AGENCY, None),
+    "export_control_officer": (
+        "demo-export-control-officer",
+        "Export-Control Officer (demo)",
+        DEMO_EXPORT_CONTROL,
+        None,
+    ),
     "inspector": ("demo-inspector", "Inspector (demo)", DEMO_AGENCY, None),
     "supervisor": ("demo-supervisor", "Supervisor (demo)", DEMO_AGENCY, None),
     "sop_author": ("demo-sop-author", "SOP Author (demo)", DEMO_AGENCY, None),

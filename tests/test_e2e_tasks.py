@@ -78,19 +78,19 @@ async def test_four_eyes_approver_must_not_have_inspected(stack: Stack) -> None:
     ).status_code == 201
     mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
     await wait_for(stack, mrn, awaiting("inspection_findings"))
-    [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
-    # multi_officer supervises too, so it sees both inspection tasks; it holds the export-control one
-    tasks = await open_tasks(stack, "multi_officer", mrn, "inspection_findings")
-    [export_control] = [t for t in tasks if t["role"] == "export_control_officer"]
-    assert len(tasks) == 2
-    await finish_task(stack, "inspector", customs["id"], "compliant", "ok", CHECKED)
-    await finish_task(stack, "multi_officer", export_control["id"], "compliant", "ok", CHECKED)
+    # the inspecting supervisor supervises customs, so it sees customs' inspection task and not the export-control
+    # authority's; it inspects, and four-eyes then keeps it from approving
+    [customs] = await open_tasks(stack, "inspecting_supervisor", mrn, "inspection_findings")
+    [export_control] = await open_tasks(stack, "export_control_officer", mrn, "inspection_findings")
+    assert (customs["role"], export_control["role"]) == ("inspector", "export_control_officer")
+    await finish_task(stack, "inspecting_supervisor", customs["id"], "compliant", "ok", CHECKED)
+    await finish_task(stack, "export_control_officer", export_control["id"], "compliant", "ok", CHECKED)
     await wait_for(stack, mrn, awaiting("approval"))
-    [approval] = await open_tasks(stack, "multi_officer", mrn, "approval")
+    [approval] = await open_tasks(stack, "inspecting_supervisor", mrn, "approval")
     refused = await stack.http.post(
         f"/v1/tasks/{approval['id']}/complete",
         json={"outcome": "approve", "reason": "mine"},
-        headers=stack.auth("multi_officer"),
+        headers=stack.auth("inspecting_supervisor"),
     )
     assert refused.status_code == 403 and "four-eyes" in refused.json()["detail"]
     await finish_task(stack, "supervisor", approval["id"], "approve", "independent review")

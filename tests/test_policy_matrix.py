@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stack
-from tests.e2e import awaiting, licence_body, lodge, new_licence_reference, open_tasks, wait_for
+from tests.e2e import awaiting, licence_body, lodge, new_licence_reference, open_tasks, wait_for, with_licence_document
 from tests.support import example
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +29,11 @@ class Shared:
     own_task: str  # the approval task of another clearance, reassigned by one row
     own_hold: str  # a clearance one row puts on hold
     licence: str
+    red: str  # a dual-use clearance in its joint inspection: the export-control authority takes part
+    customs_task: str  # its customs inspection task
+    ec_task: str  # its export-control verification task (DEMO-EXPORT-CONTROL's)
+    red_hold: str  # a dual-use clearance the export-control officer puts on hold (one row)
+    ec_held: str  # a dual-use clearance the export-control officer holds (one row releases it)
 
 
 def _yellow() -> dict[str, Any]:
@@ -44,15 +49,41 @@ async def _awaiting_approval(stack: Stack) -> tuple[str, str]:
     return mrn, task["id"]
 
 
+async def _in_inspection(stack: Stack, reference: str) -> tuple[str, str, str]:
+    mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
+    await wait_for(stack, mrn, awaiting("inspection_findings"))
+    [customs] = await open_tasks(stack, "inspector", mrn, "inspection_findings")
+    [export_control] = await open_tasks(stack, "export_control_officer", mrn, "inspection_findings")
+    return mrn, customs["id"], export_control["id"]
+
+
 @pytest.fixture(scope="module")
 async def shared(stack: Stack) -> AsyncIterator[Shared]:
     reference = new_licence_reference()
-    created = await stack.http.post(
-        "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+    created = await stack.http.post(  # enough for the three dual-use clearances below
+        "/v1/licences", json=licence_body(reference, quantity=1000), headers=stack.auth("export_control_officer")
     )
     assert created.status_code == 201, created.text
     (mrn, task), (_, own_task), (own_hold, _) = await asyncio.gather(*(_awaiting_approval(stack) for _ in range(3)))
-    yield Shared(mrn=mrn, task=task, own_task=own_task, own_hold=own_hold, licence=reference)
+    (red, customs_task, ec_task), (red_hold, *_), (ec_held, *_) = await asyncio.gather(
+        *(_in_inspection(stack, reference) for _ in range(3))
+    )
+    held = await stack.http.post(
+        f"/v1/clearances/{ec_held}/hold", json={"reason": "licence query"}, headers=stack.auth("export_control_officer")
+    )
+    assert held.status_code == 200, held.text
+    yield Shared(
+        mrn=mrn,
+        task=task,
+        own_task=own_task,
+        own_hold=own_hold,
+        licence=reference,
+        red=red,
+        customs_task=customs_task,
+        ec_task=ec_task,
+        red_hold=red_hold,
+        ec_held=ec_held,
+    )
 
 
 OK, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID = "2xx", "403", "404", "409", "422"
@@ -70,11 +101,19 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/v1/declarations", "green-lane", "customs_officer", FORBIDDEN),
     ("POST", "/v1/declarations", "green-lane", "other_declarant", FORBIDDEN),  # lodging as someone else
     ("POST", "/v1/declarations", "green-lane", "admin", FORBIDDEN),
-    # reading a clearance: its declarant and the readers of its agency
+    # reading a clearance: its declarant and the readers of its agency; another agency's readers where it takes part
     *[
         ("GET", "/v1/clearances/{mrn}", None, who, OK)
-        for who in ("declarant", "customs_officer", "export_control_officer", "inspector", "supervisor")
+        for who in ("declarant", "customs_officer", "inspector", "supervisor")
     ],
+    ("GET", "/v1/clearances/{mrn}", None, "export_control_officer", FORBIDDEN),  # no standing, no task on it
+    *[
+        ("GET", "/v1/clearances/{red}", None, who, OK)
+        for who in ("export_control_officer", "export_control_supervisor")
+    ],
+    ("GET", "/v1/clearances/{red}", None, "partner_customs_officer", FORBIDDEN),
+    ("GET", "/v1/clearances/{red}/audit", None, "export_control_officer", FORBIDDEN),  # customs' audit trail
+    ("GET", "/v1/clearances/{red}/documents/release-notice", None, "export_control_officer", NOT_FOUND),
     *[("GET", "/v1/clearances/{mrn}", None, who, OK) for who in ("duty_chief", "auditor", "admin")],
     *[
         ("GET", "/v1/clearances/{mrn}", None, who, FORBIDDEN)
@@ -99,8 +138,14 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
         for who in ("declarant", "export_control_officer", "inspector", "auditor", "duty_chief", "foreign_officer")
     ],
     ("POST", "/v1/clearances/{mrn}/lane", {"lane": "green", "reason": "matrix"}, "customs_officer", FORBIDDEN),
-    # holds (customs and export-control officers, supervisors)
-    ("POST", "/v1/clearances/{own_hold}/hold", {"reason": "matrix"}, "export_control_officer", OK),
+    # holds (customs officers and supervisors; an agency taking part places and releases its own)
+    ("POST", "/v1/clearances/{own_hold}/hold", {"reason": "matrix"}, "customs_officer", OK),
+    ("POST", "/v1/clearances/{mrn}/hold", {"reason": "matrix"}, "export_control_officer", FORBIDDEN),  # no party
+    ("POST", "/v1/clearances/{red_hold}/hold", {"reason": "matrix"}, "export_control_officer", OK),
+    ("POST", "/v1/clearances/{red}/hold", {"reason": "matrix"}, "partner_customs_officer", FORBIDDEN),
+    ("POST", "/v1/clearances/{ec_held}/hold/release", {"reason": "matrix"}, "supervisor", FORBIDDEN),  # not customs'
+    ("POST", "/v1/clearances/{ec_held}/hold/release", {"reason": "matrix"}, "customs_officer", FORBIDDEN),
+    ("POST", "/v1/clearances/{ec_held}/hold/release", {"reason": "matrix"}, "export_control_supervisor", OK),
     *[
         ("POST", "/v1/clearances/{mrn}/hold", {"reason": "matrix"}, who, FORBIDDEN)
         for who in ("declarant", "inspector", "auditor", "admin")
@@ -121,6 +166,16 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("GET", "/v1/tasks/{task}", None, "inspector", NOT_FOUND),
     ("GET", "/v1/tasks/{task}", None, "foreign_officer", NOT_FOUND),
     ("GET", "/v1/tasks/{task}", None, "declarant", FORBIDDEN),
+    # each agency's own tasks: the export-control verification is DEMO-EXPORT-CONTROL's, the inspection customs'
+    *[("GET", "/v1/tasks/{ec_task}", None, who, OK) for who in ("export_control_officer", "export_control_supervisor")],
+    *[("GET", "/v1/tasks/{ec_task}", None, who, NOT_FOUND) for who in ("inspector", "supervisor", "multi_officer")],
+    ("GET", "/v1/tasks/{customs_task}", None, "export_control_officer", NOT_FOUND),
+    ("GET", "/v1/tasks/{customs_task}", None, "export_control_supervisor", NOT_FOUND),
+    ("POST", "/v1/tasks/{ec_task}/claim", None, "multi_officer", NOT_FOUND),  # the role, at another agency
+    ("POST", "/v1/tasks/{ec_task}/complete", BOGUS_OUTCOME, "export_control_officer", INVALID),
+    ("POST", "/v1/tasks/{ec_task}/complete", BOGUS_OUTCOME, "supervisor", NOT_FOUND),
+    ("POST", "/v1/tasks/{customs_task}/complete", BOGUS_OUTCOME, "export_control_officer", NOT_FOUND),
+    ("POST", "/v1/tasks/{customs_task}/claim", None, "export_control_supervisor", NOT_FOUND),
     # claiming and completing: holders of its role
     ("POST", "/v1/tasks/{task}/claim", None, "inspector", FORBIDDEN),
     ("POST", "/v1/tasks/{task}/claim", None, "auditor", FORBIDDEN),
@@ -269,6 +324,11 @@ def test_the_matrix_covers_every_api_endpoint() -> None:
     template = {
         "{mrn}": "{mrn}",
         "{own_hold}": "{mrn}",
+        "{red}": "{mrn}",
+        "{red_hold}": "{mrn}",
+        "{ec_held}": "{mrn}",
+        "{ec_task}": "{task_id}",
+        "{customs_task}": "{task_id}",
         "{task}": "{task_id}",
         "{own_task}": "{task_id}",
         "{licence}": "{reference}",

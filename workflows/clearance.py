@@ -47,6 +47,7 @@ from workflows.journal import Journal
 from workflows.parking import AgencyParking
 from workflows.progress import Invalidated, Progress, Rerouted
 from workflows.rescreen_hits import RescreenConcluded, RescreenHits
+from workflows.standing import Standings
 from workflows.steps import conditions, run_step
 from workflows.tasks import TaskBook
 
@@ -83,6 +84,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
             timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
         )
         self._journal = Journal(mrn=inp.mrn, view=view)
+        self._standing = Standings(self)
 
     # --- queries, updates and signals ------------------------------------------------------------------------
 
@@ -128,7 +130,8 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
     @workflow.update
     async def place_hold(self, cmd: PlaceHold) -> ClearanceView:
         view, journal = self._journal.view, self._journal
-        view.hold = Hold(by=cmd.actor.id, reason=cmd.reason.strip(), at=workflow.now())
+        agency = self._standing.hold_placed(cmd.actor)  # an officer's hold is its agency's standing
+        view.hold = Hold(by=cmd.actor.id, reason=cmd.reason.strip(), at=workflow.now(), agency=agency)
         journal.decide(view.stage, "hold", "placed", cmd.actor.id, cmd.reason.strip())
         journal.audit("hold_placed", cmd.actor.id, reason=cmd.reason.strip(), stage=view.stage)
         await journal.project(view.status)
@@ -145,6 +148,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         assert hold is not None
         held = workflow.now() - hold.at
         view.hold = None
+        self._standing.hold_released(hold.agency, cmd.actor)
         journal.decide(view.stage, "hold", "released", cmd.actor.id, cmd.reason.strip())
         journal.audit(
             "hold_released",
@@ -203,6 +207,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
     def _on_task_change(self, task: Task, now: datetime) -> None:
         view = self._journal.view
         view.updated_at = now
+        self._standing.task_changed(task)
         if task.escalated_from is not None and not any(
             d.kind == "escalation" and d.task_id == task.id for d in view.decisions
         ):
@@ -223,8 +228,10 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         self._journal.view.timeline[0].ended_at = now
         self._journal.set_status(Status.in_progress)
         self._journal.audit("accepted", inp.declarant_eori, lrn=inp.lrn, sop=inp.sop_ref.model_dump())
+        self._standing.begin()
         try:
             outcome, reason = await self._interpret(inp.sop.steps)
+            outcome, reason = await self._standing.gate(outcome, reason)  # every party may proceed, or referral
         except Invalidated:
             await endings.finish_invalidated(self)
         except RescreenConcluded:
@@ -315,7 +322,9 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
             due=spec.due,
             subject={**subject, "stage": self._journal.view.stage},
             escalation=spec.escalation,
+            agency=self._standing.task_agency(spec.role),
         )
+        self._standing.task_opened(task)
         self._journal.audit(
             "task_created", None, task_id=task.id, kind=kind.value, role=spec.role, due_at=task.due_at.isoformat()
         )

@@ -64,6 +64,7 @@ class JointInspectionWorkflow(HumanTasks):
                 due=inp.due,
                 subject={**inp.subject, "inspection": inp.step_id, "inspecting_agency": a.agency},
                 escalation=inp.escalation,
+                agency=inp.parties.get(a.agency),  # the export-control verification is that authority's task
             )
             for n, a in enumerate(inp.agencies)
         ]

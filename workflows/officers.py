@@ -27,7 +27,7 @@ from workflows.tasks import refuse, reject
 
 def scope(view: ClearanceView) -> policy.ClearanceScope:
     """This clearance as the permission rules (`domain.policy`) see it."""
-    return policy.ClearanceScope(view.mrn, view.declarant_eori, view.agency)
+    return policy.ClearanceScope(view.mrn, view.declarant_eori, view.agency, tuple(s.agency for s in view.agencies))
 
 
 def check_undecided(view: ClearanceView, progress: Progress) -> None:
@@ -81,7 +81,14 @@ def check_release_hold(cmd: ReleaseHold, view: ClearanceView, progress: Progress
             f"clearance {view.mrn} is held for an open re-screening review; deciding it releases the hold",
         )
     # An agency's parking hold is no officer's own: any officer who may release holds may release it.
-    refuse(policy.may_release_hold(cmd.actor, scope(view), placed_by=None if hold.by == AGENCY_HOLD else hold.by))
+    refuse(
+        policy.may_release_hold(
+            cmd.actor,
+            scope(view),
+            placed_by=None if hold.by == AGENCY_HOLD else hold.by,
+            hold_agency=hold.agency or view.agency,
+        )
+    )
     if not cmd.reason.strip():
         raise reject(Rejection.invalid, "a reason is required", field=["reason"])
 

@@ -92,7 +92,9 @@ class ListRescreenWorkflow:
         try:
             await workflow.start_child_workflow(
                 PostReleaseAlertWorkflow.run,
-                PostReleaseAlertInput(mrn=hit.mrn, agency=hit.agency, hit=hit.hit, notify=hit.subject),
+                PostReleaseAlertInput(
+                    mrn=hit.mrn, agency=hit.alert_agency or hit.agency, hit=hit.hit, notify=hit.subject
+                ),
                 id=alert_workflow_id(hit.mrn, hit.hit.list, hit.hit.revision),
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )

@@ -96,14 +96,16 @@ class TaskBook:
         due: timedelta,
         subject: dict[str, Any],
         escalation: Escalation | None = None,
+        agency: str | None = None,
     ) -> Task:
+        """`agency`: whose task it is (`domain/standing.py`), default the book's."""
         task = Task(
             id=f"{self.mrn}-{self.task_prefix}{number}",
             mrn=self.mrn,
             workflow_id=self.workflow_id,
             kind=kind,
             role=role,
-            agency=self.agency,
+            agency=agency or self.agency,
             title=title,
             due_at=now + due,
             created_at=now,

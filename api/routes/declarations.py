@@ -17,6 +17,7 @@ from api import metrics
 from api.clearance_access import accepted_view, settled_body
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, check, invalid, unavailable
+from api.service.parties import parties_for
 from api.waiting import applied, wait_preference
 from domain import policy, search
 from domain.clearance import ClearanceInput
@@ -105,6 +106,9 @@ async def lodge_declaration(
         sop=published.definition,
         sop_ref=published.ref,
         list_revisions=list_revisions,
+        parties=await parties_for(
+            services, customs=published.definition.agency, country=declaration.office_of_export[:2]
+        ),
     )
     try:
         await services.temporal.start_workflow(

@@ -67,10 +67,12 @@ class ClearanceRead(BaseModel):
     outcome: str | None = None
     hold: dict[str, Any] | None = None
     tasks: list[TaskSummary] = []
+    agencies: list[dict[str, Any]] = Field(default=[], description="each agency's standing on the clearance")
 
     @property
     def scope(self) -> policy.ClearanceScope:
-        return policy.ClearanceScope(self.mrn, self.declarant_eori, self.agency)
+        parties = tuple(str(s.get("agency")) for s in self.agencies)
+        return policy.ClearanceScope(self.mrn, self.declarant_eori, self.agency, parties)
 
     @property
     def undecided(self) -> bool:
@@ -101,7 +103,8 @@ async def get_clearance(*, services: Services, principal: Principal, mrn: str, w
     ref = await find_clearance(services, principal, mrn)
     if wait:
         ref = await settle(services, ref, wait)
-    body = provisional_view(ref) if ref.record is None else await view_body(services, ref.record)
+    reader = principal.agency if policy.is_reader(principal) else None
+    body = provisional_view(ref) if ref.record is None else await view_body(services, ref.record, reader)
     return ClearanceRead.model_validate(body)
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from workflows.clearance import ClearanceWorkflow
 
 
-def _child_input(wf: ClearanceWorkflow, step: InspectionStep, first: int) -> InspectionInput:
+def _child_input(wf: ClearanceWorkflow, step: InspectionStep, first: int, parties: dict[str, str]) -> InspectionInput:
     inp, view = wf._inp, wf._journal.view
     return InspectionInput(
         mrn=wf._mrn,
@@ -42,6 +42,7 @@ def _child_input(wf: ClearanceWorkflow, step: InspectionStep, first: int) -> Ins
             i.sequence: i.quantity.value for i in inp.declaration.goods_items if i.quantity is not None
         },
         prior_completers=dict(wf._book.completers),
+        parties=parties,
         subject={"lane": view.lane.value if view.lane else None},
         notify=ClearanceSubject(
             mrn=wf._mrn,
@@ -62,9 +63,10 @@ async def run(wf: ClearanceWorkflow, step: InspectionStep) -> Decided:
     if progress.inspections_started > 1:  # the clearance was re-routed away from an earlier inspection
         child_id += f"-{progress.inspections_started}"
     progress.task_number += len(step.agencies)
+    parties = wf._standing.inspection_started(step)
     handle = await workflow.start_child_workflow(
         JointInspectionWorkflow.run,
-        _child_input(wf, step, first),
+        _child_input(wf, step, first, parties),
         id=child_id,
         parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
     )
@@ -86,12 +88,14 @@ async def run(wf: ClearanceWorkflow, step: InspectionStep) -> Decided:
         with contextlib.suppress(ChildWorkflowError, asyncio.CancelledError):
             await collector
         wf._check_invalidated()
+        wf._standing.inspection_cancelled()
         view.inspection_schedule = None
         journal.set_status(Status.in_progress)
         raise Rerouted
     collector.result()
     result = outcome[0]
     view.inspection = result
+    wf._standing.inspection_done(result)
     for finding in result.findings:
         wf._book.completers[finding.task_id] = finding.completed_by
         journal.decide(

@@ -32,6 +32,7 @@ async def run(wf: ClearanceWorkflow, step: LicenceCheckStep) -> Decided:
         if progress.prefetched_finished_at is not None:
             entry.ended_at = max(progress.prefetched_finished_at, entry.started_at)
     view.licences = result
+    wf._standing.licences_checked(result)
     progress.depleted = any(i.licence_reference for i in result.items)
     wf._journal.audit(
         "licences_checked",
