@@ -74,8 +74,18 @@ class Standings:
         return found
 
     def set(self, agency: str, status: StandingStatus, by: str | None, reason: str | None) -> None:
+        """A decision of `agency`; while one of its officers holds the clearance, the hold stays what it shows and the
+        decision is what it stands at once the hold is released."""
         found = self.get(agency) or self.require(rules.kind_of(self.parties, agency))
-        if found is None or found.status == status:
+        if found is None:
+            return
+        if agency in self._before_hold and status != "hold":
+            self._before_hold[agency] = status
+            self._wf._journal.audit(
+                "agency_standing", by, agency=agency, kind=found.kind, status=status, reason=reason, while_held=True
+            )
+            return
+        if found.status == status:
             return
         previous = found.status
         found.status, found.by, found.reason = status, by, reason
@@ -154,8 +164,9 @@ class Standings:
         found = self.get(actor.agency)
         if found is None:
             return None
-        self._before_hold[actor.agency] = found.status
+        before = found.status
         self.set(actor.agency, "hold", actor.id, "hold placed")
+        self._before_hold[actor.agency] = before
         return actor.agency
 
     def hold_released(self, agency: str | None, actor: Actor) -> None:
