@@ -168,6 +168,28 @@ async def released_then_alerted(stack: Stack) -> str:
     return mrn
 
 
+async def agencies_export_control_held_and_released(stack: Stack) -> str:
+    """Agencies as parties: the export-control verification is DEMO-EXPORT-CONTROL's task; its officer holds the
+    clearance during the joint inspection (its standing: hold), both agencies find it compliant, the hold's release
+    lets the export-control authority proceed and customs releases after approval (both may proceed)."""
+    reference = new_licence_reference()
+    await stack.http.post("/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer"))
+    mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
+    await wait_for(stack, mrn, awaiting("inspection_findings"))
+    officer = stack.auth("export_control_officer")
+    await stack.http.post(f"/v1/clearances/{mrn}/hold", json={"reason": "end-user check"}, headers=officer)
+    for who in ("inspector", "export_control_officer"):
+        [task] = await open_tasks(stack, who, mrn, "inspection_findings")
+        await finish_task(stack, who, task["id"], "compliant", "ok", {"seals_checked": True})
+    await wait_for(stack, mrn, lambda v: v["inspection"] is not None)
+    await stack.http.post(f"/v1/clearances/{mrn}/hold/release", json={"reason": "confirmed"}, headers=officer)
+    await wait_for(stack, mrn, awaiting("approval"))
+    [task] = await open_tasks(stack, "supervisor", mrn, "approval")
+    await finish_task(stack, "supervisor", task["id"], "approve", "ok")
+    await wait_for(stack, mrn, completed)
+    return mrn
+
+
 def _related_workflows(view: dict[str, Any]) -> list[tuple[str, str]]:
     """(suffix, workflow id) of the workflows besides the clearance that a scenario ran for it."""
     related = [("-inspection", f"{view['workflow_id']}-joint_inspection")] if view.get("inspection") else []
@@ -187,6 +209,7 @@ SCENARIOS = (
     rescreened_held_and_released,
     inspection_non_compliant_licence_restored,
     released_then_alerted,
+    agencies_export_control_held_and_released,
 )
 
 
