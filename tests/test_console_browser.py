@@ -1,7 +1,9 @@
 """The console in a real browser (headless Chromium driven by Playwright), served by uvicorn on a loopback port, on
 the real stack: an officer who has never seen the product signs in, finds the overdue joint inspection, claims it
-and records findings; the export-control officer records theirs; a supervisor approves; the clearance is released
-and the agency's webhook receiver gets the signed outcome. Refusals show in the page.
+and records findings; the export-control officer (another agency) records theirs from its own inbox, and neither
+sees the other's task; a supervisor approves; the clearance is released once both agencies may proceed (each
+agency's standing on the clearance page) and the agency's webhook receiver gets the signed outcome. Refusals show
+in the page.
 
 Chromium is the system's (`/usr/bin/chromium`), never a downloaded one. Without it the test skips, unless
 REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
@@ -192,14 +194,16 @@ async def test_an_officer_clears_an_overdue_red_lane_declaration_in_the_browser(
                 await page.keyboard.press("Enter")
                 await expect(page.get_by_role("alert")).to_contain_text("not recognised")
 
-                # The customs inspector finds the overdue task in the inbox, claims it, records findings.
-                await sign_in("inspector", "Inspector")
+                # The customs inspector (a supervisor too) finds the overdue task in the inbox, claims it, records
+                # findings; customs' inbox does not list the export-control authority's task.
+                await sign_in("inspecting_supervisor", "Inspecting Supervisor")
                 await expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
                 await page.get_by_label("Overdue only").check()
                 await page.get_by_role("button", name="Apply filters").click()
                 row = page.get_by_role("row").filter(has_text=customs["id"])
                 await expect(row).to_contain_text("Overdue")
                 await expect(row).to_contain_text(mrn)
+                await expect(page.get_by_role("link", name=export_control["id"])).to_have_count(0)
                 await row.get_by_role("link", name=customs["id"]).click()
                 await expect(page.get_by_role("heading", level=1)).to_contain_text("Customs physical inspection")
                 await page.get_by_role("button", name="Claim task").click()
@@ -213,19 +217,31 @@ async def test_an_officer_clears_an_overdue_red_lane_declaration_in_the_browser(
                 await expect(page.get_by_role("status")).to_contain_text(f"Task {customs['id']} completed: Compliant.")
                 await sign_out()
 
-                # The export-control officer (who is also a supervisor) records the agency's findings...
-                await sign_in("multi_officer", "Multi Officer")
+                # The export-control officer (DEMO-EXPORT-CONTROL) records the authority's findings from its own
+                # inbox, which does not list customs' task (nor does its page exist for it).
+                await sign_in("export_control_officer", "Export Control Officer")
                 await page.get_by_label("Kind").select_option("inspection_findings")
                 await page.get_by_role("button", name="Apply filters").click()
+                await expect(page.get_by_role("link", name=customs["id"])).to_have_count(0)
                 await page.get_by_role("link", name=export_control["id"]).click()
+                await expect(page.get_by_role("heading", level=1)).to_contain_text("Export-control verification")
                 await page.get_by_role("button", name="Claim task").click()
                 await record_findings(page, "40")
                 await expect(page.get_by_role("status")).to_contain_text("completed: Compliant")
-
-                # ...and so may not approve the clearance too (four-eyes): the page says why, nothing changes.
+                other = await page.goto(f"{console_url}/console/tasks/{customs['id']}")
+                assert other is not None and other.status == 404
+                # The clearance page shows each agency's standing: the authority may proceed, customs not yet.
                 await wait_for(stack, mrn, awaiting("approval"))
+                await page.goto(f"{console_url}/console/clearances/{mrn}")
+                standing = page.locator("#agency-standing")
+                await expect(standing.locator('tr[data-agency="DEMO-EXPORT-CONTROL"]')).to_contain_text("May proceed")
+                await expect(standing.locator('tr[data-agency="DEMO-CUSTOMS"]')).to_contain_text("Pending")
+                await sign_out()
+
+                # The inspecting supervisor may not approve the clearance it inspected (four-eyes): the page says
+                # why, nothing changes.
                 [approval] = await open_tasks(stack, "supervisor", mrn, "approval")
-                await page.reload()
+                await sign_in("inspecting_supervisor", "Inspecting Supervisor")
                 await page.get_by_role("link", name=approval["id"]).click()
                 await page.get_by_role("button", name="Claim task").click()
                 await expect(page.get_by_role("alert")).to_contain_text("four-eyes")
@@ -248,6 +264,10 @@ async def test_an_officer_clears_an_overdue_red_lane_declaration_in_the_browser(
                     return False
 
                 await until_true(released, "the clearance page showing the release")
+                # released only now that both agencies may proceed
+                standing = page.locator("#agency-standing")
+                for agency in ("DEMO-CUSTOMS", "DEMO-EXPORT-CONTROL"):
+                    await expect(standing.locator(f'tr[data-agency="{agency}"]')).to_contain_text("May proceed")
                 await expect(page.get_by_role("heading", name="Joint inspection")).to_be_visible()
                 await expect(page.get_by_role("heading", name=f"Licence {reference}")).to_be_visible()
             finally:
@@ -379,18 +399,34 @@ async def test_no_page_or_document_is_clipped_at_desktop_or_phone_width(
                 context = await browser.new_context(viewport={"width": width, "height": 900})
                 page = await context.new_page()
                 page.set_default_timeout(10_000)
-                await page.goto(f"{console_url}/console/login")
-                await page.get_by_label("Access token").fill(stack.tokens["multi_officer"])
-                await page.get_by_role("button", name="Sign in").click()
-                await page.wait_for_url(f"{console_url}/console")
-                for name, path in {"login": "/console/login", **pages}.items():
-                    response = await page.goto(f"{console_url}{path}")
-                    assert response is not None and response.status == 200, f"{path}: {response and response.status}"
-                    await page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
-                    found = await page.evaluate(OVERFLOW)
-                    if found:
-                        problems[f"{name} at {width} px ({path})"] = found
+                # the screening review is the export-control authority's task: its officer's page
+                review = {"screening-review": pages.pop("screening-review")}
+                signed_in = (
+                    ("multi_officer", {"login": "/console/login", **pages}),
+                    ("export_control_officer", review),
+                )
+                for who, shown in signed_in:
+                    await page.context.clear_cookies()
+                    await page.goto(f"{console_url}/console/login")
+                    await page.get_by_label("Access token").fill(stack.tokens[who])
+                    await page.get_by_role("button", name="Sign in").click()
+                    await page.wait_for_url(f"{console_url}/console")
+                    await _look_at(page, console_url, shots, label, width, shown, problems)
+                pages.update(review)
                 await context.close()
         finally:
             await browser.close()
     assert not problems, f"clipped or overflowing (screenshots in {shots}): {json.dumps(problems, indent=1)}"
+
+
+async def _look_at(
+    page: Any, console_url: str, shots: Path, label: str, width: int, pages: dict[str, str], problems: dict[str, Any]
+) -> None:
+    """Screenshot each page and note whatever overflows."""
+    for name, path in pages.items():
+        response = await page.goto(f"{console_url}{path}")
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        await page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
+        found = await page.evaluate(OVERFLOW)
+        if found:
+            problems[f"{name} at {width} px ({path})"] = found

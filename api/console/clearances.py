@@ -185,7 +185,10 @@ class OfficerActions:
         self.lanes = [lane for lane in LANES if lane != clearance.lane]
         self.hold = undecided and hold is None and policy.may_place_hold(officer, scope) is None
         placed_by = str(hold.get("by")) if hold else None
-        self.release = undecided and hold is not None and policy.may_release_hold(officer, scope, placed_by) is None
+        hold_agency = str(hold.get("agency") or clearance.agency) if hold else None
+        self.release = (
+            undecided and hold is not None and policy.may_release_hold(officer, scope, placed_by, hold_agency) is None
+        )
         inspecting = any(t.kind == "inspection_findings" and t.state == "open" for t in clearance.tasks)
         roles = inspection[1] if inspection else None
         self.schedule = undecided and inspecting and policy.may_schedule_inspection(officer, scope, roles) is None
