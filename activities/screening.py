@@ -52,7 +52,10 @@ class ScreeningActivities:
             )
             answered.append(screened.list_revisions)
             matches = [_match(m) for m in screened.matches]
-            suppressed = await self._suppressed(inp.agency, party.name, country, matches)
+            suppressed: dict[tuple[str, str], str] = {}
+            for register in dict.fromkeys([inp.agency, *inp.also_registers]):
+                found = await self._suppressed(register, party.name, country, matches)
+                suppressed = {**found, **suppressed}
             kept = [m for m in matches if (m.list, m.entry_id) not in suppressed]
             parties.append(
                 PartyScreening(

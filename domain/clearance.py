@@ -104,6 +104,11 @@ class ScreenPartiesInput(Model):
         default={}, description="screen against at least these list revisions (pinned at acceptance)"
     )
     agency: str | None = Field(default=None, description="whose register of known false positives applies")
+    also_registers: list[str] = Field(
+        default=[],
+        description="other agencies whose registers apply too: the export-control authority's, whose "
+        "officers decide the possible matches",
+    )
     then_check_licences: CheckLicencesInput | None = Field(
         default=None,
         description="when every party is clear, run the licence check (the next step) in the same "

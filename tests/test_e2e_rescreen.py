@@ -33,7 +33,7 @@ from domain.rescreen import (
 from sop.model import SopRef
 from tests.conftest import Stack
 from tests.e2e import awaiting, clearance, completed, finish_task, lodge, open_tasks, wait_for
-from tests.support import example, sop_definition
+from tests.support import EXPORT_CONTROL_AGENCY, example, sop_definition
 from workflows.clearance import ClearanceWorkflow
 from workflows.rescreen import ListRescreenWorkflow
 
@@ -287,6 +287,7 @@ async def test_a_hit_before_screening_joins_the_screenings_own_review(stack: Sta
             declaration=declaration,
             sop=sop,
             sop_ref=SopRef(name=sop.name, version=sop.version, hash=sop.content_hash()),
+            parties={"customs": sop.agency, "export_control": EXPORT_CONTROL_AGENCY},  # as the API resolves them
         ),
         id=workflow_id_for_mrn(mrn),
         task_queue=stack.settings.temporal_task_queue,

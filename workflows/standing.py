@@ -61,6 +61,13 @@ class Standings:
             return self._wf._inp.sop.agency
         return rules.task_agency(self.parties, role, self.customs)
 
+    def registers(self) -> list[str]:
+        """The other parties whose registers of known false positives apply to screening: the export-control
+        authority decides the possible matches, so its officers' records count."""
+        if not self.enabled:
+            return []
+        return [a for a in (self.parties.get(rules.EXPORT_CONTROL),) if a is not None and a != self.customs]
+
     def require(self, kind: str) -> AgencyStanding | None:
         """The party of `kind` takes part (pending, when it did not yet); None when the clearance has none."""
         agency = self.parties.get(kind)

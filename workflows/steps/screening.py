@@ -27,6 +27,7 @@ async def run(wf: ClearanceWorkflow, step: ScreeningStep) -> Decided:
             review_threshold=step.review_threshold,
             list_revisions=wf._inp.list_revisions,
             agency=wf._inp.sop.agency,
+            also_registers=wf._standing.registers(),
             then_check_licences=licence_input(wf) if _next_step_checks_licences(wf, step) else None,
         ),
         ScreeningResult,
