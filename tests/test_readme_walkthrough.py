@@ -81,6 +81,13 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
         assert [c["outcome"] for c in completions] == ["compliant", "compliant", "approve"]
         outcome = next(line for line in lines if "lane" in line)
         assert outcome == {"status": "completed", "stage": "outcome", "lane": "red", "outcome": "released"}
+        standing = next(line for line in lines if "agencies" in line)
+        assert standing == {
+            "agencies": [
+                {"agency": "DEMO-CUSTOMS", "status": "may_proceed"},
+                {"agency": "DEMO-EXPORT-CONTROL", "status": "may_proceed"},
+            ]
+        }
         assert "Release for export" in done.stdout
     finally:
         stack.send_signal(signal.SIGINT)
