@@ -32,12 +32,12 @@ async def wait_for(
 ) -> dict[str, Any]:
     """`who` reads (default: the agency whose task `until` awaits, else the customs officer): a view lists only the
     reader's agency's tasks, and another agency reads the clearance (403 before) once it has a task or standing."""
-    who = who or getattr(until, "reader", "customs_officer")
+    reader: str = who or getattr(until, "reader", "customs_officer")
     deadline = time.monotonic() + timeout
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        response = await stack.http.get(f"/v1/clearances/{mrn}", headers=stack.auth(who))
-        if response.status_code == 403 and who == "export_control_officer":
+        response = await stack.http.get(f"/v1/clearances/{mrn}", headers=stack.auth(reader))
+        if response.status_code == 403 and reader == "export_control_officer":
             await asyncio.sleep(0.1)
             continue
         assert response.status_code == 200, response.text
