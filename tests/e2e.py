@@ -32,7 +32,7 @@ async def wait_for(
 ) -> dict[str, Any]:
     """`who` reads (default: the agency whose task `until` awaits, else the customs officer): a view lists only the
     reader's agency's tasks, and another agency reads the clearance (403 before) once it has a task or standing."""
-    reader: str = who or getattr(until, "reader", "customs_officer")
+    reader = str(who or getattr(until, "reader", "customs_officer"))
     deadline = time.monotonic() + timeout
     view: dict[str, Any] = {}
     while time.monotonic() < deadline:
