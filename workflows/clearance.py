@@ -235,6 +235,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         except Invalidated:
             await endings.finish_invalidated(self)
         except RescreenConcluded:
+            self._standing.rescreen_concluded()
             await endings.finish_rescreen_confirmed(self)
         else:
             await endings.finish(self, outcome, reason)

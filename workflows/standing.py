@@ -192,6 +192,12 @@ class Standings:
             or self._wf._rescreen_outcome is not None
         )
 
+    def rescreen_concluded(self) -> None:
+        """A re-screening review confirmed a match (the export-control authority's refusal): customs refuses too."""
+        if self.enabled and self._wf._rescreen_outcome is not None:
+            outcome, reason = self._wf._rescreen_outcome
+            self.set(self.customs, "refused", None, f"{outcome.value}: {reason}"[:400])
+
     async def gate(self, outcome: Outcome, reason: str) -> tuple[Outcome, str]:
         """Customs releases only when every party may proceed: a refusal ends in referral; a party still pending or
         holding is waited for (an invalidation or a confirmed re-screening still ends the clearance)."""
