@@ -126,16 +126,22 @@ def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def view_body(services: Services, record: ClearanceRecord, reader_agency: str | None = None) -> dict[str, Any]:
-    """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks — those of
-    the reader's agency (`reader_agency`; default the clearance's): an agency never sees another's tasks."""
+    """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks — an officer's
+    view those of its own agency (`reader_agency`: an agency never sees another's tasks); without one (the declarant's
+    view, `Prefer: wait`) those of every agency taking part, as before agencies were parties."""
     body = dict(record.view)
     if record.revision == 0:  # as accepted: only the worker's projections write tasks (and a revision >= 1)
         body["tasks"] = []
         return body
+    agencies = (
+        [reader_agency] if reader_agency else list(dict.fromkeys([record.agency, *standing_agencies(record.view)]))
+    )
+    tasks = []
     async with services.db.session() as session:
-        tasks = await clearance_store.list_tasks(
-            session, agency=reader_agency or record.agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
-        )
+        for agency in agencies:
+            tasks += await clearance_store.list_tasks(
+                session, agency=agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
+            )
     body["tasks"] = [_task_summary(t.data) for t in tasks]
     return body
 

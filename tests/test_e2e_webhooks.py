@@ -119,13 +119,16 @@ async def test_subscriptions_are_validated_and_scoped(stack: Stack) -> None:
 
 
 async def test_inspection_tasks_are_announced_as_task_created(stack: Stack, receiver: Receiver) -> None:
-    officer = stack.auth("export_control_officer")
+    # The clearance's agency subscribes (webhooks follow the clearance's customs administration); the licence is the
+    # export-control authority's to register.
+    officer = stack.auth("customs_officer")
     sub = await stack.http.post(
         "/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": ["task.created"]}, headers=officer
     )
     try:
         reference = new_licence_reference()
-        assert (await stack.http.post("/v1/licences", json=licence_body(reference), headers=officer)).status_code == 201
+        issuer = stack.auth("export_control_officer")
+        assert (await stack.http.post("/v1/licences", json=licence_body(reference), headers=issuer)).status_code == 201
         mrn = (await lodge(stack, with_licence_document(example("dual-use-licensed"), reference)))["mrn"]
         await until(lambda: len(receiver.events(mrn)) >= 2)
         created = receiver.events(mrn)
