@@ -245,7 +245,7 @@ def may_release_hold(
     if not (_holds(who, HOLDERS) and ours):
         return forbidden(f"only {', '.join(HOLDERS)} of {agency} may release a hold on a clearance")
     if placed_by is not None and who.id != placed_by and not _holds(who, SUPERVISORS):
-        return forbidden(f"only {placed_by}, who placed the hold, or a supervisor of {agency} may release it")
+        return forbidden(f"only {placed_by}, who placed the hold, or a supervisor may release it")
     return None
 
 
