@@ -52,8 +52,11 @@ async def _with_task_party(services: Services, principal: Principal, ref: Cleara
         tasks = await clearance_store.list_tasks(
             session, agency=principal.agency, roles=list(policy.TASK_ROLES), state=None, mrn=ref.mrn, limit=1
         )
+        if tasks and ref.record is not None:  # its task is newer than the view read first: read the view again
+            ref.record = await clearance_store.get_record(session, ref.mrn) or ref.record
+            ref.parties = standing_agencies(ref.record.view)
     if tasks:
-        ref.parties = (*ref.parties, principal.agency)
+        ref.parties = tuple(dict.fromkeys((*ref.parties, principal.agency)))
     return ref
 
 
