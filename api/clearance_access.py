@@ -73,6 +73,7 @@ def accepted_view(inp: ClearanceInput, workflow_id: str) -> ClearanceView:
         stage="intake",
         sop=inp.sop_ref,
         declaration=inp.declaration,
+        trade=inp.trade,
         accepted_at=inp.accepted_at,
         updated_at=inp.accepted_at,
         timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],

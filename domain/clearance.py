@@ -32,6 +32,7 @@ from domain.actions import (  # noqa: F401 (the actions' families, where the wor
 )
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
+from domain.trade import TradeStanding
 from domain.vocabulary import TASK_OUTCOMES as TASK_OUTCOMES  # re-exported: the kinds' outcomes, defined there
 from domain.vocabulary import (
     InspectionOutcome,
@@ -303,6 +304,9 @@ class ClearanceInput(Model):
     list_revisions: ListRevisions = Field(
         default={}, description="every screening list's revision at acceptance: screening uses at least these"
     )
+    trade: TradeStanding | None = Field(
+        default=None, description="representation and AEO status from the registers at acceptance"
+    )
 
 
 class TimelineEntry(Model):
@@ -363,6 +367,7 @@ class ClearanceView(Model):
     outcome_reason: str | None = Field(default=None, description="the finding or decision the outcome rests on")
     sop: SopRef
     declaration: Declaration
+    trade: TradeStanding | None = Field(default=None, description="representation and AEO status that applied")
     screening: ScreeningResult | None = None
     licences: LicenceCheckResult | None = None
     inspection: InspectionResult | None = None

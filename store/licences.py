@@ -48,7 +48,7 @@ def _from_cents(value: int | None) -> Decimal | None:
     return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
-async def register(session: AsyncSession, licence: LicenceCreate, *, by: str) -> LicenceView:
+async def register(session: AsyncSession, licence: LicenceCreate, *, by: str, issuer_agency: str) -> LicenceView:
     if await session.get(Licence, licence.reference) is not None:
         raise LicenceExists(licence.reference)
     session.add(
@@ -59,6 +59,7 @@ async def register(session: AsyncSession, licence: LicenceCreate, *, by: str) ->
             valid_from=licence.valid_from,
             valid_until=licence.valid_until,
             created_by=by,
+            issuer_agency=issuer_agency,
         )
     )
     await session.flush()
@@ -109,10 +110,15 @@ async def get_view(session: AsyncSession, reference: str, *, today: date) -> Lic
     return LicenceView(
         reference=licence.reference,
         holder_eori=licence.holder_eori,
+        issuer_agency=licence.issuer_agency,
         destinations=licence.destinations,
         valid_from=licence.valid_from,
         valid_until=licence.valid_until,
         status=status,
+        state=licence.state,  # type: ignore[arg-type]
+        state_reason=licence.state_reason,
+        state_changed_at=licence.state_changed_at,
+        state_changed_by=licence.state_changed_by,
         created_at=licence.created_at,
         items=[
             LicenceItemView(
@@ -181,6 +187,7 @@ class _Line:
 
     id: int
     reference: str
+    state: str
     line: int
     destinations: tuple[str, ...]
     commodity_code: str | None
@@ -208,6 +215,7 @@ async def _candidates(session: AsyncSession, request: DepletionRequest) -> list[
         _Line(
             id=item.id or 0,
             reference=licence.reference,
+            state=licence.state,
             line=item.line,
             destinations=tuple(licence.destinations),
             commodity_code=item.commodity_code,
@@ -236,7 +244,10 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
             continue
         taken_quantity = quantity if item.remaining_quantity_milli is not None else None
         taken_value = value if item.remaining_value_cents is not None else None
-        stmt = update(LicenceItem).where(col(LicenceItem.id) == item.id)
+        # The licence's state is checked in the same statement: a suspension committed after the candidates were
+        # read stops this depletion (nothing taken, the next candidate is tried).
+        active = select(Licence.reference).where(col(Licence.state) == "active")
+        stmt = update(LicenceItem).where(col(LicenceItem.id) == item.id, col(LicenceItem.licence_reference).in_(active))
         if taken_quantity is not None:
             stmt = stmt.where(col(LicenceItem.remaining_quantity_milli) >= taken_quantity).values(
                 remaining_quantity_milli=col(LicenceItem.remaining_quantity_milli) - taken_quantity
@@ -253,7 +264,9 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
             existing = await _existing(session, request.mrn, request.item_sequence)
             if existing is not None:
                 return _result(existing)
-            reasons.append(f"{item.reference} line {item.line}: balance taken by another clearance")
+            reasons.append(
+                f"{item.reference} line {item.line}: balance taken by another clearance or licence suspended"
+            )
             continue
         depletion = LicenceDepletion(
             licence_reference=item.reference,
@@ -286,6 +299,8 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
 
 
 def _unfit(item: _Line, request: DepletionRequest, quantity: int | None, value: int) -> str | None:
+    if item.state != "active":
+        return f"licence {item.state} by its issuing authority"
     if request.destination not in item.destinations:
         return f"destination {request.destination} not licensed"
     if item.commodity_code and not request.commodity_code.startswith(item.commodity_code):
