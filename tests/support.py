@@ -58,7 +58,7 @@ PRINCIPALS: dict[str, tuple[list[str], str, str | None]] = {
     "declarant": (["declarant"], "DEMO-TRADE", DECLARANT_EORI),
     "other_declarant": (["declarant"], "OTHER-TRADE", "FR999888777666555"),
     "customs_officer": (["customs_officer"], TEST_AGENCY, None),
-    "export_control_officer": (["export_control_officer"], TEST_AGENCY, None),
+    "export_control_officer": (["export_control_officer"], "DEMO-EXPORT-CONTROL", None),
     "inspector": (["inspector"], TEST_AGENCY, None),
     "supervisor": (["supervisor"], TEST_AGENCY, None),
     "supervisor2": (["supervisor"], TEST_AGENCY, None),
