@@ -114,9 +114,9 @@ async def test_a_suspended_licence_stops_new_depletions_at_once(stack: Stack) ->
     )
     assert below.status_code == 422 and below.json()["errors"][0]["loc"] == ["body", "items", 0, "quantity", "value"]
     for who in ("customs_officer", "declarant", "foreign_officer"):
-        assert (
-            await stack.http.get(f"/v1/licences/{reference}/ledger", headers=stack.auth(who))
-        ).status_code == 403, who
+        assert (await stack.http.get(f"/v1/licences/{reference}/ledger", headers=stack.auth(who))).status_code == 403, (
+            who
+        )
 
 
 async def test_customs_reads_a_licence_only_once_its_own_clearance_used_it_and_that_read_is_audited(
@@ -168,7 +168,9 @@ async def test_the_registry_protocol_depletes_and_restores_only_for_the_callers_
         )
         assert attempt.status_code == 403, who
         again = await stack.http.post(
-            "/v1/licence-depletions", json={**depletion, "mrn": view["mrn"], "item_sequence": 2}, headers=stack.auth(who)
+            "/v1/licence-depletions",
+            json={**depletion, "mrn": view["mrn"], "item_sequence": 2},
+            headers=stack.auth(who),
         )
         assert again.status_code == 403, who
     licence = await _licence(stack, reference)
