@@ -33,8 +33,6 @@ class RepresentationCreate(Strict):
     def _period(self) -> RepresentationCreate:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise ValueError("valid_until must not be before valid_from")
-        if self.declarant_eori == self.exporter_eori:
-            raise ValueError("a declarant lodging for itself needs no representation")
         return self
 
 

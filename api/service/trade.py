@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import ApiError, check, not_found
+from api.errors import ApiError, check, invalid, not_found
 from domain import policy
 from domain.declaration import Declaration
 from domain.trade import AeoApplied, RepresentationCreate, RepresentationView, TradeStanding, aeo_applies
@@ -19,6 +19,8 @@ from store.models import Principal
 
 async def register(*, session: AsyncSession, principal: Principal, request: RepresentationCreate) -> RepresentationView:
     check(policy.may_manage_representations(principal))
+    if request.declarant_eori == request.exporter_eori:
+        raise invalid(["body", "exporter_eori"], "a declarant lodging for itself needs no representation")
     return await trade.create(session, request, by=principal.id, agency=principal.agency)
 
 
