@@ -129,6 +129,8 @@ class ItemLicence(Model):
     commodity_code: str
     control_code: str | None
     control_source: Literal["declared", "commodity_table"] | None = None
+    declared_control_code: str | None = Field(default=None, description="the code the declaration stated, if any")
+    table_control_code: str | None = Field(default=None, description="the control list's code for the commodity")
     status: Literal["not_controlled", "covered", "no_licence"]
     licence_reference: str | None = None
     depleted_quantity: Decimal | None = None

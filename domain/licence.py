@@ -89,6 +89,20 @@ class LicenceView(Strict):
     created_at: datetime
 
 
+def stricter_control_code(declared: str | None, table: str | None) -> tuple[str | None, str | None]:
+    """The control code that applies to a goods item, and where it comes from ("declared", "commodity_table").
+
+    The ordering: a controlled item beats an uncontrolled one, whoever says it is controlled (a declared code
+    where the control list has none applies; the list's code where the declaration states none applies). Where both
+    name a code and they differ, the control list's (the authority's classification) applies: a declarant cannot
+    pick its own code to find a licence. Both codes are recorded on the item either way."""
+    if table is not None:
+        return table, "commodity_table"
+    if declared is not None:
+        return declared, "declared"
+    return None, None
+
+
 class DepletionRequest(Strict):
     mrn: Mrn
     item_sequence: Annotated[int, Field(ge=1, le=999)]

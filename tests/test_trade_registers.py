@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.licence import stricter_control_code
 from tests.conftest import Stack
 from tests.e2e import clearance, licence_body, lodge, new_licence_reference, wait_for, with_licence_document
 from tests.support import example
@@ -96,3 +97,26 @@ async def test_a_licence_refusal_never_shows_another_holders_licence(stack: Stac
     await wait_for(stack, mrn, lambda v: v["outcome"] is not None)
     own = json.dumps(await clearance(stack, mrn, "declarant"))
     assert "DE000111222333444" not in own and "100.000" not in own and "remaining" not in own
+
+
+@pytest.mark.parametrize(
+    ("declared", "table", "applies"),
+    [
+        (None, None, (None, None)),
+        ("6A003", None, ("6A003", "declared")),  # controlled beats uncontrolled: the declaration's code
+        (None, "5A002", ("5A002", "commodity_table")),  # ... and the control list's
+        ("5A002", "6A003", ("6A003", "commodity_table")),  # both: the authority's list, never the trader's pick
+        ("6A003", "6A003", ("6A003", "commodity_table")),
+    ],
+)
+def test_the_stricter_control_code_applies(declared: str | None, table: str | None, applies: tuple[Any, Any]) -> None:
+    assert stricter_control_code(declared, table) == applies
+
+
+async def test_a_declared_control_code_on_an_unlisted_commodity_still_needs_a_licence(stack: Stack) -> None:
+    body = example("green-lane")
+    body["goods_items"][0]["control_code"] = "6A003"  # the control list has no code for this commodity
+    view = await wait_for(stack, (await lodge(stack, body))["mrn"], lambda v: v["outcome"] is not None)
+    [item] = view["licences"]["items"]
+    assert (item["control_code"], item["control_source"], item["table_control_code"]) == ("6A003", "declared", None)
+    assert view["outcome"] == "not_released"
