@@ -30,7 +30,7 @@ from domain.licence import (
 )
 from store import audit_log
 from store import licences as licence_store
-from store.models import AuditRecord, ClearanceRecord, Licence, LicenceDepletion, LicenceItem, utcnow
+from store.models import AuditRecord, ClearanceRecord, Licence, LicenceDepletion, LicenceItem, LicenceUse, utcnow
 
 # from state -> the states each action may lead to from it
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -186,14 +186,21 @@ async def issuer_of(session: AsyncSession, reference: str) -> str | None:
 
 
 async def agencies_using(session: AsyncSession, reference: str) -> set[str]:
-    """The agencies whose clearances depleted the licence (restored depletions included: they used it)."""
+    """The agencies whose clearances depleted the licence (restored depletions included: they used it) or named it
+    in their declaration."""
     rows = await session.exec(
         select(ClearanceRecord.agency)
         .join(LicenceDepletion, col(LicenceDepletion.mrn) == col(ClearanceRecord.mrn))
         .where(LicenceDepletion.licence_reference == reference)
         .distinct()
     )
-    return set(rows.all())
+    named = await session.exec(
+        select(ClearanceRecord.agency)
+        .join(LicenceUse, col(LicenceUse.mrn) == col(ClearanceRecord.mrn))
+        .where(LicenceUse.licence_reference == reference)
+        .distinct()
+    )
+    return set(rows.all()) | set(named.all())
 
 
 def ledger(view: LicenceView) -> LicenceLedger:

@@ -25,7 +25,8 @@ from domain.licence import (
     LicenceItemView,
     LicenceView,
 )
-from store.models import Licence, LicenceDepletion, LicenceItem, utcnow
+from store.db import upsert
+from store.models import Licence, LicenceDepletion, LicenceItem, LicenceUse, utcnow
 
 
 class LicenceExists(Exception):
@@ -173,6 +174,14 @@ def _result(d: LicenceDepletion) -> DepletionResult:
     )
 
 
+async def _record_use(session: AsyncSession, reference: str, mrn: str) -> None:
+    """The clearance named this licence (committed with the depletion, or on its own when none is taken)."""
+    dialect = session.get_bind().dialect.name
+    statement = upsert(dialect, LicenceUse.__table__).values(licence_reference=reference, mrn=mrn)  # type: ignore[attr-defined]
+    await session.exec(statement.on_conflict_do_nothing())  # type: ignore[call-overload]
+    await session.commit()
+
+
 async def _existing(session: AsyncSession, mrn: str, sequence: int) -> LicenceDepletion | None:
     result = await session.exec(
         select(LicenceDepletion).where(LicenceDepletion.mrn == mrn, LicenceDepletion.item_sequence == sequence)
@@ -230,6 +239,8 @@ async def _candidates(session: AsyncSession, request: DepletionRequest) -> list[
 
 async def deplete(session: AsyncSession, request: DepletionRequest) -> DepletionResult:
     """Find a licence that covers the goods item and take its quantity and value from the balance, once."""
+    if request.licence_reference:
+        await _record_use(session, request.licence_reference, request.mrn)
     existing = await _existing(session, request.mrn, request.item_sequence)
     if existing is not None:
         return _result(existing)

@@ -202,6 +202,15 @@ class LicenceItem(SQLModel, table=True):
     remaining_value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
+class LicenceUse(SQLModel, table=True):
+    """A clearance that named a licence in its declaration (document X002 and the like), whether or not it
+    depleted it: the clearance's agency may read that licence."""
+
+    __tablename__ = "licence_uses"
+    licence_reference: str = Field(primary_key=True, max_length=40)
+    mrn: str = Field(primary_key=True, max_length=18, index=True)
+
+
 class LicenceDepletion(SQLModel, table=True):
     """One row per goods item of a clearance: the unique key is what makes depletion happen exactly once."""
 

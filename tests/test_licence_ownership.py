@@ -176,3 +176,13 @@ async def test_the_registry_protocol_depletes_and_restores_only_for_the_callers_
     licence = await _licence(stack, reference)
     assert licence["items"][0]["remaining"]["quantity"]["value"] == "60.000"
     assert [d["restored_at"] for d in licence["depletions"]] == [None]
+
+
+async def test_customs_reads_a_licence_its_clearance_named_even_when_it_depleted_nothing(stack: Stack) -> None:
+    reference = await _register(stack)
+    assert (await _state(stack, reference, "suspension")).status_code == 200
+    assert (await stack.http.get(f"/v1/licences/{reference}", headers=stack.auth("customs_officer"))).status_code == 403
+    view = await _lodged_with(stack, reference)
+    assert view["licences"]["items"][0]["status"] == "no_licence"
+    read = await _licence(stack, reference, "customs_officer")
+    assert read["state"] == "suspended" and read["depletions"] == []

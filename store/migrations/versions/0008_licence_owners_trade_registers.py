@@ -1,5 +1,6 @@
-"""Licences owned by the export-control authority that issued them (issuer agency, state: active, suspended,
-revoked), the representation register (which declarant may lodge for which exporter) and the AEO register.
+"""Licences owned by the export-control authority that issued them (issuer agency; state active, suspended or
+revoked; the clearances that named each), the representation register (which declarant may lodge for which
+exporter) and the AEO register.
 
 Licences registered before this revision are given the agency of the principal who registered them.
 
@@ -30,6 +31,13 @@ def upgrade() -> None:
         "UPDATE licences SET issuer_agency = COALESCE("
         "(SELECT principals.agency FROM principals WHERE principals.id = licences.created_by), '')"
     )
+    op.create_table(
+        "licence_uses",
+        sa.Column("licence_reference", sa.String(length=40), nullable=False),
+        sa.Column("mrn", sa.String(length=18), nullable=False),
+        sa.PrimaryKeyConstraint("licence_reference", "mrn"),
+    )
+    op.create_index("ix_licence_uses_mrn", "licence_uses", ["mrn"])
     op.create_table(
         "representations",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -62,6 +70,8 @@ def downgrade() -> None:
     op.drop_table("aeo_register")
     op.drop_index("ix_representations_pair", table_name="representations")
     op.drop_table("representations")
+    op.drop_index("ix_licence_uses_mrn", table_name="licence_uses")
+    op.drop_table("licence_uses")
     with op.batch_alter_table("licences") as batch:
         batch.drop_index("ix_licences_issuer_agency")
         for column in ("state_changed_by", "state_changed_at", "state_reason", "state", "issuer_agency"):
