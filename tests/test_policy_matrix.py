@@ -111,6 +111,7 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/v1/declarations", "green-lane", "customs_officer", FORBIDDEN),
     ("POST", "/v1/declarations", "green-lane", "other_declarant", FORBIDDEN),  # lodging as someone else
     ("POST", "/v1/declarations", "green-lane", "admin", FORBIDDEN),
+    ("POST", "/v1/declarations", "unrepresented", "other_declarant", FORBIDDEN),  # not its exporter
     # reading a clearance: its declarant and the readers of its agency
     *[
         ("GET", "/v1/clearances/{mrn}", None, who, OK)
@@ -325,6 +326,8 @@ async def test_role_endpoint_matrix(
     kwargs: dict[str, Any] = {}
     if body == "green-lane":
         kwargs["json"] = example("green-lane")
+    elif body == "unrepresented":  # the other declarant, as itself, for the green-lane exporter
+        kwargs["json"] = {**example("green-lane"), "declarant": {"eori": "FR999888777666555", "name": "Autre SARL"}}
     elif body == "licence":
         kwargs["json"] = licence_body(shared.licence)
     elif isinstance(body, bytes):
