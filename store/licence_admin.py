@@ -1,23 +1,19 @@
 """The issuing authority's side of a licence: suspension, reinstatement, revocation and amendment, the live
 consumption ledger, which agencies' clearances use a licence, and the licence's own audit chain.
 
-A licence's audit events are leaves of the one verifiable audit log (`store.audit_log`), chained under the key
-`audit_key(reference)` ("LIC" and 15 hex digits of the reference's SHA-256: the log's subject keys are 18
-characters, as MRNs are); each event's detail names the reference.
+A licence's audit events are leaves of the one verifiable audit log, chained under `audit_key(reference)`
+(`store.register_audit`); each event's detail names the reference.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.clearance import AuditEvent
 from domain.declaration import Money, Quantity
 from domain.licence import (
     Balance,
@@ -28,8 +24,8 @@ from domain.licence import (
     LicenceLedger,
     LicenceView,
 )
-from store import audit_log
 from store import licences as licence_store
+from store import register_audit
 from store.models import AuditRecord, ClearanceRecord, Licence, LicenceDepletion, LicenceItem, LicenceUse, utcnow
 
 # from state -> the states each action may lead to from it
@@ -51,23 +47,16 @@ class AmendmentRefused(Exception):
 
 
 def audit_key(reference: str) -> str:
-    return "LIC" + hashlib.sha256(reference.encode()).hexdigest()[:15].upper()
+    return register_audit.subject_key("LIC", reference)
 
 
 async def audit(session: AsyncSession, reference: str, kind: str, actor: str, **detail: Any) -> None:
-    """Append one event to the licence's chain, in the caller's transaction (the caller commits). The log's lock
-    is taken first, so the sequence number read next is this transaction's to use."""
-    key = audit_key(reference)
-    await audit_log.lock_head(session)
-    last = (await session.exec(select(func.max(AuditRecord.seq)).where(AuditRecord.mrn == key))).one()
-    event = AuditEvent(
-        seq=(last or 0) + 1, at=utcnow(), kind=kind, actor=actor, detail={"licence": reference, **detail}
-    )
-    await audit_log.append(session, key, [event])
+    """Append one event to the licence's chain, in the caller's transaction (the caller commits)."""
+    await register_audit.append(session, audit_key(reference), kind, actor, {"licence": reference, **detail})
 
 
 async def licence_trail(session: AsyncSession, reference: str) -> list[AuditRecord]:
-    return await audit_log.trail(session, audit_key(reference))
+    return await register_audit.trail(session, audit_key(reference))
 
 
 async def change_state(session: AsyncSession, reference: str, *, action: str, by: str, reason: str) -> LicenceView:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.licence import stricter_control_code
+from store import register_audit
 from tests.conftest import Stack
 from tests.e2e import clearance, licence_body, lodge, new_licence_reference, wait_for, with_licence_document
 from tests.support import example
@@ -68,6 +69,12 @@ async def test_a_declarant_lodges_only_for_the_exporters_it_represents(stack: St
     ).status_code == 409
     after = await stack.http.post("/v1/declarations", json=_as_other(), headers=stack.auth("other_declarant"))
     assert after.status_code == 403
+    async with stack.db.session() as session:
+        chain = await register_audit.trail(session, register_audit.subject_key("REP", representation["id"]))
+    assert [(e.kind, e.actor) for e in chain] == [
+        ("representation_registered", "customs_officer"),
+        ("representation_removed", "customs_officer"),
+    ]
 
 
 async def test_aeo_status_comes_from_the_register_and_the_claim_is_recorded(stack: Stack) -> None:

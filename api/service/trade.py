@@ -13,7 +13,7 @@ from domain import policy
 from domain.declaration import Declaration
 from domain.trade import AeoApplied, RepresentationCreate, RepresentationView, TradeStanding, aeo_applies
 from store import agencies as agency_store
-from store import trade
+from store import register_audit, trade
 from store.models import Principal
 
 
@@ -21,7 +21,9 @@ async def register(*, session: AsyncSession, principal: Principal, request: Repr
     check(policy.may_manage_representations(principal))
     if request.declarant_eori == request.exporter_eori:
         raise invalid(["body", "exporter_eori"], "a declarant lodging for itself needs no representation")
-    return await trade.create(session, request, by=principal.id, agency=principal.agency)
+    created = await trade.create(session, request, by=principal.id, agency=principal.agency)
+    await _audit(session, created, "representation_registered", principal.id)
+    return created
 
 
 async def listing(
@@ -41,7 +43,16 @@ async def remove(*, session: AsyncSession, principal: Principal, representation_
         raise not_found(f"representation {representation_id}")
     if row.removed_at is not None:
         raise ApiError(409, f"representation {representation_id} was removed already")
-    return await trade.remove(session, row, by=principal.id)
+    removed = await trade.remove(session, row, by=principal.id)
+    await _audit(session, removed, "representation_removed", principal.id)
+    return removed
+
+
+async def _audit(session: AsyncSession, entry: RepresentationView, kind: str, actor: str) -> None:
+    """The register's decisions on the audit log, chained per entry (`store.register_audit`)."""
+    detail = entry.model_dump(mode="json", include={"id", "declarant_eori", "exporter_eori", "kind", "valid_from"})
+    await register_audit.append(session, register_audit.subject_key("REP", entry.id), kind, actor, detail)
+    await session.commit()
 
 
 async def standing(
