@@ -219,13 +219,13 @@ async def test_published_sop_versions_are_immutable(store_db: Database) -> None:
     name = f"sop-{uuid.uuid4().hex[:6]}"
     v1 = sop_definition(1, name=name)
     async with store_db.session() as s:
-        _, created = await sops.publish(s, v1, by="t", issuer_agency="DEMO-EXPORT-CONTROL")
-        _, again = await sops.publish(s, v1, by="t", issuer_agency="DEMO-EXPORT-CONTROL")
+        _, created = await sops.publish(s, v1, by="t")
+        _, again = await sops.publish(s, v1, by="t")
         assert created and not again
         changed = v1.model_copy(update={"title": "something else"})
         with pytest.raises(sops.SopConflict, match="publish it as version 2"):
-            await sops.publish(s, changed, by="t", issuer_agency="DEMO-EXPORT-CONTROL")
-        await sops.publish(s, sop_definition(2, name=name), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
+            await sops.publish(s, changed, by="t")
+        await sops.publish(s, sop_definition(2, name=name), by="t")
         latest = await sops.latest(s, name)
     assert latest is not None and latest.ref.version == 2 and latest.definition == sop_definition(2, name=name)
 
@@ -249,13 +249,9 @@ async def test_list_import_replaces_atomically_and_bumps_the_revision(store_db: 
 
     async with store_db.session() as s:
         before = await screening_lists.revision(s)
-        first = await screening_lists.replace_list(
-            s, name=name, entries=[entry("a"), entry("b")], by="t", issuer_agency="DEMO-EXPORT-CONTROL"
-        )
+        first = await screening_lists.replace_list(s, name=name, entries=[entry("a"), entry("b")], by="t")
         assert (first.imported, first.updated, first.removed) == (2, 0, 0)
-        second = await screening_lists.replace_list(
-            s, name=name, entries=[entry("b"), entry("c")], by="t", issuer_agency="DEMO-EXPORT-CONTROL"
-        )
+        second = await screening_lists.replace_list(s, name=name, entries=[entry("b"), entry("c")], by="t")
         assert (second.imported, second.updated, second.removed) == (1, 1, 1)
         assert [e.entry_id for e in second.changed] == ["c"]  # "b" is unchanged
         assert second.revision == first.revision + 1
