@@ -28,7 +28,12 @@ DEMO_LIST = "demo-csl"
 DEMO_PRINCIPALS = {
     "declarant": ("demo-declarant", "Rheinfracht Zollagentur GmbH", "DEMO-TRADE", DEMO_DECLARANT_EORI),
     "customs_officer": ("demo-customs-officer", "Customs Officer (demo)", DEMO_AGENCY, None),
-    "export_control_officer": ("demo-export-control-officer", "Export-Control Officer (demo)", DEMO_AGENCY, None),
+    "export_control_officer": (
+        "demo-export-control-officer",
+        "Export-Control Officer (demo)",
+        "DEMO-EXPORT-CONTROL",
+        None,
+    ),
     "inspector": ("demo-inspector", "Inspector (demo)", DEMO_AGENCY, None),
     "supervisor": ("demo-supervisor", "Supervisor (demo)", DEMO_AGENCY, None),
     "sop_author": ("demo-sop-author", "SOP Author (demo)", DEMO_AGENCY, None),
