@@ -9,7 +9,7 @@ from temporalio import activity
 
 from adapters.licences import LicenceRegistry
 from domain.clearance import CheckLicencesInput, ItemLicence, LicenceCheckResult, ReleaseDepletionsInput
-from domain.licence import DepletionRequest, RestoreRequest
+from domain.licence import DepletionRequest, RestoreRequest, stricter_control_code
 from store import reference
 from workflows import options
 
@@ -33,14 +33,16 @@ class LicenceActivities:
         items: list[ItemLicence] = []
         for item in declaration.goods_items:
             listed = classes.get(item.commodity_code)
-            control_code = item.control_code or (listed.control_code if listed else None)
-            source = "declared" if item.control_code else "commodity_table" if listed else None
+            table_code = listed.control_code if listed else None
+            control_code, source = stricter_control_code(item.control_code, table_code)
             items.append(
                 ItemLicence(
                     sequence=item.sequence,
                     commodity_code=item.commodity_code,
                     control_code=control_code,
-                    control_source=source,
+                    control_source=source,  # type: ignore[arg-type]
+                    declared_control_code=item.control_code,
+                    table_control_code=table_code,
                     status="no_licence" if control_code else "not_controlled",
                 )
             )

@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from adapters.webhook_endpoints import EndpointPolicy, EndpointRefused, post_pinned, vet
+from domain import audience
 from domain.clearance import AuditEvent, ClearanceSubject
 from domain.webhooks import (
     DELIVERY_HEADER,
@@ -48,18 +49,18 @@ async def plan(db: Database, subject: ClearanceSubject, audit: list[AuditEvent])
         subscribers = await webhook_store.matching(
             session, agency=subject.agency, declarant_eori=subject.declarant_eori
         )
-    rows = [
-        {
-            "id": (did := delivery_id(s.id, subject.mrn, e.seq)),
-            "subscription_id": s.id,
-            "event": name,
-            "mrn": subject.mrn,
-            "payload": payload(name, e, subject, did),
-        }
-        for s in subscribers
-        for e, name in events
-        if name in s.events
-    ]
+    rows = []
+    for s in subscribers:
+        for e, name in events:
+            if name not in s.events:
+                continue
+            # a declarant's subscription gets the declarant's view of the event (domain/audience.py), or nothing
+            detail = audience.webhook_detail(name, e.detail, declarant=s.declarant_eori is not None)
+            if detail is None:
+                continue
+            did = delivery_id(s.id, subject.mrn, e.seq)
+            body = payload(name, e.model_copy(update={"detail": detail}), subject, did)
+            rows.append({"id": did, "subscription_id": s.id, "event": name, "mrn": subject.mrn, "payload": body})
     if not rows:
         return []
     async with db.writer() as session:

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Services
 from api.errors import check, invalid, not_found, unavailable
 from api.waiting import SETTLED
-from domain import policy
+from domain import audience, policy
 from domain.clearance import ClearanceInput, ClearanceView, Status, TimelineEntry
 from domain.mrn import is_valid_mrn, workflow_id_for_mrn
 from stack.temporal import rpc_timeout
@@ -116,6 +116,7 @@ def accepted_view(inp: ClearanceInput, workflow_id: str) -> ClearanceView:
         stage="intake",
         sop=inp.sop_ref,
         declaration=inp.declaration,
+        trade=inp.trade,
         accepted_at=inp.accepted_at,
         updated_at=inp.accepted_at,
         timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
@@ -171,7 +172,8 @@ async def settled_body(services: Services, mrn: str, wait: float) -> dict[str, A
         record = await clearance_store.get_record(session, mrn)
     if record is None:  # pragma: no cover - the watcher saw the row
         return None
-    return {**await view_body(services, record), "links": {"self": f"/v1/clearances/{mrn}"}}
+    # only a declarant lodges: it gets the declarant's view
+    return audience.declarant_view({**await view_body(services, record), "links": {"self": f"/v1/clearances/{mrn}"}})
 
 
 def provisional_view(ref: ClearanceRef) -> dict[str, Any]:

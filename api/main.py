@@ -35,6 +35,7 @@ from api.routes import (
     licences,
     ops,
     reports,
+    representations,
     screening,
     sops,
     tasks,
@@ -66,6 +67,7 @@ async def prepare_database(settings: Settings, db: Database) -> None:
         sealed = await webhook_store.seal_plaintext_secrets(session, box_of(settings))
     if sealed:
         log.info("webhook_secrets_sealed", subscriptions=sealed)
+
 
 DESCRIPTION = """Export clearance as durable workflows: lodge a declaration, follow its clearance through
 screening, licence check, risk lane, joint inspection and approval, and complete the human tasks.
@@ -116,6 +118,7 @@ def create_app(
         clearances,
         tasks,
         licences,
+        representations,
         screening,
         false_positives,
         sops,

@@ -33,6 +33,7 @@ from domain.actions import (  # noqa: F401 (the actions' families, where the wor
 from domain.declaration import Declaration
 from domain.inspection import QuantityCheck
 from domain.standing import AgencyStanding
+from domain.trade import TradeStanding
 from domain.vocabulary import TASK_OUTCOMES as TASK_OUTCOMES  # re-exported: the kinds' outcomes, defined there
 from domain.vocabulary import (
     InspectionOutcome,
@@ -134,6 +135,8 @@ class ItemLicence(Model):
     commodity_code: str
     control_code: str | None
     control_source: Literal["declared", "commodity_table"] | None = None
+    declared_control_code: str | None = Field(default=None, description="the code the declaration stated, if any")
+    table_control_code: str | None = Field(default=None, description="the control list's code for the commodity")
     status: Literal["not_controlled", "covered", "no_licence"]
     licence_reference: str | None = None
     depleted_quantity: Decimal | None = None
@@ -316,6 +319,9 @@ class ClearanceInput(Model):
         description="agency kind -> the registry's agency for the clearance's country (domain/standing.py); "
         "empty for clearances accepted before agencies were parties",
     )
+    trade: TradeStanding | None = Field(
+        default=None, description="representation and AEO status from the registers at acceptance"
+    )
 
 
 class TimelineEntry(Model):
@@ -376,6 +382,7 @@ class ClearanceView(Model):
     outcome_reason: str | None = Field(default=None, description="the finding or decision the outcome rests on")
     sop: SopRef
     declaration: Declaration
+    trade: TradeStanding | None = Field(default=None, description="representation and AEO status that applied")
     screening: ScreeningResult | None = None
     licences: LicenceCheckResult | None = None
     inspection: InspectionResult | None = None

@@ -68,16 +68,39 @@ class DepletionView(Strict):
     restore_reason: str | None = None
 
 
+LicenceState = Literal["active", "suspended", "revoked"]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
 class LicenceView(Strict):
     reference: str
     holder_eori: str
+    issuer_agency: str
     destinations: list[str]
     valid_from: date
     valid_until: date
     status: Literal["valid", "expired", "not_yet_valid"]
+    state: LicenceState = "active"
+    state_reason: str | None = None
+    state_changed_at: datetime | None = None
+    state_changed_by: str | None = None
     items: list[LicenceItemView]
     depletions: list[DepletionView]
     created_at: datetime
+
+
+def stricter_control_code(declared: str | None, table: str | None) -> tuple[str | None, str | None]:
+    """The control code that applies to a goods item, and where it comes from ("declared", "commodity_table").
+
+    The ordering: a controlled item beats an uncontrolled one, whoever says it is controlled (a declared code
+    where the control list has none applies; the list's code where the declaration states none applies). Where both
+    name a code and they differ, the control list's (the authority's classification) applies: a declarant cannot
+    pick its own code to find a licence. Both codes are recorded on the item either way."""
+    if table is not None:
+        return table, "commodity_table"
+    if declared is not None:
+        return declared, "declared"
+    return None, None
 
 
 class DepletionRequest(Strict):
@@ -105,3 +128,58 @@ class DepletionResult(Strict):
 class RestoreRequest(Strict):
     mrn: Mrn
     reason: str = Field(min_length=1, max_length=400)
+
+
+class LicenceStateChange(Strict):
+    """A suspension, reinstatement or revocation, with the authority's reason."""
+
+    reason: Reason
+
+
+class LicenceItemAmendment(Strict):
+    """A new total for an existing line (`line`), or a new line (no `line`, `control_code` required). A new total
+    below what clearances have already taken is refused."""
+
+    line: Annotated[int, Field(ge=1, le=200)] | None = None
+    control_code: ControlCode | None = None
+    commodity_code: CommodityCode | None = None
+    quantity: Quantity | None = None
+    value: Money | None = None
+
+    @model_validator(mode="after")
+    def _new_line(self) -> LicenceItemAmendment:
+        if self.line is None and self.control_code is None:
+            raise ValueError("a new line needs a control_code")
+        if self.line is not None and (self.control_code is not None or self.commodity_code is not None):
+            raise ValueError("an existing line's control_code and commodity_code cannot change")
+        return self
+
+
+class LicenceAmendment(Strict):
+    valid_from: date | None = None
+    valid_until: date | None = None
+    destinations: Annotated[list[CountryCode], Field(min_length=1, max_length=250)] | None = None
+    items: Annotated[list[LicenceItemAmendment], Field(min_length=1, max_length=200)] | None = None
+    reason: Reason
+
+
+class LedgerEntry(Strict):
+    """One movement on a licence line: a clearance's depletion or its restoration, and the line's balance after it
+    (against the line's current total)."""
+
+    at: datetime
+    kind: Literal["depletion", "restoration"]
+    mrn: str
+    item_sequence: int
+    line: int
+    quantity: Decimal | None
+    value: Decimal | None
+    balance_after: Balance
+
+
+class LicenceLedger(Strict):
+    reference: str
+    issuer_agency: str
+    state: LicenceState
+    items: list[LicenceItemView]
+    entries: list[LedgerEntry]

@@ -42,6 +42,7 @@ SCHEDULERS = ("customs_officer", "supervisor")  # plus the roles the SOP's inspe
 LICENCE_ISSUERS = ("export_control_officer",)
 LICENCE_READERS = ("customs_officer", "export_control_officer", "inspector", "supervisor", "auditor", "admin")
 LICENCE_REGISTRY = ("export_control_officer", "admin")  # the depletion protocol the HTTP adapter speaks
+REPRESENTATION_ADMINS = ("customs_officer", "admin")  # the representation register
 LIST_IMPORTERS = ("export_control_officer", "admin")
 LIST_READERS = (*OFFICERS, "auditor", "admin")
 SCREENERS = (*OFFICERS, "admin")
@@ -384,18 +385,75 @@ def may_comment(who: Who, task: TaskLike) -> Refusal | None:
 # --- reference data, reports, subscriptions -------------------------------------------------------------------
 
 
-def may_register_licence(who: Who) -> Refusal | None:
-    return needs_role(who, LICENCE_ISSUERS)
+def may_register_licence(who: Who, agency_kind: str | None) -> Refusal | None:
+    """An export-control officer of an export-control authority (`agency_kind`: the kind of the caller's agency);
+    the licence then belongs to that authority."""
+    if refused := needs_role(who, LICENCE_ISSUERS):
+        return refused
+    if agency_kind != "export_control":
+        return forbidden(f"licences are issued by an export-control authority; {who.agency} is not one")
+    return None
 
 
-def may_read_licence(who: Who, holder_eori: str) -> Refusal | None:
-    if _holds(who, LICENCE_READERS) or (who.eori is not None and who.eori == holder_eori):
+def may_manage_licence(who: Who, issuer_agency: str) -> Refusal | None:
+    """Amend, suspend, reinstate, revoke: only the export-control officers of the authority that issued it."""
+    if _holds(who, LICENCE_ISSUERS) and _of_agency(who, issuer_agency):
         return None
-    return forbidden("only officers and the licence holder may read a licence")
+    return forbidden(f"only export-control officers of {issuer_agency}, which issued this licence, may change it")
 
 
-def may_use_licence_registry(who: Who) -> Refusal | None:
-    return needs_role(who, LICENCE_REGISTRY)
+def may_read_licence(who: Who, holder_eori: str, issuer_agency: str, used_by: Collection[str]) -> Refusal | None:
+    """The issuing authority's officers; the holder (a declarant with its EORI); officers of an agency one of whose
+    clearances used it (`used_by`: the agencies of the clearances that depleted it): a cross-agency read, which
+    the caller audits (`is_cross_agency_licence_read`)."""
+    if _holds(who, LICENCE_READERS) and (_of_agency(who, issuer_agency) or who.agency in used_by):
+        return None
+    if "declarant" in who.roles and who.eori is not None and who.eori == holder_eori:
+        return None
+    return forbidden("a licence is read by its issuing authority, its holder, and the agencies whose clearances use it")
+
+
+def is_cross_agency_licence_read(who: Who, issuer_agency: str) -> bool:
+    return not _of_agency(who, issuer_agency) and "declarant" not in who.roles
+
+
+def may_read_licence_ledger(who: Who, issuer_agency: str) -> Refusal | None:
+    """The consumption ledger: the issuing authority's officers and auditors."""
+    if _holds(who, LICENCE_READERS) and _of_agency(who, issuer_agency):
+        return None
+    return forbidden(f"the consumption ledger is for {issuer_agency}, which issued this licence")
+
+
+def may_use_licence_registry(who: Who, mrn: str, clearance_agency: str | None) -> Refusal | None:
+    """The depletion protocol: a caller of the agency whose clearance `mrn` is (`clearance_agency` None: no
+    such clearance, 404; nothing is depleted or restored for an MRN the caller does not own)."""
+    if refused := needs_role(who, LICENCE_REGISTRY):
+        return refused
+    if clearance_agency is None:
+        return Refusal(Rejection.not_found, f"clearance {mrn} not found")
+    if not _of_agency(who, clearance_agency):
+        return forbidden(f"clearance {mrn} is not a clearance of {who.agency}")
+    return None
+
+
+def may_manage_representations(who: Who) -> Refusal | None:
+    return needs_role(who, REPRESENTATION_ADMINS)
+
+
+def may_read_representations(who: Who) -> Refusal | None:
+    return needs_role(who, (*REPRESENTATION_ADMINS, *READERS, *DECLARANTS))
+
+
+def may_lodge_for(who: Who, exporter_eori: str, represents: bool) -> Refusal | None:
+    """A declarant lodges for itself, or for an exporter the representation register says it represents
+    (`represents`); the refusal names only the declarant's own standing."""
+    if who.eori == exporter_eori or represents:
+        return None
+    return Refusal(
+        Rejection.forbidden,
+        f"declarant {who.eori} is not registered to represent the exporter named in this declaration",
+        ("exporter", "eori"),
+    )
 
 
 def may_import_list(who: Who) -> Refusal | None:

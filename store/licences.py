@@ -25,7 +25,8 @@ from domain.licence import (
     LicenceItemView,
     LicenceView,
 )
-from store.models import Licence, LicenceDepletion, LicenceItem, utcnow
+from store.db import upsert
+from store.models import Licence, LicenceDepletion, LicenceItem, LicenceUse, utcnow
 
 
 class LicenceExists(Exception):
@@ -48,7 +49,7 @@ def _from_cents(value: int | None) -> Decimal | None:
     return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
-async def register(session: AsyncSession, licence: LicenceCreate, *, by: str) -> LicenceView:
+async def register(session: AsyncSession, licence: LicenceCreate, *, by: str, issuer_agency: str) -> LicenceView:
     if await session.get(Licence, licence.reference) is not None:
         raise LicenceExists(licence.reference)
     session.add(
@@ -59,6 +60,7 @@ async def register(session: AsyncSession, licence: LicenceCreate, *, by: str) ->
             valid_from=licence.valid_from,
             valid_until=licence.valid_until,
             created_by=by,
+            issuer_agency=issuer_agency,
         )
     )
     await session.flush()
@@ -109,10 +111,15 @@ async def get_view(session: AsyncSession, reference: str, *, today: date) -> Lic
     return LicenceView(
         reference=licence.reference,
         holder_eori=licence.holder_eori,
+        issuer_agency=licence.issuer_agency,
         destinations=licence.destinations,
         valid_from=licence.valid_from,
         valid_until=licence.valid_until,
         status=status,
+        state=licence.state,  # type: ignore[arg-type]
+        state_reason=licence.state_reason,
+        state_changed_at=licence.state_changed_at,
+        state_changed_by=licence.state_changed_by,
         created_at=licence.created_at,
         items=[
             LicenceItemView(
@@ -167,6 +174,14 @@ def _result(d: LicenceDepletion) -> DepletionResult:
     )
 
 
+async def _record_use(session: AsyncSession, reference: str, mrn: str) -> None:
+    """The clearance named this licence (committed with the depletion, or on its own when none is taken)."""
+    dialect = session.get_bind().dialect.name
+    statement = upsert(dialect, LicenceUse.__table__).values(licence_reference=reference, mrn=mrn)  # type: ignore[attr-defined]
+    await session.exec(statement.on_conflict_do_nothing())  # type: ignore[call-overload]
+    await session.commit()
+
+
 async def _existing(session: AsyncSession, mrn: str, sequence: int) -> LicenceDepletion | None:
     result = await session.exec(
         select(LicenceDepletion).where(LicenceDepletion.mrn == mrn, LicenceDepletion.item_sequence == sequence)
@@ -181,6 +196,7 @@ class _Line:
 
     id: int
     reference: str
+    state: str
     line: int
     destinations: tuple[str, ...]
     commodity_code: str | None
@@ -208,6 +224,7 @@ async def _candidates(session: AsyncSession, request: DepletionRequest) -> list[
         _Line(
             id=item.id or 0,
             reference=licence.reference,
+            state=licence.state,
             line=item.line,
             destinations=tuple(licence.destinations),
             commodity_code=item.commodity_code,
@@ -222,6 +239,8 @@ async def _candidates(session: AsyncSession, request: DepletionRequest) -> list[
 
 async def deplete(session: AsyncSession, request: DepletionRequest) -> DepletionResult:
     """Find a licence that covers the goods item and take its quantity and value from the balance, once."""
+    if request.licence_reference:
+        await _record_use(session, request.licence_reference, request.mrn)
     existing = await _existing(session, request.mrn, request.item_sequence)
     if existing is not None:
         return _result(existing)
@@ -236,7 +255,10 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
             continue
         taken_quantity = quantity if item.remaining_quantity_milli is not None else None
         taken_value = value if item.remaining_value_cents is not None else None
-        stmt = update(LicenceItem).where(col(LicenceItem.id) == item.id)
+        # The licence's state is checked in the same statement: a suspension committed after the candidates were
+        # read stops this depletion (nothing taken, the next candidate is tried).
+        active = select(Licence.reference).where(col(Licence.state) == "active")
+        stmt = update(LicenceItem).where(col(LicenceItem.id) == item.id, col(LicenceItem.licence_reference).in_(active))
         if taken_quantity is not None:
             stmt = stmt.where(col(LicenceItem.remaining_quantity_milli) >= taken_quantity).values(
                 remaining_quantity_milli=col(LicenceItem.remaining_quantity_milli) - taken_quantity
@@ -253,7 +275,9 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
             existing = await _existing(session, request.mrn, request.item_sequence)
             if existing is not None:
                 return _result(existing)
-            reasons.append(f"{item.reference} line {item.line}: balance taken by another clearance")
+            reasons.append(
+                f"{item.reference} line {item.line}: balance taken by another clearance or licence suspended"
+            )
             continue
         depletion = LicenceDepletion(
             licence_reference=item.reference,
@@ -286,6 +310,8 @@ async def deplete(session: AsyncSession, request: DepletionRequest) -> Depletion
 
 
 def _unfit(item: _Line, request: DepletionRequest, quantity: int | None, value: int) -> str | None:
+    if item.state != "active":
+        return f"licence {item.state} by its issuing authority"
     if request.destination not in item.destinations:
         return f"destination {request.destination} not licensed"
     if item.commodity_code and not request.commodity_code.startswith(item.commodity_code):

@@ -142,6 +142,48 @@ class Licence(SQLModel, table=True):
     valid_until: date
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="", max_length=64)
+    # The export-control authority that issued it (the agency of the officer who registered it): only its officers
+    # amend, suspend, reinstate or revoke it. `state`: active, suspended or revoked (suspended and revoked licences
+    # deplete nothing).
+    issuer_agency: str = Field(default="", max_length=40, index=True)
+    state: str = Field(default="active", max_length=12)
+    state_reason: str | None = Field(default=None, max_length=2000)
+    state_changed_at: datetime | None = None
+    state_changed_by: str | None = Field(default=None, max_length=64)
+
+
+class Representation(SQLModel, table=True):
+    """The representation register: declarant `declarant_eori` may lodge for exporter `exporter_eori`, directly
+    (in the exporter's name) or indirectly (in its own name, for the exporter), from `valid_from` until
+    `valid_until` (None: open-ended). Removed entries stay, with `removed_at`, for the audit trail."""
+
+    __tablename__ = "representations"
+    __table_args__ = (Index("ix_representations_pair", "declarant_eori", "exporter_eori"),)
+    id: str = Field(primary_key=True, max_length=36)
+    declarant_eori: str = Field(max_length=17)
+    exporter_eori: str = Field(max_length=17)
+    kind: str = Field(max_length=10)
+    valid_from: date
+    valid_until: date | None = None
+    agency: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=64)
+    removed_at: datetime | None = None
+    removed_by: str | None = Field(default=None, max_length=64)
+
+
+class AeoRegistration(SQLModel, table=True):
+    """The AEO register: an authorised economic operator (EORI), its authorisation type (AEOC customs
+    simplifications, AEOS security and safety, AEOF both), status, issuing country, and whether it is a partner
+    country's AEO recognised here under a mutual-recognition agreement."""
+
+    __tablename__ = "aeo_register"
+    eori: str = Field(primary_key=True, max_length=17)
+    aeo_type: str = Field(max_length=4)
+    status: str = Field(max_length=12)
+    issuing_country: str = Field(max_length=2)
+    mra_recognised: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class LicenceItem(SQLModel, table=True):
@@ -158,6 +200,15 @@ class LicenceItem(SQLModel, table=True):
     value_currency: str | None = Field(default=None, max_length=3)
     value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
     remaining_value_cents: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class LicenceUse(SQLModel, table=True):
+    """A clearance that named a licence in its declaration (document X002 and the like), whether or not it
+    depleted it: the clearance's agency may read that licence."""
+
+    __tablename__ = "licence_uses"
+    licence_reference: str = Field(primary_key=True, max_length=40)
+    mrn: str = Field(primary_key=True, max_length=18, index=True)
 
 
 class LicenceDepletion(SQLModel, table=True):

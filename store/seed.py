@@ -16,7 +16,7 @@ from domain.agencies import load_registry
 from screening.lists import parse_csl
 from settings import Settings
 from sop.catalogue import discover
-from store import agencies, principals, reference, screening_lists, sops
+from store import agencies, principals, reference, screening_lists, sops, trade
 from store.db import Database
 from store.models import ApiToken, ConsoleSession, Principal, ScreeningList
 
@@ -66,6 +66,9 @@ async def load_reference_data(db: Database, reference_dir: Path) -> None:
             await agencies.load(session, load_registry(registry))
         await reference.load_control_list(session, reference_dir / "control-list.csv")
         await reference.load_embargoes(session, reference_dir / "embargoes.csv")
+        registers = reference_dir / "trade-registers.yaml"
+        if registers.exists():
+            await trade.load(session, registers)
         if await session.get(ScreeningList, DEMO_LIST) is None:
             parsed = parse_csl(
                 (reference_dir / "screening" / "demo-csl.json").read_bytes(),

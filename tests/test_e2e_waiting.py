@@ -82,7 +82,8 @@ async def test_the_read_model_exists_from_acceptance_and_reads_never_ask_the_wor
     assert read.status_code == 200, read.text
     assert time.perf_counter() - t0 < 1.0
     view = read.json()
-    assert (view["status"], view["stage"], view["outcome"], view["tasks"]) == ("accepted", "intake", None, [])
+    assert (view["status"], view["stage"], view["outcome"]) == ("accepted", "intake", None)
+    assert "tasks" not in view  # the declarant's view (domain/audience.py)
     assert view["declaration"]["lrn"] == view["lrn"] and view["sop"]["hash"]
 
     # Lodged again: still 200 with the same MRN.
@@ -134,7 +135,8 @@ async def test_prefer_wait_answers_when_a_person_must_decide(stack: Stack) -> No
     assert response.headers["Preference-Applied"] == "wait=30"  # capped
     view = response.json()
     assert view["status"] == "awaiting_decision" and view["outcome"] is None
-    assert [t["kind"] for t in view["tasks"]] == ["screening_review"]
+    # the declarant is not shown the review task (domain/audience.py), only that nothing is asked of it yet
+    assert "tasks" not in view and view["required_actions"] == []
 
 
 async def test_prefer_wait_times_out_with_the_usual_answer_and_bad_values_are_ignored(idle: Idle) -> None:

@@ -15,8 +15,17 @@ from typing import Any
 
 import pytest
 
+from domain.mrn import make_mrn
 from tests.conftest import Stack
-from tests.e2e import awaiting, licence_body, lodge, new_licence_reference, open_tasks, wait_for, with_licence_document
+from tests.e2e import (
+    awaiting,
+    licence_body,
+    lodge,
+    new_licence_reference,
+    open_tasks,
+    wait_for,
+    with_licence_document,
+)
 from tests.support import example
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +37,11 @@ class Shared:
     task: str  # its approval task (role supervisor), never claimed
     own_task: str  # the approval task of another clearance, reassigned by one row
     own_hold: str  # a clearance one row puts on hold
-    licence: str
+    licence: str  # used by no clearance
+    used_licence: str  # depleted by a DEMO-CUSTOMS clearance
+    own_licence: str  # suspended by one row
+    own_revoked: str  # revoked by one row
+    red_licence: str  # the licence the dual-use clearances below use
     red: str  # a dual-use clearance in its joint inspection: the export-control authority takes part
     customs_task: str  # its customs inspection task
     ec_task: str  # its export-control verification task (DEMO-EXPORT-CONTROL's)
@@ -59,31 +72,48 @@ async def _in_inspection(stack: Stack, reference: str) -> tuple[str, str, str]:
 
 @pytest.fixture(scope="module")
 async def shared(stack: Stack) -> AsyncIterator[Shared]:
-    reference = new_licence_reference()
-    created = await stack.http.post(  # enough for the three dual-use clearances below
-        "/v1/licences", json=licence_body(reference, quantity=1000), headers=stack.auth("export_control_officer")
-    )
-    assert created.status_code == 201, created.text
+    reference, red_licence = new_licence_reference(), new_licence_reference()
+    for ref, quantity in ((reference, 100), (red_licence, 1000)):  # red_licence: enough for three dual-use clearances
+        created = await stack.http.post(
+            "/v1/licences", json=licence_body(ref, quantity=quantity), headers=stack.auth("export_control_officer")
+        )
+        assert created.status_code == 201, created.text
+    others = [await _licence(stack) for _ in range(3)]
+    used = await lodge(stack, with_licence_document(example("dual-use-licensed"), others[0]))
     (mrn, task), (_, own_task), (own_hold, _) = await asyncio.gather(*(_awaiting_approval(stack) for _ in range(3)))
     (red, customs_task, ec_task), (red_hold, *_), (ec_held, *_) = await asyncio.gather(
-        *(_in_inspection(stack, reference) for _ in range(3))
+        *(_in_inspection(stack, red_licence) for _ in range(3))
     )
     held = await stack.http.post(
         f"/v1/clearances/{ec_held}/hold", json={"reason": "licence query"}, headers=stack.auth("export_control_officer")
     )
     assert held.status_code == 200, held.text
+    await wait_for(stack, used["mrn"], lambda v: v.get("licences") is not None)
     yield Shared(
         mrn=mrn,
         task=task,
         own_task=own_task,
         own_hold=own_hold,
         licence=reference,
+        red_licence=red_licence,
         red=red,
         customs_task=customs_task,
         ec_task=ec_task,
         red_hold=red_hold,
         ec_held=ec_held,
+        used_licence=others[0],
+        own_licence=others[1],
+        own_revoked=others[2],
     )
+
+
+async def _licence(stack: Stack) -> str:
+    reference = new_licence_reference()
+    created = await stack.http.post(
+        "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
+    )
+    assert created.status_code == 201, created.text
+    return reference
 
 
 OK, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID = "2xx", "403", "404", "409", "422"
@@ -93,6 +123,14 @@ LANE_YELLOW = {"lane": "yellow", "reason": "matrix"}  # the lane it already has:
 BOGUS_OUTCOME = {"outcome": "bogus", "reason": "matrix"}  # 422 once allowed
 TO_SUPERVISOR2 = {"to": "supervisor2", "reason": "matrix"}
 SCHEDULE = {"at": "2099-01-01T10:00:00Z", "place": "Bay 1"}
+INVENTED_MRN = make_mrn(year=2026, country="DE", key="MATRIXINVENTD")
+REASON = {"reason": "matrix"}
+SELF_REPRESENTATION = {  # refused with 422 once allowed: lodging for oneself needs no representation
+    "declarant_eori": "DE123456789012345",
+    "exporter_eori": "DE123456789012345",
+    "kind": "direct",
+    "valid_from": "2026-01-01",
+}
 UNLISTED = {"party": {"name": "Nobody GmbH"}, "list": "none-such", "entry_id": "x", "reason": "matrix"}
 
 # (method, path, body, principal, expected). `{mrn}`, `{task}`, ... are filled from `Shared`.
@@ -101,6 +139,7 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/v1/declarations", "green-lane", "customs_officer", FORBIDDEN),
     ("POST", "/v1/declarations", "green-lane", "other_declarant", FORBIDDEN),  # lodging as someone else
     ("POST", "/v1/declarations", "green-lane", "admin", FORBIDDEN),
+    ("POST", "/v1/declarations", "unrepresented", "other_declarant", FORBIDDEN),  # not its exporter
     # reading a clearance: its declarant and the readers of its agency; another agency's readers where it takes part
     *[
         ("GET", "/v1/clearances/{mrn}", None, who, OK)
@@ -117,7 +156,7 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     *[("GET", "/v1/clearances/{mrn}", None, who, OK) for who in ("duty_chief", "auditor", "admin")],
     *[
         ("GET", "/v1/clearances/{mrn}", None, who, FORBIDDEN)
-        for who in ("other_declarant", "sop_author", "foreign_officer", "exporter_holder")
+        for who in ("other_declarant", "sop_author", "foreign_officer", "exporter_holder", "export_control_officer")
     ],
     ("GET", "/v1/clearances", None, "declarant", OK),
     ("GET", "/v1/clearances", None, "auditor", OK),
@@ -200,17 +239,62 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "supervisor", OK),
     ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "inspector", FORBIDDEN),
     ("POST", "/v1/tasks/{task}/comments", {"text": "matrix"}, "auditor", FORBIDDEN),
-    # licences: issued by export-control officers, read by officers and the holder
+    # licences: issued by export-control officers of an export-control authority, changed only by its officers,
+    # read by it, by the holder, and by the agencies whose clearances used them
     ("POST", "/v1/licences", "licence", "export_control_officer", CONFLICT),  # the reference exists
-    *[("POST", "/v1/licences", "licence", who, FORBIDDEN) for who in ("customs_officer", "declarant", "admin")],
     *[
-        ("GET", "/v1/licences/{licence}", None, who, OK)
-        for who in ("customs_officer", "inspector", "auditor", "admin", "exporter_holder")
+        ("POST", "/v1/licences", "licence", who, FORBIDDEN)
+        for who in ("customs_officer", "declarant", "admin", "multi_officer", "foreign_officer")
     ],
-    *[("GET", "/v1/licences/{licence}", None, who, FORBIDDEN) for who in ("declarant", "sop_author", "duty_chief")],
-    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "admin", OK),  # none
-    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "customs_officer", FORBIDDEN),
-    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", "reason": "matrix"}, "declarant", FORBIDDEN),
+    *[("GET", "/v1/licences/{licence}", None, who, OK) for who in ("export_control_officer", "exporter_holder")],
+    *[
+        ("GET", "/v1/licences/{licence}", None, who, FORBIDDEN)
+        for who in ("customs_officer", "inspector", "auditor", "admin", "declarant", "sop_author", "foreign_officer")
+    ],
+    *[
+        ("GET", "/v1/licences/{used_licence}", None, who, OK)
+        for who in ("customs_officer", "inspector", "auditor", "admin")
+    ],
+    *[("GET", "/v1/licences/{used_licence}", None, who, FORBIDDEN) for who in ("foreign_officer", "duty_chief")],
+    ("PATCH", "/v1/licences/{licence}", {"valid_from": "2099-01-01", **REASON}, "export_control_officer", INVALID),
+    *[
+        ("PATCH", "/v1/licences/{licence}", {"valid_from": "2099-01-01", **REASON}, who, FORBIDDEN)
+        for who in ("customs_officer", "multi_officer", "foreign_officer", "declarant")
+    ],
+    ("POST", "/v1/licences/{own_licence}/suspension", REASON, "export_control_officer", OK),
+    *[
+        ("POST", "/v1/licences/{licence}/suspension", REASON, who, FORBIDDEN)
+        for who in ("customs_officer", "multi_officer", "foreign_officer", "supervisor")
+    ],
+    ("POST", "/v1/licences/{licence}/reinstatement", REASON, "export_control_officer", CONFLICT),  # not suspended
+    ("POST", "/v1/licences/{licence}/reinstatement", REASON, "customs_officer", FORBIDDEN),
+    ("POST", "/v1/licences/{own_revoked}/revocation", REASON, "export_control_officer", OK),
+    *[
+        ("POST", "/v1/licences/{licence}/revocation", REASON, who, FORBIDDEN)
+        for who in ("customs_officer", "admin", "foreign_officer")
+    ],
+    ("GET", "/v1/licences/{used_licence}/ledger", None, "export_control_officer", OK),
+    *[
+        ("GET", "/v1/licences/{used_licence}/ledger", None, who, FORBIDDEN)
+        for who in ("customs_officer", "auditor", "declarant", "exporter_holder")
+    ],
+    # the registry protocol: for the calling agency's own clearances only
+    ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", **REASON}, "admin", OK),  # none to restore
+    ("POST", "/v1/licence-depletions/restorations", {"mrn": INVENTED_MRN, **REASON}, "admin", NOT_FOUND),
+    *[
+        ("POST", "/v1/licence-depletions/restorations", {"mrn": "{mrn}", **REASON}, who, FORBIDDEN)
+        for who in ("customs_officer", "declarant", "export_control_officer", "foreign_officer")
+    ],
+    # the representation register: customs officers and administrators keep it
+    *[("POST", "/v1/representations", SELF_REPRESENTATION, who, INVALID) for who in ("customs_officer", "admin")],
+    *[
+        ("POST", "/v1/representations", SELF_REPRESENTATION, who, FORBIDDEN)
+        for who in ("declarant", "inspector", "export_control_officer")
+    ],
+    *[("GET", "/v1/representations", None, who, OK) for who in ("customs_officer", "auditor", "declarant")],
+    ("GET", "/v1/representations", None, "sop_author", FORBIDDEN),
+    ("DELETE", "/v1/representations/REP-none", None, "customs_officer", NOT_FOUND),
+    ("DELETE", "/v1/representations/REP-none", None, "declarant", FORBIDDEN),
     # screening lists and checks
     ("POST", "/v1/screening-lists/matrix-list/import", b"", "admin", INVALID),  # empty: unchanged
     ("POST", "/v1/screening-lists/matrix-list/import", b"", "export_control_officer", INVALID),
@@ -294,6 +378,8 @@ async def test_role_endpoint_matrix(
     kwargs: dict[str, Any] = {}
     if body == "green-lane":
         kwargs["json"] = example("green-lane")
+    elif body == "unrepresented":  # the other declarant, as itself, for the green-lane exporter
+        kwargs["json"] = {**example("green-lane"), "declarant": {"eori": "FR999888777666555", "name": "Autre SARL"}}
     elif body == "licence":
         kwargs["json"] = licence_body(shared.licence)
     elif isinstance(body, bytes):
@@ -332,6 +418,10 @@ def test_the_matrix_covers_every_api_endpoint() -> None:
         "{task}": "{task_id}",
         "{own_task}": "{task_id}",
         "{licence}": "{reference}",
+        "{used_licence}": "{reference}",
+        "{own_licence}": "{reference}",
+        "{own_revoked}": "{reference}",
+        "REP-none": "{representation_id}",
         "matrix-list": "{list_name}",
         "DEMO-EXPORT-CONTROL": "{agency_id}",
         "test-clearance/versions/1": "{name}/versions/{version}",

@@ -16,7 +16,7 @@ from domain.licence import DepletionRequest, LicenceCreate
 from domain.mrn import make_mrn
 from screening.lists import ListEntry
 from sop.model import SopRef
-from store import clearances, licences, principals, reference, screening_lists, sops
+from store import clearances, licence_admin, licences, principals, reference, screening_lists, sops
 from store.db import Database
 from tests.support import example, sop_definition
 
@@ -69,7 +69,7 @@ def new_mrn() -> str:
 async def test_depletion_happens_once_per_goods_item_even_when_retried(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference), by="t")
+        await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
     mrn = new_mrn()
     for _ in range(3):
         async with store_db.session() as s:
@@ -86,7 +86,9 @@ async def test_depletion_happens_once_per_goods_item_even_when_retried(store_db:
 async def test_concurrent_depletions_never_overdraw_a_licence(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference, quantity="50", amount="100000.00"), by="t")
+        await licences.register(
+            s, licence(reference, quantity="50", amount="100000.00"), by="t", issuer_agency="DEMO-EXPORT-CONTROL"
+        )
 
     async def take(n: int) -> bool:
         async with store_db.session() as s:
@@ -103,7 +105,7 @@ async def test_concurrent_depletions_never_overdraw_a_licence(store_db: Database
 async def test_unfit_licences_are_explained(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference, quantity="5"), by="t")
+        await licences.register(s, licence(reference, quantity="5"), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
         too_much = await licences.deplete(s, request(new_mrn(), qty="6", licence_reference=reference))
         wrong_place = await licences.deplete(s, request(new_mrn(), destination="CN", licence_reference=reference))
         expired = await licences.deplete(s, request(new_mrn(), on=date(2027, 1, 1), licence_reference=reference))
@@ -120,7 +122,7 @@ async def test_restore_gives_back_once(store_db: Database) -> None:
     reference = ref()
     mrn = new_mrn()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference), by="t")
+        await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
         await licences.deplete(s, request(mrn, qty="30", licence_reference=reference))
         assert await licences.restore(s, mrn=mrn, reason="not released") == 1
         assert await licences.restore(s, mrn=mrn, reason="not released") == 0
@@ -129,12 +131,36 @@ async def test_restore_gives_back_once(store_db: Database) -> None:
     assert view.depletions[0].restored_at is not None
 
 
+async def test_a_suspended_licence_depletes_nothing_even_when_suspended_after_the_candidates_were_read(
+    store_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = ref()
+    async with store_db.session() as s:
+        await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
+        stale = await licences._candidates(s, request(new_mrn(), licence_reference=reference))
+        assert [c.state for c in stale] == ["active"]
+        await licence_admin.change_state(s, reference, action="suspend", by="t", reason="end-use check")
+        plain = await licences.deplete(s, request(new_mrn(), licence_reference=reference))
+    assert not plain.covered and "suspended by its issuing authority" in (plain.reason or "")
+
+    async def candidates_read_before_the_suspension(*_: object) -> list[object]:
+        return list(stale)
+
+    monkeypatch.setattr(licences, "_candidates", candidates_read_before_the_suspension)
+    async with store_db.session() as s:
+        raced = await licences.deplete(s, request(new_mrn(), licence_reference=reference))
+        view = await licences.get_view(s, reference, today=date(2026, 6, 1))
+    assert not raced.covered
+    assert view is not None and view.depletions == [] and view.state == "suspended"
+    assert view.items[0].remaining.quantity.value == Decimal("100.000")  # type: ignore[union-attr]
+
+
 async def test_duplicate_licence_reference_is_refused(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference), by="t")
+        await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
         with pytest.raises(licences.LicenceExists):
-            await licences.register(s, licence(reference), by="t")
+            await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
 
 
 def view(mrn: str, revision: int, status: Status) -> ClearanceView:

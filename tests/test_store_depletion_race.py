@@ -20,7 +20,7 @@ pytestmark = pytest.mark.store
 async def test_concurrent_calls_for_one_goods_item_all_get_the_one_depletion(store_db: Database) -> None:
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference), by="t")
+        await licences.register(s, licence(reference), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
     mrn = new_mrn()
 
     async def take() -> DepletionResult:
@@ -45,7 +45,7 @@ async def test_a_loser_on_one_licence_line_takes_the_next(store_db: Database) ->
     body = licence(reference, quantity="10").model_dump(mode="json")
     body["items"].append(body["items"][0])
     async with store_db.session() as s:
-        await licences.register(s, LicenceCreate.model_validate(body), by="t")
+        await licences.register(s, LicenceCreate.model_validate(body), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
 
     async def take() -> DepletionResult:
         async with store_db.session() as s:
@@ -61,7 +61,7 @@ async def test_racing_attempts_for_one_item_on_a_line_just_big_enough_all_get_it
     answers with the winner's depletion, not 'balance taken'."""
     reference = ref()
     async with store_db.session() as s:
-        await licences.register(s, licence(reference, quantity="10"), by="t")
+        await licences.register(s, licence(reference, quantity="10"), by="t", issuer_agency="DEMO-EXPORT-CONTROL")
     for _ in range(3):
         mrn = new_mrn()
 

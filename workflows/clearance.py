@@ -79,6 +79,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
             stage="intake",
             sop=inp.sop_ref,
             declaration=inp.declaration,
+            trade=inp.trade,
             accepted_at=inp.accepted_at,
             updated_at=inp.accepted_at,
             timeline=[TimelineEntry(stage="intake", started_at=inp.accepted_at)],
@@ -227,7 +228,8 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         now = workflow.now()
         self._journal.view.timeline[0].ended_at = now
         self._journal.set_status(Status.in_progress)
-        self._journal.audit("accepted", inp.declarant_eori, lrn=inp.lrn, sop=inp.sop_ref.model_dump())
+        trade = {"trade": inp.trade.model_dump(mode="json")} if inp.trade else {}
+        self._journal.audit("accepted", inp.declarant_eori, lrn=inp.lrn, sop=inp.sop_ref.model_dump(), **trade)
         self._standing.begin()
         try:
             outcome, reason = await self._interpret(inp.sop.steps)

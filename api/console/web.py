@@ -117,6 +117,7 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             "tasks": officer is not None and holds_tasks(officer),
             "reports": officer is not None and reads_reports(officer),
             "staff": officer is not None and is_staff(officer),
+            "licences": officer is not None and policy.needs_role(officer, policy.LICENCE_ISSUERS) is None,
         },
         **context,
     )

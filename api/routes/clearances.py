@@ -31,7 +31,7 @@ async def get_clearance(
 ) -> dict[str, Any]:
     wait = min(wait, MAX_WAIT_SECONDS) if wait else 0
     found = await service.get_clearance(services=services, principal=principal, mrn=mrn, wait=wait)
-    return found.model_dump(mode="json")
+    return found.model_dump(mode="json", exclude_unset=True)  # the audience's fields only (domain/audience.py)
 
 
 @router.get("", summary="Clearances, newest first (declarants see their own only)")

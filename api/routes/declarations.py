@@ -17,6 +17,7 @@ from api import metrics
 from api.clearance_access import accepted_view, settled_body
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, check, invalid, unavailable
+from api.service import trade as trade_service
 from api.service.parties import parties_for
 from api.waiting import applied, wait_preference
 from domain import policy, search
@@ -79,10 +80,20 @@ async def lodge_declaration(
             f"{declaration.declaration_type.value}",
         )
     now = datetime.now(UTC)
+    async with services.db.session() as session:
+        trade = await trade_service.standing(
+            session=session,
+            principal=principal,
+            declaration=declaration,
+            agency=published.definition.agency,
+            on=now.date(),
+        )
     key = declaration_key(declaration.declarant.eori, declaration.lrn)
     workflow_id = workflow_id_for_key(key)
     mrn = make_mrn(year=now.year, country=declaration.office_of_export[:2], key=key)
     body_hash = declaration.body_hash()
+    # The AEO register's answer applies, not the declaration's claim (kept in `trade.aeo.claimed`).
+    declaration = declaration.model_copy(update={"aeo": trade.aeo.applied})
     structlog.contextvars.bind_contextvars(mrn=mrn, lrn=declaration.lrn)
     sop = {"name": published.ref.name, "version": published.ref.version}
     # The memo is encrypted by the codec (stack/codec.py) like every payload; the search attributes are not, so
@@ -109,6 +120,7 @@ async def lodge_declaration(
         parties=await parties_for(
             services, customs=published.definition.agency, country=declaration.office_of_export[:2]
         ),
+        trade=trade,
     )
     try:
         await services.temporal.start_workflow(

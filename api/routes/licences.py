@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, SessionDep
 from api.service import licences as service
-from domain.licence import DepletionRequest, DepletionResult, LicenceCreate, LicenceView, RestoreRequest
+from domain.licence import (
+    DepletionRequest,
+    DepletionResult,
+    LicenceAmendment,
+    LicenceCreate,
+    LicenceLedger,
+    LicenceStateChange,
+    LicenceView,
+    RestoreRequest,
+)
 
 router = APIRouter(prefix="/v1", tags=["licences"])
 
@@ -35,6 +44,43 @@ async def register_licence(licence: LicenceCreate, principal: CurrentPrincipal, 
 )
 async def get_licence(reference: str, principal: CurrentPrincipal, session: SessionDep) -> LicenceView:
     return await service.get_licence(session=session, principal=principal, reference=reference)
+
+
+@router.patch(
+    "/licences/{reference}",
+    response_model=LicenceView,
+    summary="Amend validity, destinations or item totals (the issuing authority's export-control officers)",
+)
+async def amend_licence(
+    reference: str, amendment: LicenceAmendment, principal: CurrentPrincipal, session: SessionDep
+) -> LicenceView:
+    return await service.amend(session=session, principal=principal, reference=reference, amendment=amendment)
+
+
+def _state_route(path: str, action: str, summary: str) -> None:
+    async def change(
+        reference: str, body: LicenceStateChange, principal: CurrentPrincipal, session: SessionDep
+    ) -> LicenceView:
+        return await service.change_state(
+            session=session, principal=principal, reference=reference, action=action, reason=body.reason
+        )
+
+    change.__name__ = f"{action}_licence"
+    router.post(f"/licences/{{reference}}/{path}", response_model=LicenceView, summary=summary)(change)
+
+
+_state_route("suspension", "suspend", "Suspend a licence: no new depletion until it is reinstated")
+_state_route("reinstatement", "reinstate", "Reinstate a suspended licence")
+_state_route("revocation", "revoke", "Revoke a licence for good")
+
+
+@router.get(
+    "/licences/{reference}/ledger",
+    response_model=LicenceLedger,
+    summary="The live consumption ledger: each depletion and restoration with the balance after it",
+)
+async def licence_ledger(reference: str, principal: CurrentPrincipal, session: SessionDep) -> LicenceLedger:
+    return await service.ledger(session=session, principal=principal, reference=reference)
 
 
 @router.post(

@@ -17,7 +17,7 @@ from api.clearance_access import ClearanceRef, find_clearance, provisional_view,
 from api.deps import Services, actor
 from api.errors import check, invalid, not_found
 from api.updates import send_update
-from domain import policy
+from domain import audience, policy
 from domain.actions import (
     HoldRequest,
     Invalidate,
@@ -105,7 +105,7 @@ async def get_clearance(*, services: Services, principal: Principal, mrn: str, w
         ref = await settle(services, ref, wait)
     reader = principal.agency if policy.is_reader(principal) else None
     body = provisional_view(ref) if ref.record is None else await view_body(services, ref.record, reader)
-    return ClearanceRead.model_validate(body)
+    return ClearanceRead.model_validate(audience.view_for(principal, body))
 
 
 async def list_clearances(

@@ -1,0 +1,100 @@
+"""The representation and AEO registers on the store (`domain.trade`), and their seed from
+`reference/trade-registers.yaml` (idempotent: a seeded entry keeps its id, derived from its content)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import yaml
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.trade import AeoEntry, RepresentationCreate, RepresentationView
+from store.models import AeoRegistration, Representation, utcnow
+
+SEED_NAMESPACE = uuid.UUID("6a1d3c2e-5b4f-4e0a-9c7d-2f8e1b0a4c61")
+
+
+def to_view(row: Representation) -> RepresentationView:
+    return RepresentationView.model_validate(row.model_dump())
+
+
+async def create(
+    session: AsyncSession, request: RepresentationCreate, *, by: str, agency: str, id: str | None = None
+) -> RepresentationView:
+    row = Representation(id=id or str(uuid.uuid4()), agency=agency, created_by=by, **request.model_dump())
+    session.add(row)
+    await session.commit()
+    return to_view(row)
+
+
+async def get(session: AsyncSession, representation_id: str) -> Representation | None:
+    return await session.get(Representation, representation_id)
+
+
+async def remove(session: AsyncSession, row: Representation, *, by: str) -> RepresentationView:
+    row.removed_at, row.removed_by = utcnow(), by
+    session.add(row)
+    await session.commit()
+    return to_view(row)
+
+
+async def listing(
+    session: AsyncSession, *, declarant_eori: str | None = None, exporter_eori: str | None = None
+) -> list[RepresentationView]:
+    query = select(Representation).order_by(col(Representation.created_at))
+    if declarant_eori:
+        query = query.where(Representation.declarant_eori == declarant_eori)
+    if exporter_eori:
+        query = query.where(Representation.exporter_eori == exporter_eori)
+    return [to_view(r) for r in (await session.exec(query)).all()]
+
+
+async def in_force(session: AsyncSession, declarant_eori: str, exporter_eori: str, on: date) -> Representation | None:
+    """The representation that lets `declarant_eori` lodge for `exporter_eori` on `on`, if any (not removed)."""
+    query = select(Representation).where(
+        Representation.declarant_eori == declarant_eori,
+        Representation.exporter_eori == exporter_eori,
+        col(Representation.removed_at).is_(None),
+        col(Representation.valid_from) <= on,
+        or_(col(Representation.valid_until).is_(None), col(Representation.valid_until) >= on),
+    )
+    return (await session.exec(query.order_by(col(Representation.created_at)))).first()
+
+
+async def aeo_of(session: AsyncSession, eori: str) -> AeoEntry | None:
+    row = await session.get(AeoRegistration, eori)
+    if row is None:
+        return None
+    return AeoEntry(
+        eori=row.eori,
+        aeo_type=row.aeo_type,  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
+        issuing_country=row.issuing_country,
+        mra_recognised=row.mra_recognised,
+    )
+
+
+async def put_aeo(session: AsyncSession, entry: AeoEntry) -> None:
+    row = await session.get(AeoRegistration, entry.eori) or AeoRegistration(
+        eori=entry.eori, aeo_type=entry.aeo_type, status=entry.status, issuing_country=entry.issuing_country
+    )
+    row.aeo_type, row.status, row.issuing_country = entry.aeo_type, entry.status, entry.issuing_country
+    row.mra_recognised, row.updated_at = entry.mra_recognised, utcnow()
+    session.add(row)
+
+
+async def load(session: AsyncSession, path: Path) -> None:
+    """Seed both registers from the file (`representations: [...]` with `agency`, `aeo: [...]`)."""
+    data = yaml.safe_load(path.read_text()) or {}
+    for item in data.get("aeo", []):
+        await put_aeo(session, AeoEntry.model_validate(item))
+    await session.commit()
+    for item in data.get("representations", []):
+        agency = item.pop("agency")
+        request = RepresentationCreate.model_validate(item)
+        seeded_id = str(uuid.uuid5(SEED_NAMESPACE, request.model_dump_json()))
+        if await session.get(Representation, seeded_id) is None:
+            await create(session, request, by="seed", agency=agency, id=seeded_id)
