@@ -39,6 +39,16 @@ def index_tokens(name: str, *, join_hyphens: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for i, t in enumerate(tokens) if i == last or t not in _CONNECTORS))
 
 
+def list_tokens(name: str) -> tuple[list[str], tuple[str, ...]]:
+    """A listed name's tokens as written (``name_tokens``) and as indexed (``index_tokens`` with
+    ``join_hyphens``), normalising it once when it has no hyphen (most names): what an index build does per name."""
+    written = name_tokens(name)
+    if "-" in name:
+        return written, index_tokens(name, join_hyphens=True)
+    last = len(written) - 1
+    return written, tuple(dict.fromkeys([t for i, t in enumerate(written) if i == last or t not in _CONNECTORS]))
+
+
 _KEY_DIGRAPHS = (
     ("tch", "C"),
     ("sch", "S"),
