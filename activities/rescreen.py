@@ -57,9 +57,7 @@ class _DeltaSearch:
         self.entries: dict[tuple[str, str], ListEntry] | None = None
         self.answered_hits = 0  # searches that found something (cached or not)
 
-    def search(
-        self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0
-    ) -> list[Match]:
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
         key = (name, country, min_score)
         hits = self.found.get(key)
         if hits is None:
@@ -147,7 +145,9 @@ class RescreenActivities:
                 self._indexes.popitem(last=False)
         return self._indexes[key]
 
-    async def _hit_entries(self, search: _DeltaSearch, list_name: str, revision: int) -> dict[tuple[str, str], ListEntry]:
+    async def _hit_entries(
+        self, search: _DeltaSearch, list_name: str, revision: int
+    ) -> dict[tuple[str, str], ListEntry]:
         ids = {hit.entry_id for hits in search.found.values() for hit in hits if hit.list == list_name}
         if not ids:
             return {}
@@ -186,7 +186,9 @@ class RescreenActivities:
             for row in selected:
                 before = search.answered_hits
                 threshold = thresholds[(row.sop_name, row.sop_version)]
-                hit = screen_view(row.view, index=search, list_name=inp.list, revision=inp.revision, threshold=threshold)
+                hit = screen_view(
+                    row.view, index=search, list_name=inp.list, revision=inp.revision, threshold=threshold
+                )
                 if search.answered_hits > before:
                     touched.append(row)
                 if hit is not None:

@@ -10,8 +10,8 @@ where they are kept (:func:`matches_of`).
 from screening.composite import ListIndexes
 from screening.entries import IndexedEntry
 from screening.index import Hit, Match, NameIndex
-from screening.matches import ScreeningIndex, matches_of
 from screening.lists import ListEntry, ListFormatError, ParsedList, RejectedRow, parse_csl
+from screening.matches import ScreeningIndex, matches_of
 from screening.normalise import name_tokens, normalise_name
 
 __all__ = [
@@ -25,8 +25,8 @@ __all__ = [
     "ParsedList",
     "RejectedRow",
     "ScreeningIndex",
-    "name_tokens",
     "matches_of",
+    "name_tokens",
     "normalise_name",
     "parse_csl",
 ]

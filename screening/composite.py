@@ -14,8 +14,8 @@ they would in a large list, and a match in the small list means what it means in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
 from types import MappingProxyType
+from typing import Protocol
 
 from screening.index import Hit, Match
 from screening.lists import ListEntry
@@ -102,9 +102,7 @@ class ListIndexes:
         found.sort(key=lambda h: -h.score)  # stable: equal scores keep list order, then each index's order
         return found[:limit]
 
-    def search(
-        self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0
-    ) -> list[Match]:
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
         """``hits`` as matches, for lists whose index keeps its entries in memory (``with_list``); a compact
         index's entries are read from where they are kept (``adapters/screening.py``)."""
         if limit <= 0:

@@ -235,9 +235,7 @@ class NameIndex:
         """In how many of this index's names each token occurs (0 for a token it does not know)."""
         counts = np.diff(self._tok_offsets)
         ids = self._vocab_ids
-        return np.fromiter(
-            (counts[ids[t]] if t in ids else 0 for t in tokens), dtype=np.int64, count=len(tokens)
-        )
+        return np.fromiter((counts[ids[t]] if t in ids else 0 for t in tokens), dtype=np.int64, count=len(tokens))
 
     def _similar_tokens(self, token: str, arabic: bool) -> tuple[np.ndarray, np.ndarray]:
         return self._similar_cache.get((token, arabic), self._similar_tokens_uncached)  # type: ignore[no-any-return]

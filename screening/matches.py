@@ -78,8 +78,6 @@ class ScreeningIndex:
     def hits(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Hit]:
         return self.names.hits(name, country, limit=limit, min_score=min_score)
 
-    def search(
-        self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0
-    ) -> list[Match]:
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
         """Entries whose name or an alias resembles ``name``, best first (``NameIndex.hits``), as matches."""
         return matches_of(name, self.hits(name, country, limit=limit, min_score=min_score), self._by_key)

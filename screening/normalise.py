@@ -135,7 +135,7 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
     return kept or tokens
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16_384)  # bounded: an index build normalises every name of a list once
 def _normalise_tokens(name: str) -> tuple[str, ...]:
     text = _ascii(name).casefold()
     if "." in text:
@@ -150,7 +150,7 @@ def name_tokens(name: str) -> list[str]:
     return list(_normalise_tokens(name))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16_384)
 def arabic_tokens(name: str) -> frozenset[str]:
     """The tokens of ``name`` that were written in Arabic script (rendered by
     :func:`screening.scripts.arabic_to_latin`: consonants and long vowels only)."""

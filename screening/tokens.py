@@ -216,5 +216,3 @@ def token_similarity(
     sims[sims < TOKEN_FLOOR] = 0.0
     sims[:, lengths == 0] = 0.0
     return sims
-
-

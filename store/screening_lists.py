@@ -8,10 +8,9 @@ import asyncio
 import builtins  # the field "list" shadows the builtin inside ImportResult
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
-
-from collections.abc import Collection
 
 from sqlalchemy import Text, cast, delete, func, insert
 from sqlmodel import col, select

@@ -48,9 +48,11 @@ def test_a_patched_index_finds_what_a_rebuilt_one_finds(listed: list[ListEntry])
     rebuilt = NameIndex(after)
     assert (layered.size, len(layered)) == (rebuilt.size, len(rebuilt))
     for query in ("Brannoch Velmire Shipping", "Ilsabet Quorrin", "Илсабет Кворрин", "Zorvath Kittredge"):
-        assert [h.entry_id for h in layered.hits(query, min_score=88)][:1] == [
-            h.entry_id for h in rebuilt.hits(query, min_score=88)
-        ][:1] != [], query
+        assert (
+            [h.entry_id for h in layered.hits(query, min_score=88)][:1]
+            == [h.entry_id for h in rebuilt.hits(query, min_score=88)][:1]
+            != []
+        ), query
     # removed and renamed entries are not found by their old names; every other entry scores as in a rebuild
     for gone in (roles["removed"], roles["renamed"]):
         assert gone.entry_id not in {h.entry_id for h in layered.hits(gone.name, min_score=0, limit=50)}
