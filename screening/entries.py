@@ -4,9 +4,8 @@ codes read from addresses, nationalities and citizenships (ISO 3166-1 alpha-2)."
 from __future__ import annotations
 
 import builtins  # the field "list" shadows the builtin inside ListEntry
-from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
@@ -68,13 +67,6 @@ class IndexedEntry(NamedTuple):
         if isinstance(entry, IndexedEntry):
             return entry
         return cls(entry.list, entry.entry_id, entry.name, entry.alt_names, entry.countries)
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> IndexedEntry:
-        """From an entry's stored JSON data (``store.screening_lists``), without building a ``ListEntry``."""
-        return cls(
-            data["list"], data["entry_id"], data["name"], data.get("alt_names") or [], data.get("countries") or []
-        )
 
 
 class Match(BaseModel):

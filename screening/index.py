@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ MAX_TOKENS = 12  # tokens per name considered when scoring (names are rarely lon
 EXPANSION_FLOOR = 0.6  # vocabulary tokens at least this similar to a query token vote for their names
 HIGH_WEIGHT = 0.75  # weight of the better-covered side in the score
 COUNTRY_PENALTY_MAX = 3.0
+BUILD_CHUNK = 5000  # entries whose names are normalised at once
 SIMILAR_CACHE = 8192  # query tokens whose similar vocabulary tokens an index remembers
 SKELETON_CACHE = 4096
 
@@ -107,28 +108,34 @@ class NameIndex:
         name_text: list[str] = []  # each name's normalised tokens as written, articles and all
         vocab: dict[str, int] = {}
         arabic: set[str] = set()  # tokens written in Arabic script somewhere in the list
-        for entry_number, entry in enumerate(entries):
-            entry_list.append(lists.setdefault(entry.list, entry.list))
-            entry_ids.append(entry.entry_id)
-            countries = frozenset(entry.countries)
-            entry_countries.append(country_sets.setdefault(countries, countries))
-            seen: dict[frozenset[str], int] = {}  # one name per token set: word order never counts
-            for position, text in enumerate((entry.name, *entry.alt_names), start=-1):
-                written, tokens = list_tokens(text)
-                if not tokens:
-                    continue
-                token_set = frozenset(tokens)
-                number = seen.get(token_set)
-                if number is not None:
-                    name_texts[number] = (*name_texts.get(number, (name_first[number],)), position)
-                    continue
-                seen[token_set] = len(name_first)
-                if not text.isascii():
-                    arabic.update(arabic_tokens(text))
-                name_entry.append(entry_number)
-                name_first.append(position)
-                name_tokens_.append([vocab.setdefault(t, len(vocab)) for t in tokens])
-                name_text.append(" ".join(written))
+        entries = iter(entries)
+        entry_number = -1
+        while chunk := list(islice(entries, BUILD_CHUNK)):
+            texts = [text for entry in chunk for text in (entry.name, *entry.alt_names)]
+            tokenised = iter(list_tokens(texts))
+            for entry in chunk:
+                entry_number += 1
+                entry_list.append(lists.setdefault(entry.list, entry.list))
+                entry_ids.append(entry.entry_id)
+                countries = frozenset(entry.countries)
+                entry_countries.append(country_sets.setdefault(countries, countries))
+                seen: dict[frozenset[str], int] = {}  # one name per token set: word order never counts
+                for position, text in enumerate((entry.name, *entry.alt_names), start=-1):
+                    written, tokens = next(tokenised)
+                    if not tokens:
+                        continue
+                    token_set = frozenset(tokens)
+                    number = seen.get(token_set)
+                    if number is not None:
+                        name_texts[number] = (*name_texts.get(number, (name_first[number],)), position)
+                        continue
+                    seen[token_set] = len(name_first)
+                    if not text.isascii():
+                        arabic.update(arabic_tokens(text))
+                    name_entry.append(entry_number)
+                    name_first.append(position)
+                    name_tokens_.append([vocab.setdefault(t, len(vocab)) for t in tokens])
+                    name_text.append(" ".join(written))
         self._entry_list = entry_list
         self._entry_ids = entry_ids
         self._entry_countries = entry_countries

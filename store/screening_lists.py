@@ -149,8 +149,27 @@ def decode_entries(texts: list[str]) -> list[ListEntry]:
     return [ListEntry.model_construct(**json.loads(text)) for text in texts]
 
 
-def _indexed(texts: list[str]) -> list[IndexedEntry]:
-    return [IndexedEntry.from_data(json.loads(text)) for text in texts]
+def _indexed_fields(dialect: str) -> Any:
+    """An entry's id, name, aliases and countries as one JSON array text, picked out of its data by the database
+    (a third of the data's size, so decoding it is that much cheaper than decoding the whole record)."""
+    data = ScreeningListEntry.data
+    if dialect == "postgresql":
+        fields = [data.op("->")(key) for key in ("entry_id", "name", "alt_names", "countries")]  # type: ignore[attr-defined]
+        return cast(func.json_build_array(*fields), Text)
+    return func.json_array(
+        func.json_extract(data, "$.entry_id"),
+        func.json_extract(data, "$.name"),
+        func.json(func.json_extract(data, "$.alt_names")),
+        func.json(func.json_extract(data, "$.countries")),
+    )
+
+
+def _indexed(name: str, texts: list[str]) -> list[IndexedEntry]:
+    records = []
+    for text in texts:
+        entry_id, entry_name, alt_names, countries = json.loads(text)
+        records.append(IndexedEntry(name, entry_id, entry_name, alt_names or [], countries or []))
+    return records
 
 
 async def index_records(
@@ -161,7 +180,8 @@ async def index_records(
     chunks, decoded off the event loop, never whole `ListEntry` objects (see `list_snapshot` for the revision
     read first)."""
     revision = (await session.exec(select(ScreeningList.revision).where(ScreeningList.name == name))).first() or 0
-    query = select(cast(ScreeningListEntry.data, Text)).where(ScreeningListEntry.list == name)  # type: ignore[arg-type]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    query = select(_indexed_fields(dialect)).where(ScreeningListEntry.list == name)
     if at is not None:
         query = query.where(ScreeningListEntry.revision == at)
     elif after:
@@ -169,7 +189,7 @@ async def index_records(
     records: list[IndexedEntry] = []
     result = await session.stream(query)
     async for partition in result.partitions(INSERT_CHUNK):
-        records.extend(await asyncio.to_thread(_indexed, [row[0] for row in partition]))
+        records.extend(await asyncio.to_thread(_indexed, name, [row[0] for row in partition]))
     return revision, records
 
 
