@@ -46,8 +46,12 @@ WORKFLOWS: Sequence[type] = (
 # Shared, deterministic modules pass through the sandbox instead of being re-imported for every workflow run.
 PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
 
-# The same tuning for the clearance worker and the benchmark's bare-Temporal floor worker.
+# The same tuning for the clearance worker and the benchmark's bare-Temporal floor worker. The workflow cache
+# keeps open clearances (those awaiting people for days included) in memory between their tasks: 500 is well above
+# the clearances in flight at once under load (the SDK's default, 1000, let the cache alone reach hundreds of MB);
+# one evicted is replayed from its history when it is next woken.
 TUNING = {
+    "max_cached_workflows": 500,
     "max_concurrent_workflow_tasks": 100,
     "max_concurrent_local_activities": 100,
     "max_concurrent_activities": 100,

@@ -1,15 +1,17 @@
 """Delta screening activities: after a list import, screen the clearances that were screened on an older revision
 against only the entries that import added or changed, one bounded page at a time.
 
-The delta index holds a handful of entries, so building it is cheap (it is kept for the few imports in progress);
-each page of read models is screened off the event loop."""
+The delta index is compact (`screening.NameIndex`): it is built only when a page has clearances to screen, kept for
+the few imports in progress, and the records of the entries that matched are read from the store (an entry a later
+import changed again is left to that import's re-screening). Each page of read models is screened off the event
+loop."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from temporalio import activity
@@ -24,7 +26,9 @@ from domain.rescreen import (
     RescreenPage,
     RescreenPageInput,
 )
-from screening.index import ScreeningIndex
+from screening.entries import ListEntry
+from screening.index import Hit, Match, NameIndex
+from screening.matches import matches_of
 from sop.model import ScreeningStep
 from store import agencies, rescreening, screening_lists, sops
 from store.db import Database
@@ -34,7 +38,32 @@ from workflows import options
 log = structlog.get_logger("activities.rescreen")
 
 DEFAULT_THRESHOLD = 88.0
-KEPT_INDEXES = 4
+KEPT_INDEXES = 2  # delta indexes kept: a first import's delta is the whole list
+
+
+class PartySearch(Protocol):
+    def search(
+        self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0
+    ) -> list[Match]: ...
+
+
+class _DeltaSearch:
+    """A delta index searched in two passes: the first records the hits (no matches yet), the second, once the hit
+    entries' records are read, answers the matches for the same queries."""
+
+    def __init__(self, index: NameIndex) -> None:
+        self._index = index
+        self.found: dict[tuple[str, str | None, float], list[Hit]] = {}
+        self.entries: dict[tuple[str, str], ListEntry] | None = None
+        self.answered_hits = 0  # searches that found something (cached or not)
+
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
+        key = (name, country, min_score)
+        hits = self.found.get(key)
+        if hits is None:
+            hits = self.found[key] = self._index.hits(name, country, limit=limit, min_score=min_score)
+        self.answered_hits += bool(hits)
+        return [] if self.entries is None else matches_of(name, hits, self.entries)
 
 
 def screened_revision(view: dict[str, Any], list_name: str) -> int:
@@ -54,7 +83,7 @@ def known_matches(view: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
 
 
 def screen_view(
-    view: dict[str, Any], *, index: ScreeningIndex, list_name: str, revision: int, threshold: float
+    view: dict[str, Any], *, index: PartySearch, list_name: str, revision: int, threshold: float
 ) -> RescreenHit | None:
     """New possible matches of the clearance's parties among the delta's entries, or None.
 
@@ -100,21 +129,31 @@ def subject_of_record(row: ClearanceRecord) -> ClearanceSubject:
 class RescreenActivities:
     def __init__(self, *, db: Database) -> None:
         self._db = db
-        self._indexes: OrderedDict[tuple[str, int], ScreeningIndex] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, int], NameIndex] = OrderedDict()
         self._thresholds: dict[tuple[str, int], float] = {}
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.rescreen_page, self.record_rescreen]
 
-    async def _delta_index(self, list_name: str, revision: int) -> ScreeningIndex:
+    async def _delta_index(self, list_name: str, revision: int) -> NameIndex:
         key = (list_name, revision)
         if key not in self._indexes:
             async with self._db.session() as session:
-                entries = await screening_lists.changed_entries(session, name=list_name, revision=revision)
-            self._indexes[key] = await asyncio.to_thread(ScreeningIndex, entries)
+                _, records = await screening_lists.index_records(session, list_name, at=revision)
+            self._indexes[key] = await asyncio.to_thread(NameIndex, records)
             while len(self._indexes) > KEPT_INDEXES:
                 self._indexes.popitem(last=False)
         return self._indexes[key]
+
+    async def _hit_entries(
+        self, search: _DeltaSearch, list_name: str, revision: int
+    ) -> dict[tuple[str, str], ListEntry]:
+        ids = {hit.entry_id for hits in search.found.values() for hit in hits if hit.list == list_name}
+        if not ids:
+            return {}
+        async with self._db.session() as session:
+            found = await screening_lists.entries_as_of(session, list_name, ids, revision=revision)
+        return {(list_name, entry_id): entry for entry_id, entry in found.items()}
 
     async def _threshold(self, rows: Iterable[ClearanceRecord]) -> dict[tuple[str, int], float]:
         """The review threshold of each SOP version's screening step (the one the clearance was screened at)."""
@@ -140,21 +179,29 @@ class RescreenActivities:
 
     @activity.defn(name=options.RESCREEN_PAGE)
     async def rescreen_page(self, inp: RescreenPageInput) -> RescreenPage:
-        index = await self._delta_index(inp.list, inp.revision)
-        if index.size == 0:  # the import changed nothing (or a later one replaced its entries again)
-            return RescreenPage()
         async with self._db.session() as session:
             rows, cursor = await rescreening.candidates(
                 session, released_since=inp.released_since, cursor=inp.cursor, limit=inp.page_size
             )
+        if not rows:
+            return RescreenPage(next_cursor=cursor)
+        index = await self._delta_index(inp.list, inp.revision)
+        if index.size == 0:  # the import changed nothing (or a later one replaced its entries again)
+            return RescreenPage()
         thresholds = await self._threshold(rows)
         authorities = await self._authorities({r.mrn[2:4] for r in rows})
+        search = _DeltaSearch(index)
 
-        def screen() -> list[ClearanceHit]:
-            hits = []
-            for row in rows:
+        def screen(selected: list[ClearanceRecord]) -> tuple[list[ClearanceHit], list[ClearanceRecord]]:
+            hits, touched = [], []
+            for row in selected:
+                before = search.answered_hits
                 threshold = thresholds[(row.sop_name, row.sop_version)]
-                hit = screen_view(row.view, index=index, list_name=inp.list, revision=inp.revision, threshold=threshold)
+                hit = screen_view(
+                    row.view, index=search, list_name=inp.list, revision=inp.revision, threshold=threshold
+                )
+                if search.answered_hits > before:
+                    touched.append(row)
                 if hit is not None:
                     hits.append(
                         ClearanceHit(
@@ -167,9 +214,13 @@ class RescreenActivities:
                             alert_agency=authorities.get(row.mrn[2:4]),
                         )
                     )
-            return hits
+            return hits, touched
 
-        hits = await asyncio.to_thread(screen)
+        _, touched = await asyncio.to_thread(screen, rows)  # first pass: which parties hit which entries
+        hits: list[ClearanceHit] = []
+        if touched:
+            search.entries = await self._hit_entries(search, inp.list, inp.revision)
+            hits, _ = await asyncio.to_thread(screen, touched)
         log.info("rescreened_page", list=inp.list, revision=inp.revision, scanned=len(rows), hits=[h.mrn for h in hits])
         return RescreenPage(hits=hits, scanned=len(rows), next_cursor=cursor)
 

@@ -88,6 +88,31 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+class RssWatch:
+    """The worker's and the API's resident memory: sampled every half second (peaks) and at each phase's end."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.peak = {name: 0.0 for name in pids}
+        self.points: list[dict[str, Any]] = []
+        self._task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            for name, pid in self.pids.items():
+                self.peak[name] = max(self.peak[name], rss_mib(pid))
+            await asyncio.sleep(0.5)
+
+    def point(self, label: str, clearances: int | None = None) -> None:
+        now = {n: round(rss_mib(p), 1) for n, p in self.pids.items()}
+        self.points.append({"at": label, "clearances": clearances, **now})
+        print(f"   RSS {label} ({clearances} clearances): {now} MiB, peaks {self.peak}", flush=True)
+
+    def stop(self) -> dict[str, Any]:
+        self._task.cancel()
+        return {"peak_mib": {n: round(v, 1) for n, v in self.peak.items()}, "points": self.points}
+
+
 def quantile(values: list[float], q: float) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -266,6 +291,29 @@ async def load(
     pids: dict[str, int],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    rss = RssWatch({"worker": worker.proc.pid, "api": pids["api"]})
+    try:
+        return await _load(http, officer, args, worker, db, pids, rss, out)
+    finally:
+        out["rss"] = rss.stop()
+
+
+async def clearances_so_far(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.exec(select(func.count()).select_from(ClearanceRecord))).one())
+
+
+async def _load(
+    http: httpx.AsyncClient,
+    officer: str,
+    args: argparse.Namespace,
+    worker: Process,
+    db: Database,
+    pids: dict[str, int],
+    rss: RssWatch,
+    out: dict[str, Any],
+) -> dict[str, Any]:
+    rss.point("before the import", 0)
     document = csl_document(args.list_entries)
     print(f"b. importing a {args.list_entries}-entry list ({len(document) / 1e6:.1f} MB) through the API …", flush=True)
     t0 = time.perf_counter()
@@ -286,12 +334,14 @@ async def load(
         raise RuntimeError(f"warm-up clearance: {warm.summary()}")
     out["first_release_after_import_s"] = round(time.perf_counter() - t0, 2)
     out["worker_rss_after_import_mib"] = round(rss_mib(worker.proc.pid), 1)
+    rss.point("first release after the import", 1)
     print(f"   first release {out['first_release_after_import_s']} s after the import", flush=True)
 
     print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, Prefer: wait) …")
     cpu_phase, out["cpu_ms"] = await cpu_per_clearance(http, args.clients, args.cpu_clearances, pids)
     out["cpu_phase"] = cpu_phase.summary()
     print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
+    rss.point("after g.", await clearances_so_far(db))
     if args.cpu_only:
         out["stuck"] = await unfinished(db, timeout=30)
         return out
@@ -299,15 +349,16 @@ async def load(
     print(f"c. {args.clients} clients lodging and polling every 250 ms, {args.duration:.0f} s …", flush=True)
     out["polling"] = (await closed_loop(http, args.clients, wait=False, duration=args.duration)).summary()
     print(f"   {out['polling']['per_s']} clearances/s", flush=True)
+    rss.point("after c.", await clearances_so_far(db))
     print(f"d. {args.clients} clients lodging with Prefer: wait=30, {args.duration:.0f} s …", flush=True)
     out["waiting"] = (await closed_loop(http, args.clients, wait=True, duration=args.duration)).summary()
     print(f"   {out['waiting']['per_s']} clearances/s", flush=True)
+    rss.point("after d.", await clearances_so_far(db))
     print(f"e. {args.rate}/s offered for {args.rate_duration:.0f} s, Prefer: wait=30 …", flush=True)
     out["latency"] = (await open_loop(http, args.rate, args.rate_duration)).summary()
     print(f"   p99 {out['latency']['p99_s']} s", flush=True)
-
-    async with db.session() as session:
-        so_far = int((await session.exec(select(func.count()).select_from(ClearanceRecord))).one())
+    so_far = await clearances_so_far(db)
+    rss.point("after e.", so_far)
     rest = max(0, args.total - so_far)
     print(f"f. {rest} more clearances ({args.total} in all) with Prefer: wait=30 …", flush=True)
     if rest:
@@ -316,6 +367,7 @@ async def load(
     async with db.session() as session:
         out["clearances_total"] = int((await session.exec(select(func.count()).select_from(ClearanceRecord))).one())
     out["worker_rss_mib"] = round(rss_mib(worker.proc.pid), 1)
+    rss.point("end", out["clearances_total"])
     return out
 
 
@@ -374,9 +426,19 @@ def report(r: dict[str, Any]) -> bool:
             "",
         )
     )
+    peak = r["rss"]["peak_mib"]
+    rows.append(("peak RSS: worker / API", f"{peak['worker']:.0f} / {peak['api']:.0f} MiB", "", ""))
+    rows.append(("first release after the import", f"{r['first_release_after_import_s']:.1f} s", "a few s", ""))
     print()
     for row in rows:
         print(f"{row[0]:<44}{row[1]:<58}{row[2]:<28}{row[3]}")
+    print(
+        "RSS (MiB) by phase: "
+        + "; ".join(
+            f"{p['at']} ({p['clearances']} clearances): worker {p['worker']:.0f}, API {p['api']:.0f}"
+            for p in r["rss"]["points"]
+        )
+    )
     return all(not row[3].startswith("FAIL") for row in rows)
 
 

@@ -1,4 +1,4 @@
-"""Screening benchmark: recall, false positives, latency, build time and memory of ``screening.ScreeningIndex``.
+"""Screening benchmark: recall, false positives, latency, build time and memory of ``screening.NameIndex``.
 
 Usage::
 
@@ -24,9 +24,11 @@ native-script spellings and countries. Then:
   variant of a listed name under the kinds above is set aside (and counted). The false-positive rate of a
   kind is the share of its names that return any match at or above the threshold.
 
-Latency is the wall-clock time of each ``search()`` over all queries, one thread, from a cold per-token
-cache. Memory: what the index holds once built (``tracemalloc``, numpy included; the ``ListEntry`` objects
-it refers to are the caller's and counted apart) and the process's resident set growth over the build.
+Latency is the wall-clock time of each search over all queries (``NameIndex.hits`` and the matched entries'
+records turned into matches), one thread, from a cold per-token cache. Memory: what the compact index holds once
+built (``tracemalloc``, numpy included; it keeps no ``ListEntry``: a process reads the matched entries' records
+from the store) and the process's resident set growth over the build. Catching up: the time to patch the index
+with an import that adds, changes and removes a few entries (``screening.layered``) beside a full rebuild.
 It is a measurement: the exit code is 0 unless ``--check`` is given and a target is missed.
 """
 
@@ -54,7 +56,9 @@ from bench.screening_names import (
     to_arabic,
     unrelated_names,
 )
-from screening import ScreeningIndex
+from screening import ListEntry, Match, NameIndex, matches_of
+from screening.entries import IndexedEntry
+from screening.layered import patched
 
 REVIEW_THRESHOLD = 88.0
 TARGET_MEDIAN_MS = 2.0
@@ -63,6 +67,7 @@ TARGET_KIND_RECALL = 0.95
 TARGET_FP = 0.01
 TARGET_INDEX_MB = 150.0
 TARGET_BUILD_S = 3.0
+PATCH_ENTRIES = 10  # entries an import changes, for the catch-up figure
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -116,23 +121,39 @@ def unrelated_sets(
     }, set_aside
 
 
-def build_figures(entries: list) -> tuple[ScreeningIndex, float, float, float, float]:
+def build_figures(entries: list[ListEntry]) -> tuple[NameIndex, float, float, float, float]:
     """The index, its build time (s), what it holds (MB, tracemalloc), the build's peak (MB) and the
     resident set growth of the build (MB)."""
     gc.collect()
     before = rss_mb()
     started = time.perf_counter()
-    index = ScreeningIndex(entries)
+    index = NameIndex(entries)
     build = time.perf_counter() - started
     gc.collect()
     rss_growth = rss_mb() - before
     tracemalloc.start()
-    traced = ScreeningIndex(entries)
+    traced = NameIndex(entries)
     gc.collect()
     held, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del traced
     return index, build, held / 2**20, peak / 2**20, rss_growth
+
+
+def patch_seconds(index: NameIndex, entries: list[ListEntry]) -> float:
+    """Seconds to patch the index with an import that removes, changes and adds ``PATCH_ENTRIES`` entries in all."""
+    third = PATCH_ENTRIES // 3
+    changed = [
+        IndexedEntry.of(e)._replace(name=f"{e.name} Renamed {n}") for n, e in enumerate(entries[third : 2 * third])
+    ]
+    added = [
+        IndexedEntry(entries[0].list, f"added-{n}", f"Added Party {n} Holdings", [], [])
+        for n in range(PATCH_ENTRIES - 2 * third)
+    ]
+    present = {e.entry_id for e in entries[third:]} | {e.entry_id for e in added}
+    started = time.perf_counter()
+    patched(index, [*changed, *added], present)
+    return time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     generated = time.perf_counter() - started
     entries_mb = rss_mb()
     index, build, held_mb, peak_mb, rss_growth = build_figures(entries)
+    patch = patch_seconds(index, entries)
+    by_key = {(e.list, e.entry_id): e for e in entries}  # the store's part: the matched entries' records
+
+    def search(query: str, limit: int, min_score: float) -> list[Match]:
+        return matches_of(query, index.hits(query, limit=limit, min_score=min_score), by_key)
 
     variants = recall_queries(primaries, args.queries, args.seed + 1)
     neighbourhood = Neighbourhood(entries)
@@ -165,20 +191,20 @@ def main(argv: list[str] | None = None) -> int:
     misses: list[str] = []
     for kind, query, entry_id in variants:
         t0 = time.perf_counter()
-        matches = index.search(query, limit=25, min_score=REVIEW_THRESHOLD)
+        matches = search(query, 25, REVIEW_THRESHOLD)
         latencies.append(time.perf_counter() - t0)
         total[kind] += 1
         if any(m.entry_id == entry_id for m in matches):
             found[kind] += 1
         elif len(misses) < args.show_misses:
-            low = index.search(query, limit=50, min_score=0)
+            low = search(query, 50, 0)
             score = next((m.score for m in low if m.entry_id == entry_id), None)
             misses.append(f"  missed {kind}: {query!r} for {primaries[entry_id].text!r} (score {score})")
     false_positives: dict[str, list[str]] = {kind: [] for kind in unrelated}
     for kind, queries in unrelated.items():
         for query, source in queries:
             t0 = time.perf_counter()
-            matches = index.search(query, limit=10, min_score=REVIEW_THRESHOLD)
+            matches = search(query, 10, REVIEW_THRESHOLD)
             latencies.append(time.perf_counter() - t0)
             if matches:
                 hit = matches[0].matched_alias or matches[0].name
@@ -217,10 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append((f"false positives {kind}", f"{100 * rate:.2f} %", "<= 1 %", ok))
     print()
     figures = [
-        ("search() median", f"{median:.3f} ms", "<= 2 ms", median <= TARGET_MEDIAN_MS),
-        ("search() p99", f"{p99:.3f} ms", "-", True),
-        ("search() max", f"{max(ms):.3f} ms", "-", True),
+        ("search median", f"{median:.3f} ms", "<= 2 ms", median <= TARGET_MEDIAN_MS),
+        ("search p99", f"{p99:.3f} ms", "-", True),
+        ("search max", f"{max(ms):.3f} ms", "-", True),
         ("index build", f"{build:.2f} s", "<= 3 s", build <= TARGET_BUILD_S),
+        (f"catch up: patch {PATCH_ENTRIES} entries", f"{1000 * patch:.0f} ms", "-", True),
         ("index memory (tracemalloc)", f"{held_mb:.1f} MB", "<= 150 MB", held_mb <= TARGET_INDEX_MB),
         ("index build peak (tracemalloc)", f"{peak_mb:.1f} MB", "-", True),
         ("RSS growth over the build", f"{rss_growth:.1f} MB", "-", True),

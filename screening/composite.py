@@ -1,4 +1,5 @@
-"""One screening index per list, composed: an import rebuilds only its own list's index.
+"""One screening index per list, composed: an import rebuilds (or patches, see :mod:`screening.layered`) only its
+own list's index.
 
 ``ListIndexes`` is immutable: ``with_list`` and ``without_list`` return a new value that shares every
 other list's :class:`~screening.index.ScreeningIndex` object, so a process can build the new list's index
@@ -14,21 +15,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Protocol
 
-from screening.index import Match, ScreeningIndex
+from screening.index import Hit, Match
 from screening.lists import ListEntry
+from screening.matches import ScreeningIndex
 
-__all__ = ["ListIndexes"]
+__all__ = ["ListIndex", "ListIndexes"]
+
+
+class ListIndex(Protocol):
+    """What a list's index answers: ``NameIndex`` (compact), ``ScreeningIndex`` (entries in memory) or
+    ``LayeredIndex`` (a compact index patched with an import's changes)."""
+
+    def __len__(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def hits(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Hit]: ...
 
 
 class ListIndexes:
-    """A ``ScreeningIndex`` and its revision per list name; immutable."""
+    """An index and its revision per list name; immutable."""
 
     __slots__ = ("_indexes", "_revisions")
 
-    def __init__(self, indexes: Mapping[str, tuple[int, ScreeningIndex]] | None = None) -> None:
+    def __init__(self, indexes: Mapping[str, tuple[int, ListIndex]] | None = None) -> None:
         items = dict(indexes or {})
-        self._indexes: Mapping[str, ScreeningIndex] = MappingProxyType({n: i for n, (_, i) in items.items()})
+        self._indexes: Mapping[str, ListIndex] = MappingProxyType({n: i for n, (_, i) in items.items()})
         self._revisions: Mapping[str, int] = MappingProxyType({n: r for n, (r, _) in items.items()})
 
     @classmethod
@@ -36,12 +51,12 @@ class ListIndexes:
         return cls()
 
     def with_list(self, name: str, revision: int, entries: Iterable[ListEntry]) -> ListIndexes:
-        """This value with list ``name`` at ``revision`` indexed from ``entries`` (replacing an older one);
-        only that list's index is built, every other list's index object is reused."""
+        """This value with list ``name`` at ``revision`` indexed from ``entries``, kept in memory (replacing an older
+        one); only that list's index is built, every other list's index object is reused."""
         return self.with_index(name, revision, ScreeningIndex(entries))
 
-    def with_index(self, name: str, revision: int, index: ScreeningIndex) -> ListIndexes:
-        """As ``with_list``, with an index already built (e.g. in a thread)."""
+    def with_index(self, name: str, revision: int, index: ListIndex) -> ListIndexes:
+        """As ``with_list``, with an index already built (e.g. a compact one, in a thread)."""
         items = {n: (self._revisions[n], i) for n, i in self._indexes.items()}
         items[name] = (revision, index)
         return ListIndexes(items)
@@ -58,7 +73,7 @@ class ListIndexes:
         return dict(self._revisions)
 
     @property
-    def indexes(self) -> Mapping[str, ScreeningIndex]:
+    def indexes(self) -> Mapping[str, ListIndex]:
         """The index of each list (read-only)."""
         return self._indexes
 
@@ -72,23 +87,31 @@ class ListIndexes:
         return sum(index.size for index in self._indexes.values())
 
     def entry(self, list_name: str, entry_id: str) -> ListEntry | None:
+        """The entry of a list whose index keeps its entries in memory (None for a compact one)."""
         index = self._indexes.get(list_name)
-        return index.entry(list_name, entry_id) if index is not None else None
+        return index.entry(list_name, entry_id) if isinstance(index, ScreeningIndex) else None
 
-    def search(
-        self,
-        name: str,
-        country: str | None = None,
-        *,
-        limit: int = 10,
-        min_score: float = 80.0,
-    ) -> list[Match]:
+    def hits(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Hit]:
         """Entries of every list whose name or an alias resembles ``name``, best first (on equal scores in
-        list-name order), as ``ScreeningIndex.search`` scores them."""
+        list-name order), as ``NameIndex.hits`` scores them."""
+        if limit <= 0:
+            return []
+        found: list[Hit] = []
+        for list_name in sorted(self._indexes):
+            found.extend(self._indexes[list_name].hits(name, country, limit=limit, min_score=min_score))
+        found.sort(key=lambda h: -h.score)  # stable: equal scores keep list order, then each index's order
+        return found[:limit]
+
+    def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
+        """``hits`` as matches, for lists whose index keeps its entries in memory (``with_list``); a compact
+        index's entries are read from where they are kept (``adapters/screening.py``)."""
         if limit <= 0:
             return []
         found: list[Match] = []
         for list_name in sorted(self._indexes):
-            found.extend(self._indexes[list_name].search(name, country, limit=limit, min_score=min_score))
-        found.sort(key=lambda m: -m.score)  # stable: equal scores keep list order, then each index's order
+            index = self._indexes[list_name]
+            if not isinstance(index, ScreeningIndex):
+                raise LookupError(f"list {list_name!r} is indexed without its entries: resolve its hits elsewhere")
+            found.extend(index.search(name, country, limit=limit, min_score=min_score))
+        found.sort(key=lambda m: -m.score)  # as in hits
         return found[:limit]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import builtins  # the field "list" shadows the builtin inside ListEntry
 from functools import lru_cache
+from typing import NamedTuple
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["EntryDetails", "ListEntry", "Match", "ParsedList", "RejectedRow", "country_code"]
+__all__ = ["EntryDetails", "IndexedEntry", "ListEntry", "Match", "ParsedList", "RejectedRow", "country_code"]
 
 
 class EntryDetails(BaseModel):
@@ -49,6 +50,23 @@ class ListEntry(BaseModel):
     entity_type: str | None = None
     remarks: str | None = None
     details: EntryDetails | None = None
+
+
+class IndexedEntry(NamedTuple):
+    """What matching reads of an entry: its names and countries. An index is built from these (or from
+    ``ListEntry`` objects, which have the same fields) and keeps none of them whole."""
+
+    list: str
+    entry_id: str
+    name: str
+    alt_names: builtins.list[str]
+    countries: builtins.list[str]
+
+    @classmethod
+    def of(cls, entry: ListEntry | IndexedEntry) -> IndexedEntry:
+        if isinstance(entry, IndexedEntry):
+            return entry
+        return cls(entry.list, entry.entry_id, entry.name, entry.alt_names, entry.countries)
 
 
 class Match(BaseModel):

@@ -4,34 +4,39 @@ fast are written down in `screening/README.md`; `bench/screening.py` measures it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.process import cdist
 
 from screening.background import rarity_weights
-from screening.entries import ListEntry, Match
+from screening.entries import IndexedEntry, ListEntry, Match
 from screening.normalise import arabic_tokens, name_tokens
 from screening.scripts import compatible, skeleton, skeleton_similarity
 from screening.tokens import (
     LEGAL_FORM_TYPOS,
     index_tokens,
     is_pinyin,
+    list_tokens,
     token_similarity,
     transliteration_key,
     typo_similarity,
 )
 
-__all__ = ["Match", "ScreeningIndex", "index_tokens"]
+__all__ = ["Hit", "Match", "NameIndex", "index_tokens"]
 
 CANDIDATES = 48  # names scored exactly per query
 MAX_TOKENS = 12  # tokens per name considered when scoring (names are rarely longer)
 EXPANSION_FLOOR = 0.6  # vocabulary tokens at least this similar to a query token vote for their names
 HIGH_WEIGHT = 0.75  # weight of the better-covered side in the score
 COUNTRY_PENALTY_MAX = 3.0
+BUILD_CHUNK = 5000  # entries whose names are normalised at once
+SIMILAR_CACHE = 8192  # query tokens whose similar vocabulary tokens an index remembers
+SKELETON_CACHE = 4096
 
 
 def _trigrams(token: str) -> set[str]:
@@ -48,69 +53,129 @@ def _csr(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, n
     return offsets, values[order].astype(np.int32)
 
 
-class ScreeningIndex:
-    """An immutable fuzzy index over list entries' names and aliases."""
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An entry whose name or an alias resembles the query: what the index knows of it. ``texts`` are the
+    positions of the entry's texts that normalise to the matched name (-1: the primary name, i: ``alt_names[i]``),
+    so that the entry's own record, read where it is kept, says which alias matched."""
 
-    def __init__(self, entries: Iterable[ListEntry]) -> None:
-        self._entries: tuple[ListEntry, ...] = tuple(entries)
-        self._by_key = {(e.list, e.entry_id): e for e in self._entries}
-        self._entry_countries: list[frozenset[str]] = [frozenset(e.countries) for e in self._entries]
+    list: str
+    entry_id: str
+    score: float
+    texts: tuple[int, ...]
+
+
+class _Cache:
+    """A bounded memo of one index's per-token lookups (cleared when full: queries are few distinct tokens)."""
+
+    __slots__ = ("_items", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._items: dict[tuple[str, bool], Any] = {}
+        self._size = size
+
+    def get(self, key: tuple[str, bool], compute: Callable[[str, bool], Any]) -> Any:
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= self._size:
+                self._items.clear()
+            found = self._items[key] = compute(*key)
+        return found
+
+
+class NameIndex:
+    """An immutable fuzzy index over list entries' names and aliases. It keeps only what matching reads
+    (token ids, postings, normalised names, countries) and each entry's list and id: ``hits`` says which
+    entries matched, and the entries themselves are read where they are kept (the database, or
+    ``ScreeningIndex`` in memory) for the few that did."""
+
+    def __init__(self, entries: Iterable[ListEntry | IndexedEntry], *, beside: NameIndex | None = None) -> None:
+        """``beside``: a larger index this one is searched next to as one list (``screening.layered``): tokens
+        weigh by their counts in both, as they would in one index over both."""
+        entry_list: list[str] = []
+        entry_ids: list[str] = []
+        entry_countries: list[frozenset[str]] = []
+        lists: dict[str, str] = {}
+        country_sets: dict[frozenset[str], frozenset[str]] = {}
 
         name_entry: list[int] = []
-        # per indexed name: the texts that normalise to it (None = the primary name), so that the alias
-        # reported for a match is the one written most like the query (the Cyrillic spelling for a
-        # Cyrillic query, rather than its romanisation)
-        name_alias: list[list[str | None]] = []
-        name_tokens_: list[tuple[int, ...]] = []
-        written: list[list[str]] = []  # each name's normalised tokens as written, articles and all
+        # per indexed name: the positions of the entry's texts that normalise to it (-1 = the primary
+        # name), so that the alias reported for a match is the one written most like the query (the
+        # Cyrillic spelling for a Cyrillic query, rather than its romanisation)
+        name_texts: dict[int, tuple[int, ...]] = {}
+        name_first: list[int] = []
+        name_tokens_: list[list[int]] = []
+        name_text: list[str] = []  # each name's normalised tokens as written, articles and all
         vocab: dict[str, int] = {}
         arabic: set[str] = set()  # tokens written in Arabic script somewhere in the list
-        for entry_number, entry in enumerate(self._entries):
-            seen: dict[frozenset[str], int] = {}  # one name per token set: word order never counts
-            for alias in (None, *entry.alt_names):
-                text = entry.name if alias is None else alias
-                tokens = index_tokens(text, join_hyphens=True)
-                if not tokens:
-                    continue
-                token_set = frozenset(tokens)
-                if token_set in seen:
-                    name_alias[seen[token_set]].append(alias)
-                    continue
-                seen[token_set] = len(name_alias)
-                arabic.update(arabic_tokens(text))
-                name_entry.append(entry_number)
-                name_alias.append([alias])
-                name_tokens_.append(tuple(vocab.setdefault(t, len(vocab)) for t in tokens))
-                written.append(name_tokens(text))
+        entries = iter(entries)
+        entry_number = -1
+        while chunk := list(islice(entries, BUILD_CHUNK)):
+            texts = [text for entry in chunk for text in (entry.name, *entry.alt_names)]
+            tokenised = iter(list_tokens(texts))
+            for entry in chunk:
+                entry_number += 1
+                entry_list.append(lists.setdefault(entry.list, entry.list))
+                entry_ids.append(entry.entry_id)
+                countries = frozenset(entry.countries)
+                entry_countries.append(country_sets.setdefault(countries, countries))
+                seen: dict[frozenset[str], int] = {}  # one name per token set: word order never counts
+                for position, text in enumerate((entry.name, *entry.alt_names), start=-1):
+                    written, tokens = next(tokenised)
+                    if not tokens:
+                        continue
+                    token_set = frozenset(tokens)
+                    number = seen.get(token_set)
+                    if number is not None:
+                        name_texts[number] = (*name_texts.get(number, (name_first[number],)), position)
+                        continue
+                    seen[token_set] = len(name_first)
+                    if not text.isascii():
+                        arabic.update(arabic_tokens(text))
+                    name_entry.append(entry_number)
+                    name_first.append(position)
+                    name_tokens_.append([vocab.setdefault(t, len(vocab)) for t in tokens])
+                    name_text.append(" ".join(written))
+        self._entry_list = entry_list
+        self._entry_ids = entry_ids
+        self._entry_countries = entry_countries
         self._name_entry = np.asarray(name_entry, dtype=np.int32)
-        self._name_alias = name_alias
+        self._name_first = np.asarray(name_first, dtype=np.int32)
+        self._name_texts = name_texts  # only names more than one text normalises to
         self._vocab = list(vocab)
         self._vocab_ids = vocab
         n_names, n_vocab = len(name_entry), len(vocab)
         self._pad = n_vocab  # token id used to pad names to MAX_TOKENS; weight 0, matches nothing
 
         # token -> names postings, and each token's rarity weight
-        lengths = np.fromiter((len(t) for t in name_tokens_), dtype=np.int64, count=n_names)
-        flat = np.fromiter((t for ts in name_tokens_ for t in ts), dtype=np.int64, count=int(lengths.sum()))
+        lengths = np.fromiter(map(len, name_tokens_), dtype=np.int64, count=n_names)
+        flat = np.fromiter(chain.from_iterable(name_tokens_), dtype=np.int64, count=int(lengths.sum()))
+        del name_tokens_
         owners = np.repeat(np.arange(n_names, dtype=np.int64), lengths)
         self._tok_offsets, self._tok_postings = _csr(flat, owners, n_vocab)
-        weights, self._max_weight = rarity_weights(self._vocab, np.diff(self._tok_offsets), n_names)
+        df = np.diff(self._tok_offsets)
+        if beside is not None:
+            df = df + beside.token_counts(self._vocab)
+            n_names += len(beside)
+        weights, self._max_weight = rarity_weights(self._vocab, df, n_names)
+        n_names = len(name_entry)
         self._tok_weight = np.append(weights, np.float32(0.0))
 
         # names as padded token-id rows, and each name's total weight
         width = min(MAX_TOKENS, int(lengths.max()) if n_names else 1)
         matrix = np.full((n_names, width), self._pad, dtype=np.int32)
-        for row, token_ids in enumerate(name_tokens_):
-            matrix[row, : min(len(token_ids), width)] = token_ids[:width]
+        starts = np.cumsum(lengths) - lengths
+        column = np.arange(flat.size, dtype=np.int64) - np.repeat(starts, lengths)
+        inside = column < width
+        matrix[owners[inside], column[inside]] = flat[inside]
         self._name_matrix = matrix
-        # each name as one string, in written and in sorted token order, for whole-name edit similarity
-        self._name_text = [" ".join(tokens) for tokens in written]
-        self._name_sorted = [" ".join(sorted(tokens)) for tokens in written]
+        # each name as one string in written token order, for whole-name edit similarity
+        self._name_text = name_text
         # letters of the name's identifying tokens (no legal forms, articles or connectors)
-        self._name_letters = np.fromiter(
-            (sum(len(self._vocab[t]) for t in tokens) for tokens in name_tokens_), np.float32, n_names
-        )
+        vocab_letters = np.fromiter(map(len, self._vocab), dtype=np.float64, count=n_vocab)
+        self._name_letters = np.bincount(owners, weights=vocab_letters[flat], minlength=n_names).astype(np.float32)
         self._name_weight = self._tok_weight[matrix].sum(axis=1)
+        del flat, owners, column, inside
 
         # vocabulary trigram -> tokens, and transliteration key -> tokens (to find tokens similar to a
         # query token)
@@ -154,39 +219,51 @@ class ScreeningIndex:
         self._vocab_arabic = np.zeros(n_vocab + 1, dtype=bool)
         self._vocab_arabic[[vocab[t] for t in arabic if t in vocab]] = True
         self._any_arabic = bool(self._vocab_arabic.any())
-        self._similar_tokens = lru_cache(maxsize=50_000)(self._similar_tokens_uncached)
-        self._skeleton_matches = lru_cache(maxsize=20_000)(self._skeleton_matches_uncached)
+        self._similar_cache = _Cache(SIMILAR_CACHE)
+        self._skeleton_cache = _Cache(SKELETON_CACHE)
 
     # --- sizes and lookups ---------------------------------------------------------------------------
 
     def __len__(self) -> int:
         """Number of names and aliases indexed (after normalisation, duplicates within an entry dropped)."""
-        return len(self._name_alias)
+        return len(self._name_text)
 
     @property
     def size(self) -> int:
         """Number of list entries."""
-        return len(self._entries)
+        return len(self._entry_ids)
 
     @property
-    def entries(self) -> tuple[ListEntry, ...]:
-        return self._entries
+    def entry_ids(self) -> list[str]:
+        """Each entry's id, in entry number order (read-only)."""
+        return self._entry_ids
 
-    def entry(self, list_name: str, entry_id: str) -> ListEntry | None:
-        return self._by_key.get((list_name, entry_id))
+    def token_counts(self, tokens: Sequence[str]) -> np.ndarray:
+        """In how many of this index's names each token occurs (0 for a token it does not know)."""
+        counts = np.diff(self._tok_offsets)
+        ids = self._vocab_ids
+        return np.fromiter((counts[ids[t]] if t in ids else 0 for t in tokens), dtype=np.int64, count=len(tokens))
+
+    def _similar_tokens(self, token: str, arabic: bool) -> tuple[np.ndarray, np.ndarray]:
+        return self._similar_cache.get((token, arabic), self._similar_tokens_uncached)  # type: ignore[no-any-return]
+
+    def _skeleton_matches(self, token: str, arabic: bool) -> np.ndarray:
+        return self._skeleton_cache.get((token, arabic), self._skeleton_matches_uncached)  # type: ignore[no-any-return]
 
     # --- search --------------------------------------------------------------------------------------
 
-    def search(
+    def hits(
         self,
         name: str,
         country: str | None = None,
         *,
         limit: int = 10,
         min_score: float = 80.0,
-    ) -> list[Match]:
-        """Entries whose name or an alias resembles ``name``, best first, scored as the module says."""
-        if not self._name_alias or limit <= 0:
+        hidden: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """Entries whose name or an alias resembles ``name``, best first, scored as ``screening/README.md`` says;
+        ``hidden``: a mask over entry numbers of entries left out (``screening.layered``)."""
+        if not self._name_text or limit <= 0:
             return []
         arabic = arabic_tokens(name)
         tokenisations = self._query_tokenisations(index_tokens(name), arabic)
@@ -198,7 +275,7 @@ class ScreeningIndex:
         scores = np.max([self._token_score(tokens, candidates, arabic) for tokens in tokenisations], axis=0)
         whole = self._whole_name_similarity(tuple(name_tokens(name)), sum(map(len, tokenisations[0])), candidates)
         scores = 100.0 * np.maximum(scores, whole)
-        return self._matches(name, candidates, scores, country, limit, min_score)
+        return self._hits(candidates, scores, country, limit, min_score, hidden)
 
     def _query_tokenisations(self, tokens: tuple[str, ...], arabic: frozenset[str]) -> list[tuple[str, ...]]:
         """The query's tokens as the index knows them, plus variants with two adjacent tokens joined when
@@ -306,7 +383,7 @@ class ScreeningIndex:
         gather = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
         names = self._tok_postings[gather]
         shared = np.bincount(
-            names, weights=np.repeat(np.concatenate(token_votes), lengths), minlength=len(self._name_alias)
+            names, weights=np.repeat(np.concatenate(token_votes), lengths), minlength=len(self._name_text)
         )
         # rank the postings (a name appears once per similar token it has) rather than scanning all names
         dice = 2.0 * shared[names] / (query_weight + self._name_weight[names])
@@ -376,35 +453,29 @@ class ScreeningIndex:
         less than it would in the one token it hits."""
         letters = np.maximum(self._name_letters[candidates], query_letters)
         best = np.zeros(candidates.size, dtype=np.float32)
-        for text, names in ((" ".join(query), self._name_text), (" ".join(sorted(query)), self._name_sorted)):
-            others = [names[c] for c in candidates.tolist()]
+        written = [self._name_text[c] for c in candidates.tolist()]
+        in_order = [" ".join(sorted(text.split())) for text in written]
+        for text, others in ((" ".join(query), written), (" ".join(sorted(query)), in_order)):
             distances = cdist([text], others, scorer=OSA.distance, dtype=np.int32, score_cutoff=2)[0]
             np.maximum(best, typo_similarity(distances.astype(np.float32), letters), out=best)
         return best
 
-    @staticmethod
-    def _alias_like(query: str, texts: list[str | None]) -> str | None:
-        if None in texts:
-            return None
-        if len(texts) == 1:
-            return texts[0]
-        folded = query.casefold()
-        return max(texts, key=lambda text: fuzz.ratio(folded, (text or "").casefold()))
-
-    def _matches(
+    def _hits(
         self,
-        query: str,
         candidates: np.ndarray,
         scores: np.ndarray,
         country: str | None,
         limit: int,
         min_score: float,
-    ) -> list[Match]:
+        hidden: np.ndarray | None = None,
+    ) -> list[Hit]:
         query_country = country.strip().upper() if country else None
         best: dict[int, tuple[float, int]] = {}
         keep = scores >= min_score  # the country adjustment only ever lowers a score
         for name_number, raw in zip(candidates[keep].tolist(), scores[keep].tolist(), strict=True):
             entry_number = int(self._name_entry[name_number])
+            if hidden is not None and hidden[entry_number]:
+                continue
             countries = self._entry_countries[entry_number]
             score = raw
             if query_country and countries and query_country not in countries:
@@ -415,20 +486,10 @@ class ScreeningIndex:
             if previous is None or score > previous[0] or (score == previous[0] and name_number < previous[1]):
                 best[entry_number] = (score, name_number)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
-        matches: list[Match] = []
+        hits: list[Hit] = []
         for entry_number, (score, name_number) in ranked:
-            if score < min_score or len(matches) >= limit:
+            if score < min_score or len(hits) >= limit:
                 break
-            entry = self._entries[entry_number]
-            matches.append(
-                Match(
-                    list=entry.list,
-                    entry_id=entry.entry_id,
-                    name=entry.name,
-                    score=score,
-                    matched_alias=self._alias_like(query, self._name_alias[name_number]),
-                    programs=list(entry.programs),
-                    country=entry.countries[0] if entry.countries else None,
-                )
-            )
-        return matches
+            texts = self._name_texts.get(name_number) or (int(self._name_first[name_number]),)
+            hits.append(Hit(self._entry_list[entry_number], self._entry_ids[entry_number], score, texts))
+        return hits

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from anyascii import anyascii
 
 from screening.scripts import ARABIC_RUN, arabic_to_latin
 
-__all__ = ["LEGAL_FORMS", "arabic_tokens", "name_tokens", "normalise_name"]
+__all__ = ["LEGAL_FORMS", "arabic_tokens", "name_tokens", "names_tokens", "normalise_name"]
 
 # Single-token designators, written as they look after steps 1-3.
 _LEGAL_FORMS_TEXT = """
@@ -135,7 +136,7 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
     return kept or tokens
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16_384)  # bounded: an index build normalises every name of a list once
 def _normalise_tokens(name: str) -> tuple[str, ...]:
     text = _ascii(name).casefold()
     if "." in text:
@@ -150,7 +151,30 @@ def name_tokens(name: str) -> list[str]:
     return list(_normalise_tokens(name))
 
 
-@lru_cache(maxsize=65536)
+_NON_WORD_OR_LINE = re.compile(r"[^0-9a-z\n]+")
+_LEGAL_STARTS = LEGAL_FORMS | frozenset(_LEGAL_PHRASES)
+
+
+def names_tokens(names: Sequence[str]) -> list[list[str]]:
+    """``name_tokens`` of every name, the same tokens, normalised in bulk: the regular expressions run once over
+    all names joined by line breaks (none of them matches across one), which is what makes an index build of
+    100 000 names fast."""
+    if not names:
+        return []
+    joined = "\n".join(name if name.isascii() else _ascii(name) for name in names).casefold()
+    if joined.count("\n") != len(names) - 1:  # a name with a line break of its own
+        return [name_tokens(name) for name in names]
+    if "." in joined:
+        joined = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), joined)
+    joined = joined.replace("'", "").replace("\u2019", "")
+    found: list[list[str]] = []
+    for line in _NON_WORD_OR_LINE.sub(" ", joined).split("\n"):
+        tokens = line.split()
+        found.append(tokens if _LEGAL_STARTS.isdisjoint(tokens) else _strip_legal_forms(tokens))
+    return found
+
+
+@lru_cache(maxsize=16_384)
 def arabic_tokens(name: str) -> frozenset[str]:
     """The tokens of ``name`` that were written in Arabic script (rendered by
     :func:`screening.scripts.arabic_to_latin`: consonants and long vowels only)."""

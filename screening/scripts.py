@@ -109,7 +109,7 @@ _VOWEL_KIND = {"a": "a", "e": "e", "i": "i", "o": "o", "u": "u", "y": "i", "w": 
 _ACCEPTS = {"a": frozenset("a"), "i": frozenset("ie"), "u": frozenset("ou")}
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=16_384)  # bounded: an index build parses every token of a list once
 def _parse(token: str, arabic: bool) -> tuple[str, tuple[str, ...]]:
     """(skeleton, the vowels in each gap: before the first consonant, between consonants, after the
     last) of a romanised token, or of one rendered from Arabic script by :func:`arabic_to_latin`."""

@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
-from screening.normalise import LEGAL_FORMS, name_tokens
+from screening.normalise import LEGAL_FORMS, name_tokens, names_tokens
 
 TOKEN_FLOOR = 0.62  # token similarity below this is no match at all
 # Arabic articles and patronymic connectors carry no identity: "Al-Rashid" = "Rashid",
@@ -37,6 +37,23 @@ def index_tokens(name: str, *, join_hyphens: bool = False) -> tuple[str, ...]:
     tokens = name_tokens(name)
     last = len(tokens) - 1
     return tuple(dict.fromkeys(t for i, t in enumerate(tokens) if i == last or t not in _CONNECTORS))
+
+
+def _indexed(tokens: list[str]) -> tuple[str, ...]:
+    last = len(tokens) - 1
+    return tuple(dict.fromkeys([t for i, t in enumerate(tokens) if i == last or t not in _CONNECTORS]))
+
+
+def list_tokens(names: Sequence[str]) -> list[tuple[list[str], tuple[str, ...]]]:
+    """Listed names' tokens as written (``name_tokens``) and as indexed (``index_tokens`` with ``join_hyphens``),
+    normalised in bulk (``names_tokens``): an index build's step. A name without a hyphen (most) is normalised once."""
+    written = names_tokens(names)
+    hyphenated = [i for i, name in enumerate(names) if "-" in name]
+    joined = names_tokens([_HYPHENATED.sub("", _HYPHENATED_ARTICLE.sub(r"\1 ", names[i])) for i in hyphenated])
+    indexed = [_indexed(tokens) for tokens in written]
+    for i, tokens in zip(hyphenated, joined, strict=True):
+        indexed[i] = _indexed(tokens)
+    return list(zip(written, indexed, strict=True))
 
 
 _KEY_DIGRAPHS = (
@@ -206,5 +223,3 @@ def token_similarity(
     sims[sims < TOKEN_FLOOR] = 0.0
     sims[:, lengths == 0] = 0.0
     return sims
-
-

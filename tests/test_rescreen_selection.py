@@ -11,7 +11,7 @@ from activities.rescreen import screen_view
 from domain.clearance import ClearanceView, ProjectionInput, RescreenEntry, Status
 from domain.declaration import Declaration
 from domain.mrn import make_mrn
-from screening.index import ScreeningIndex
+from screening import ScreeningIndex
 from screening.lists import ListEntry
 from sop.model import Outcome, SopRef
 from store import clearances, rescreening

@@ -69,3 +69,26 @@ def test_empty_and_punctuation_only_names_normalise_to_nothing() -> None:
 def test_name_tokens_keep_the_written_order() -> None:
     assert name_tokens("Kirill Andreyevich Morozkin") == ["kirill", "andreyevich", "morozkin"]
     assert name_tokens("O'Neil & Sons Ltd") == ["oneil", "sons"]
+
+
+def test_names_normalised_in_bulk_read_as_each_alone() -> None:
+    import random
+
+    from bench.screening_names import Names, make_list
+    from screening.normalise import names_tokens
+
+    entries, _ = make_list(Names(random.Random(3)), 3000)
+    cyrillic = "\u041e\u041e\u041e «Волков-Динамика»"  # OOO in Cyrillic
+    odd = ["", "L.L.C.", "A.B.C. Trading S.A.", "O'Neil & Sons", cyrillic, "张小平", "محمد الرشيد",
+           "Sp. z o.o. Alfa", "GmbH", "Co. Ltd", "ß straße"]  # fmt: skip
+    names = [*odd, *(text for e in entries for text in (e.name, *e.alt_names))]
+    assert names_tokens(names) == [name_tokens(n) for n in names]
+    breaks = ["Alfa GmbH", "two\nlines", "x\u2028y", "Beta Co. Ltd"]  # a name's own line break: one at a time
+    assert names_tokens(breaks) == [name_tokens(n) for n in breaks]
+
+
+def test_listed_names_tokenised_in_bulk_are_indexed_as_each_alone() -> None:
+    from screening.tokens import index_tokens, list_tokens
+
+    names = ["Abdul-Rahman Al-Rashid", "Feng-Hui Trading Co.", "Wang Bin", "Rashid bin Jaber", "Al-Majid", "X-Ray-Tech"]
+    assert list_tokens(names) == [(name_tokens(n), index_tokens(n, join_hyphens=True)) for n in names]
