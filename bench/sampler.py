@@ -1,17 +1,18 @@
 """A small stack sampler for the benchmark's processes (py-spy is not installed): a daemon thread looks at every
-Python thread's stack every few milliseconds (`sys._current_frames()`) and counts the busy ones, folded, the
-format flame-graph tools read (`frame;frame;frame count`).
+Python thread's stack every few milliseconds (`sys._current_frames()`) and counts it, folded, in the format
+flame-graph tools read (`frame;frame;frame count`), weighted by the CPU time the thread used since the previous
+look (`pthread_getcpuclockid`): a thread waiting for the GIL or blocked counts nothing; work done just before a
+thread blocked counts against the frame it waits in (the event loop's selector, SQLite's queue).
 
     python -m bench.sampler OUT.folded worker.py            # run worker.py under the sampler
     python -m bench.sampler OUT.folded -m api.main          # run a module under it
     python -m bench.sampler --top 40 OUT.folded             # print the hottest functions (self and total)
 
 `bench.api_load --sample DIR` runs the worker and the API under it and sends them SIGUSR1 (forget what was counted
-so far) when its CPU phase starts; the file is written when the process exits. A thread whose innermost frame waits (a
-selector, a lock, a queue) counts as idle and is left out; the Temporal Core's own threads are native and not seen
-(their cost shows in the process's CPU, not here). Each stack is weighted by the CPU time its thread used since the
-previous look (`pthread_getcpuclockid`), so a thread waiting for the GIL counts nothing. Sampling holds the GIL
-for a moment each time, so it slows the process a little: compare shares, not absolute times.
+so far) when its CPU phase starts; the file is written when the process exits. The Temporal Core's own threads are
+native and not seen (their cost is in the process's CPU, not here). The sampler can only look when a thread lets go
+of the GIL, so frames that release it (socket writes, SQLite, AES-GCM) collect more than their share: read it for
+where the time goes, and its GC line (time in the collector by generation, from `gc.callbacks`) for how much.
 """
 
 from __future__ import annotations
@@ -27,15 +28,6 @@ import time
 from collections import Counter
 from types import FrameType
 
-IDLE = {
-    ("selectors.py", "select"),
-    ("threading.py", "wait"),
-    ("threading.py", "_wait_for_tstate_lock"),
-    ("queue.py", "get"),
-    ("thread.py", "_worker"),  # concurrent.futures' idle worker, blocked in its queue
-    ("base_events.py", "_run_once"),
-}
-
 
 def _stack(frame: FrameType | None) -> list[str]:
     names = []
@@ -45,10 +37,6 @@ def _stack(frame: FrameType | None) -> list[str]:
         frame = frame.f_back
     names.reverse()
     return names
-
-
-def _idle(frame: FrameType) -> bool:
-    return (os.path.basename(frame.f_code.co_filename), frame.f_code.co_name) in IDLE
 
 
 class Sampler:
@@ -96,7 +84,9 @@ class Sampler:
                 spent, cpu[ident] = now - cpu.get(ident, now), now
                 # Weighted by the CPU the thread used since the last look: a thread waiting for the GIL or in a
                 # blocking call counts (almost) nothing, whatever frame it waits in.
-                if spent > 0 and not _idle(frame):
+                # (A thread found waiting, e.g. the event loop in its selector, did its work before it got
+                # there: that work is counted against the waiting frame rather than dropped.)
+                if spent > 0:
                     self.counts[";".join(_stack(frame))] += round(spent * 1e6)
 
     def write(self) -> None:
