@@ -25,6 +25,7 @@ from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, Lice
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
 from adapters.webhook_endpoints import EndpointPolicy
 from settings import Settings, get_settings
+from stack import gc_policy
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
 from store import audit_log
@@ -126,6 +127,7 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    gc_policy.install()  # full collections skip the screening index once it has settled (stack/gc_policy.py)
     if settings.worker_metrics_port:
         Runtime.set_default(
             Runtime(

@@ -13,7 +13,7 @@ from types import FrameType
 
 import structlog
 import uvicorn
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
@@ -44,6 +44,7 @@ from api.routes import (
 )
 from api.service.webhooks import box_of
 from settings import Settings, get_settings
+from stack import gc_policy
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
 from store import webhooks as webhook_store
@@ -105,13 +106,7 @@ def create_app(
         dependencies=[Depends(require_json_body)],  # 415 for a JSON body without a JSON Content-Type
     )
     errors.install(app)
-    app.middleware("http")(metrics.middleware)
-
-    @app.middleware("http")
-    async def _bind_request(request: Request, call_next):  # type: ignore[no-untyped-def]
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
-        return await call_next(request)
+    app.add_middleware(metrics.RequestMetrics)  # innermost: the route is known when the answer is counted
 
     for module in (
         declarations,
@@ -190,6 +185,7 @@ class DrainingServer(uvicorn.Server):
 def serve() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    gc_policy.install()  # full collections skip the screening index once it has settled (stack/gc_policy.py)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,

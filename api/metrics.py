@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+import structlog
+from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("clearance_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -19,14 +20,36 @@ DECLARATIONS = Counter("clearance_declarations_total", "Declarations lodged", ["
 TASK_ACTIONS = Counter("clearance_task_actions_total", "Task claims and completions", ["action", "result"])
 
 
-async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
-    REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-    LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-    return response
+class RequestMetrics:
+    """Per request: the log context (method, path) and the request count and latency by route.
+
+    Plain ASGI: as `@app.middleware("http")` functions (Starlette's BaseHTTPMiddleware) these two ran every request
+    through an extra task and a pair of memory streams each, a visible share of the API's CPU per clearance."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(method=scope["method"], path=scope["path"])
+        started = time.perf_counter()
+        status = 500  # no answer started: what the server's error handler sends
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
 
 
 def exposition() -> Response:

@@ -253,8 +253,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         print(f"   {result['floor_per_s']} workflows/s, CPU ms per workflow {result['floor_cpu_ms']}", flush=True)
 
         env["TEMPORAL_TASK_QUEUE"] = f"api-load-{uuid.uuid4().hex[:6]}"
-        worker = Process(["worker.py"], env, tmp / "worker.log")
-        api = Process(["-m", "api.main"], env, tmp / "api.log")
+        sample = ["-m", "bench.sampler"] if args.sample else []
+        worker = Process([*sample, *_out(args, "worker"), "worker.py"], env, tmp / "worker.log")
+        api = Process([*sample, *_out(args, "api"), "-m", "api.main"], env, tmp / "api.log")
         limits = httpx.Limits(max_connections=args.clients * 2 + 50, max_keepalive_connections=args.clients * 2 + 50)
         try:
             async with httpx.AsyncClient(
@@ -272,10 +273,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _out(args: argparse.Namespace, name: str) -> list[str]:
+    if not args.sample:
+        return []
+    Path(args.sample).mkdir(parents=True, exist_ok=True)
+    return [str(Path(args.sample) / f"{name}.folded")]
+
+
 async def cpu_per_clearance(
-    http: httpx.AsyncClient, clients: int, n: int, pids: dict[str, int]
+    http: httpx.AsyncClient, clients: int, n: int, pids: dict[str, int], sampled: bool = False
 ) -> tuple[Phase, dict[str, float]]:
     """CPU ms per clearance of each process over `n` green-lane clearances (`clients` at once, Prefer: wait)."""
+    if sampled:  # bench.sampler: count from here on
+        for name in ("worker", "api"):
+            os.kill(pids[name], signal.SIGUSR1)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     phase = await closed_loop(http, clients, wait=True, duration=3600, total=n)
     done = max(1, len(phase.latencies))
@@ -338,7 +349,9 @@ async def _load(
     print(f"   first release {out['first_release_after_import_s']} s after the import", flush=True)
 
     print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, Prefer: wait) …")
-    cpu_phase, out["cpu_ms"] = await cpu_per_clearance(http, args.clients, args.cpu_clearances, pids)
+    cpu_phase, out["cpu_ms"] = await cpu_per_clearance(
+        http, args.clients, args.cpu_clearances, pids, sampled=bool(args.sample)
+    )
     out["cpu_phase"] = cpu_phase.summary()
     print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
     rss.point("after g.", await clearances_so_far(db))
@@ -454,6 +467,7 @@ if __name__ == "__main__":
     parser.add_argument("--cpu-clearances", type=int, default=1000, help="clearances of g. (CPU per clearance)")
     parser.add_argument("--cpu-only", action="store_true", help="only the floor, the import and g.")
     parser.add_argument("--smoke", action="store_true", help="small and quick (CI)")
+    parser.add_argument("--sample", metavar="DIR", help="run the worker and the API under bench.sampler, files in DIR")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     if "--smoke" in sys.argv:  # smaller defaults; options given explicitly still count
         parser.set_defaults(

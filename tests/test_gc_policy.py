@@ -1,0 +1,66 @@
+"""The processes' garbage-collector policy (stack/gc_policy.py): a slow full collection freezes what survived it,
+so the next full collections skip the long-lived heap; a thaw lets a cycle that died while frozen be freed."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from stack.gc_policy import FreezeSlowCollections
+
+
+class Node:
+    def __init__(self, payload: object) -> None:
+        self.me = self  # a reference cycle, as the screening index has (its caches hold its own bound methods)
+        self.payload = payload
+
+
+@pytest.fixture
+def policy() -> Iterator[FreezeSlowCollections]:
+    gc.collect()
+    installed = FreezeSlowCollections(slow_seconds=0.02, thaw_seconds=3600)
+    gc.callbacks.append(installed)
+    gc.disable()  # only the tests' own collections: their timing decides what is frozen
+    try:
+        yield installed
+    finally:
+        gc.enable()
+        gc.callbacks.remove(installed)
+        gc.unfreeze()
+        gc.collect()
+
+
+def full_collection_seconds() -> float:
+    started = time.perf_counter()
+    gc.collect()
+    return time.perf_counter() - started
+
+
+def test_a_slow_full_collection_freezes_its_survivors_and_later_ones_are_fast(policy: FreezeSlowCollections) -> None:
+    heap = [{"name": [i, str(i)]} for i in range(1_000_000)]  # a long-lived structure of millions of objects
+    slow = full_collection_seconds()
+    assert slow >= policy.slow_seconds and policy.freezes >= 1
+    assert gc.get_freeze_count() >= len(heap)
+    freezes = policy.freezes
+    assert full_collection_seconds() < slow / 3
+    assert policy.freezes == freezes  # a fast collection freezes nothing more
+    del heap
+
+
+def test_a_cycle_that_died_while_frozen_is_freed_after_the_thaw(policy: FreezeSlowCollections) -> None:
+    cycle = Node([{"name": [i]} for i in range(1_000_000)])
+    alive = weakref.ref(cycle)
+    gc.collect()
+    assert policy.freezes >= 1
+    del cycle
+    gc.collect()
+    assert alive() is not None  # frozen: the collector does not look at it
+    policy.thaw_seconds = 0  # the interval is over: the next full collection gives the frozen objects back
+    gc.collect()
+    assert policy.thaws == 1
+    gc.collect()
+    assert alive() is None
