@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from adapters.exchange_office import ExchangeOffice
 from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics, openapi
 from api.content_type import require_json_body
@@ -31,6 +32,7 @@ from api.routes import (
     clearances,
     codec,
     declarations,
+    exchange,
     false_positives,
     licences,
     ops,
@@ -87,8 +89,10 @@ def create_app(
         await prepare_database(settings, database)
         client = temporal or await connect(settings, fail_fast=True)
         app.state.services = services = Services(
-            settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database)
+            settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database),
+            exchange=ExchangeOffice(settings=settings, db=database),
         )
+        await services.exchange.keys()  # this administration's key (and its embedded partners') in the registry
         log.info("api_started", temporal=settings.temporal_address)
         yield
         await services.close()
@@ -125,6 +129,7 @@ def create_app(
         ops,
         codec,
         agencies,
+        exchange,
         console,
     ):
         app.include_router(module.router)

@@ -426,3 +426,58 @@ def may_use_codec(who: Who, agency: str) -> Refusal | None:
 def webhook_scope(who: Who) -> str | None:
     """Declarants subscribe to their own declarations (their EORI); officers to their agency's clearances (None)."""
     return None if is_reader(who) else who.eori
+
+
+# --- cross-border exchange between administrations -------------------------------------------------------------
+
+EXCHANGE_READERS = ("customs_officer", "supervisor", "auditor", "partner_customs_officer")
+PARTNER_OFFICERS = ("partner_customs_officer", "customs_officer")  # answer what their administration received
+ASSISTANCE_REQUESTERS = ("customs_officer", "supervisor")
+EXIT_CONFIRMERS = ("customs_officer", "supervisor")
+
+
+class MessageLike(Protocol):
+    """The parts of an exchange message (`store.models.ExchangeMessage`) the rules look at."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def to_agency(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def may_read_exchange(who: Who) -> Refusal | None:
+    """Officers of the sending or the receiving agency (the listing shows only their agency's messages)."""
+    return needs_role(who, EXCHANGE_READERS)
+
+
+def _received_by(who: Who, message: MessageLike, kind: str, what: str) -> Refusal | None:
+    """Acting on a message received by the caller's agency: any other message does not exist for it."""
+    if message.direction != "in" or not _of_agency(who, message.to_agency) or message.status == "rejected":
+        return Refusal(Rejection.not_found, f"message {message.id} not found")
+    if refused := needs_role(who, PARTNER_OFFICERS):
+        return refused
+    if message.kind != kind:
+        return conflict(f"message {message.id} is a {message.kind}; only a {kind} can be given {what}")
+    return None
+
+
+def may_return_control_result(who: Who, message: MessageLike) -> Refusal | None:
+    return _received_by(who, message, "export_notification", "a control result")
+
+
+def may_answer_assistance(who: Who, message: MessageLike) -> Refusal | None:
+    return _received_by(who, message, "mutual_assistance_request", "an answer")
+
+
+def may_request_assistance(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, ASSISTANCE_REQUESTERS, "ask a partner administration for assistance about")
+
+
+def may_confirm_exit(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, EXIT_CONFIRMERS, "confirm the exit of")
