@@ -80,4 +80,3 @@ class ExchangeActivities:
         async with self._db.writer() as session:
             await exchange_store.record_exit(session, inp)
             await session.commit()
-

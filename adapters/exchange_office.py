@@ -101,13 +101,27 @@ class ExchangeOffice:
                 "iss": sender,
                 "aud": recipient,
                 "iat": int(now.timestamp()),
-                "msg": {"kind": kind, "mrn": mrn, "in_reply_to": in_reply_to, "sent_at": now.isoformat(),
-                        "payload": payload},
+                "msg": {
+                    "kind": kind,
+                    "mrn": mrn,
+                    "in_reply_to": in_reply_to,
+                    "sent_at": now.isoformat(),
+                    "payload": payload,
+                },
             }
             token = key.sign(claims)
             row = ExchangeMessage(
-                id=ident, direction="out", mrn=mrn, kind=kind, from_agency=sender, to_agency=recipient,
-                status=status, in_reply_to=in_reply_to, sent_at=now, payload=payload, jws=token,
+                id=ident,
+                direction="out",
+                mrn=mrn,
+                kind=kind,
+                from_agency=sender,
+                to_agency=recipient,
+                status=status,
+                in_reply_to=in_reply_to,
+                sent_at=now,
+                payload=payload,
+                jws=token,
                 signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
             )
             row = await exchange_store.add(session, row, "exchange_composed", actor)
@@ -199,9 +213,19 @@ class ExchangeOffice:
         sent_at = _parse(msg.get("sent_at")) or datetime.fromtimestamp(int(claims["iat"]), UTC)
         async with self.db.writer() as session:
             row = ExchangeMessage(
-                id=ident, direction="in", mrn=mrn, kind=kind, from_agency=sender.id, to_agency=audience,
-                status="received", in_reply_to=msg.get("in_reply_to"), sent_at=sent_at, received_at=utcnow(),
-                payload=msg["payload"], jws=token, signature={"alg": "EdDSA", "key_id": kid, "verified": True},
+                id=ident,
+                direction="in",
+                mrn=mrn,
+                kind=kind,
+                from_agency=sender.id,
+                to_agency=audience,
+                status="received",
+                in_reply_to=msg.get("in_reply_to"),
+                sent_at=sent_at,
+                received_at=utcnow(),
+                payload=msg["payload"],
+                jws=token,
+                signature={"alg": "EdDSA", "key_id": kid, "verified": True},
             )
             row = await exchange_store.add(session, row, "exchange_received", None)
             await self._on_received(session, row)
@@ -213,7 +237,11 @@ class ExchangeOffice:
             mrn=mrn,
             sender=audience,
             recipient=sender.id,
-            payload={"acknowledges": ident, "kind": kind, "received_at": row.received_at.isoformat() if row.received_at else None},
+            payload={
+                "acknowledges": ident,
+                "kind": kind,
+                "received_at": row.received_at.isoformat() if row.received_at else None,
+            },
             in_reply_to=ident,
             msg_id=message_id(mrn, "acknowledgement", ident),
             status="delivered",  # it travels back in the response
@@ -231,16 +259,27 @@ class ExchangeOffice:
             await exchange_store.audit(session, row, "exchange_irregularity", None, note=row.payload.get("note"))
 
     async def _refuse(self, token: str, header: dict[str, Any], claims: dict[str, Any], reason: str) -> None:
-        msg = claims.get("msg") if isinstance(claims.get("msg"), dict) else {}
-        mrn = msg.get("mrn") if isinstance(msg.get("mrn"), str) and len(msg["mrn"]) == 18 else "?" * 18
-        kind = msg.get("kind") if msg.get("kind") in MESSAGE_KINDS else "unknown"
+        found = claims.get("msg")
+        msg: dict[str, Any] = found if isinstance(found, dict) else {}
+        named = msg.get("mrn")
+        mrn = named if isinstance(named, str) and len(named) == 18 else "?" * 18
+        kind = str(msg.get("kind")) if msg.get("kind") in MESSAGE_KINDS else "unknown"
         iss, aud = claims.get("iss"), claims.get("aud")
         async with self.db.writer() as session:
             row = ExchangeMessage(
-                id=str(uuid.uuid4()), direction="in", mrn=mrn, kind=kind,
-                from_agency=str(iss)[:40] if iss else "?", to_agency=str(aud)[:40] if aud else "?",
-                status="rejected", reason=reason[:400], in_reply_to=None, sent_at=utcnow(), received_at=utcnow(),
-                payload={}, jws=token[:20000],
+                id=str(uuid.uuid4()),
+                direction="in",
+                mrn=mrn,
+                kind=kind,
+                from_agency=str(iss)[:40] if iss else "?",
+                to_agency=str(aud)[:40] if aud else "?",
+                status="rejected",
+                reason=reason[:400],
+                in_reply_to=None,
+                sent_at=utcnow(),
+                received_at=utcnow(),
+                payload={},
+                jws=token[:20000],
                 signature={"alg": str(header.get("alg")), "key_id": header.get("kid"), "verified": False},
             )
             session.add(row)

@@ -88,11 +88,15 @@ def create_app(
             await database.init()
         await prepare_database(settings, database)
         client = temporal or await connect(settings, fail_fast=True)
+        exchange = ExchangeOffice(settings=settings, db=database)
+        await exchange.keys()  # this administration's signing key (and its embedded partners') in the registry
         app.state.services = services = Services(
-            settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database),
-            exchange=ExchangeOffice(settings=settings, db=database),
+            settings=settings,
+            db=database,
+            temporal=client,
+            screening=EmbeddedScreeningService(database),
+            exchange=exchange,
         )
-        await services.exchange.keys()  # this administration's key (and its embedded partners') in the registry
         log.info("api_started", temporal=settings.temporal_address)
         yield
         await services.close()

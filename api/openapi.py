@@ -81,7 +81,6 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/exchange/messages"): (403,),
     ("POST", "/v1/exchange/messages/{message_id}/control-result"): (403, 404, 409),
     ("POST", "/v1/exchange/messages/{message_id}/answer"): (403, 404, 409),
-    ("POST", "/exchange/inbound"): (403, 413, 415),
     ("GET", "/v1/clearances/{mrn}/documents/{kind}"): (403, 404),
     ("GET", "/v1/tasks"): (403,),
     ("GET", "/v1/tasks/{task_id}"): (403, 404),

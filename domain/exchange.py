@@ -101,16 +101,16 @@ def load_agreements(path: Path) -> list[ExchangeAgreement]:
     return [ExchangeAgreement.model_validate(item) for item in data.get("agreements", [])]
 
 
-def agreement_with(agreements: list[ExchangeAgreement], partner: str, country: str | None = None) -> ExchangeAgreement | None:
+def agreement_with(
+    agreements: list[ExchangeAgreement], partner: str, country: str | None = None
+) -> ExchangeAgreement | None:
     for agreement in agreements:
         if agreement.partner == partner and (country is None or country.upper() in agreement.countries):
             return agreement
     return None
 
 
-def export_data_set(
-    declaration: Declaration, *, mrn: str, released_at: datetime, fields: list[str]
-) -> dict[str, Any]:
+def export_data_set(declaration: Declaration, *, mrn: str, released_at: datetime, fields: list[str]) -> dict[str, Any]:
     """Exactly the fields the agreement names, from the declaration as lodged: never risk results, officers'
     notes, task assignments or the declarant's own references."""
     full = declaration.model_dump(mode="json")

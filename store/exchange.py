@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, or_, and_, select
+from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
@@ -22,13 +22,26 @@ async def audit(
 ) -> None:
     """One audit event of the message's clearance: what happened, between whom (never the payload itself)."""
     at = utcnow()
-    base = {"message_id": row.id, "kind": row.kind, "direction": row.direction, "from": row.from_agency,
-            "to": row.to_agency, "status": row.status}
+    base = {
+        "message_id": row.id,
+        "kind": row.kind,
+        "direction": row.direction,
+        "from": row.from_agency,
+        "to": row.to_agency,
+        "status": row.status,
+    }
     await audit_log.append(
         session,
         row.mrn,
-        [AuditEvent(seq=audit_seq(f"{row.id}:{row.direction}", event), at=at, kind=event, actor=actor,
-                    detail={**base, **detail})],
+        [
+            AuditEvent(
+                seq=audit_seq(f"{row.id}:{row.direction}", event),
+                at=at,
+                kind=event,
+                actor=actor,
+                detail={**base, **detail},
+            )
+        ],
     )
 
 
@@ -36,7 +49,9 @@ async def get(session: AsyncSession, message_id: str, direction: str) -> Exchang
     return await session.get(ExchangeMessage, (message_id, direction))
 
 
-async def add(session: AsyncSession, row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any) -> ExchangeMessage:
+async def add(
+    session: AsyncSession, row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any
+) -> ExchangeMessage:
     """Store a message once; the same id and direction again returns what is stored."""
     found = await get(session, row.id, row.direction)
     if found is not None:

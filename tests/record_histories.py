@@ -175,7 +175,9 @@ async def released_with_exchange(stack: Stack) -> str:
     mrn = (await lodge(stack, example("green-lane", lrn="DE-EXP-2026-EXCH01")))["mrn"]
     await wait_for(stack, mrn, completed)
     view = await wait_for(
-        stack, mrn, lambda v: any(m["kind"] == "export_notification" and m["status"] == "acknowledged" for m in v["exchange"])
+        stack,
+        mrn,
+        lambda v: any(m["kind"] == "export_notification" and m["status"] == "acknowledged" for m in v["exchange"]),
     )
     [sent] = [m for m in view["exchange"] if m["kind"] == "export_notification"]
     await stack.http.post(

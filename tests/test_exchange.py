@@ -19,10 +19,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.exchange import DATA_SET_FIELDS, load_agreements
+from store import sops
 from tests.conftest import Stack, _fresh_db, make_stack
 from tests.e2e import clearance, completed, lodge, open_tasks, wait_for
 from tests.support import example, sop_definition
-from store import sops
 
 pytestmark = pytest.mark.e2e
 
@@ -101,13 +101,19 @@ async def test_the_partners_control_result_reaches_the_exporting_clearance(stack
     received = await notification_at_partner(stack, mrn)
     path = f"/v1/exchange/messages/{received['id']}/control-result"
     # customs of the exporting side did not receive it: for them it does not exist
-    assert (await stack.http.post(path, json={"result": "no_irregularity"}, headers=stack.auth("customs_officer"))).status_code == 404
-    assert (await stack.http.post(path, json={"result": "maybe"}, headers=stack.auth("partner_customs_officer"))).status_code == 422
+    assert (
+        await stack.http.post(path, json={"result": "no_irregularity"}, headers=stack.auth("customs_officer"))
+    ).status_code == 404
+    assert (
+        await stack.http.post(path, json={"result": "maybe"}, headers=stack.auth("partner_customs_officer"))
+    ).status_code == 422
     body = {"result": "irregularity", "note": "12 pieces fewer than declared"}
     answered = await stack.http.post(path, json=body, headers=stack.auth("partner_customs_officer"))
     assert answered.status_code == 200, answered.text
     assert answered.json()["kind"] == "control_result" and answered.json()["direction"] == "out"
-    again = await stack.http.post(path, json={"result": "no_irregularity"}, headers=stack.auth("partner_customs_officer"))
+    again = await stack.http.post(
+        path, json={"result": "no_irregularity"}, headers=stack.auth("partner_customs_officer")
+    )
     assert again.status_code == 409
 
     async def arrived() -> dict[str, Any] | None:
@@ -169,7 +175,9 @@ async def test_a_mutual_assistance_request_is_answered_and_kept_with_the_clearan
     }
     path = f"/v1/clearances/{mrn}/mutual-assistance"
     assert (await stack.http.post(path, json=request, headers=stack.auth("declarant"))).status_code == 403
-    assert (await stack.http.post(path, json={**request, "deadline": "soon"}, headers=stack.auth("customs_officer"))).status_code == 422
+    assert (
+        await stack.http.post(path, json={**request, "deadline": "soon"}, headers=stack.auth("customs_officer"))
+    ).status_code == 422
     sent = await stack.http.post(path, json=request, headers=stack.auth("customs_officer"))
     assert sent.status_code == 200, sent.text
 
@@ -177,7 +185,10 @@ async def test_a_mutual_assistance_request_is_answered_and_kept_with_the_clearan
         return await messages(stack, "partner_customs_officer", mrn=mrn, kind="mutual_assistance_request")
 
     [inbound] = await eventually(at_partner)
-    assert inbound["payload"]["requesting_authority"] == "DEMO-CUSTOMS" and inbound["payload"]["measure"] == request["measure"]
+    assert (
+        inbound["payload"]["requesting_authority"] == "DEMO-CUSTOMS"
+        and inbound["payload"]["measure"] == request["measure"]
+    )
     answer = {"answer": "the consignee confirmed receipt on 3 March", "findings": ["delivery note seen"]}
     path = f"/v1/exchange/messages/{inbound['id']}/answer"
     assert (await stack.http.post(path, json=answer, headers=stack.auth("customs_officer"))).status_code == 404
@@ -212,7 +223,9 @@ async def test_customs_confirms_the_exit_once(stack: Stack) -> None:
 
 
 @pytest.fixture(scope="module")
-async def quick_follow_up(temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+async def quick_follow_up(
+    temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
     """A stack whose follow-up period is two seconds."""
     db = await _fresh_db(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('exit') / 'clearance.db'}")
     async with db.session() as session:
@@ -235,7 +248,9 @@ async def test_an_unconfirmed_exit_opens_a_follow_up_task_for_customs(quick_foll
     view = await clearance(stack, mrn)
     assert view["exit"]["status"] == "follow_up" and view["exit"]["task_id"] == task["id"]
     completion = {"outcome": "not_exited", "reason": "carrier reports the goods never left"}
-    done = await stack.http.post(f"/v1/tasks/{task['id']}/complete", json=completion, headers=stack.auth("customs_officer"))
+    done = await stack.http.post(
+        f"/v1/tasks/{task['id']}/complete", json=completion, headers=stack.auth("customs_officer")
+    )
     assert done.status_code == 200, done.text
 
     async def settled() -> dict[str, Any] | None:

@@ -23,9 +23,9 @@ import pytest
 import yaml
 
 from adapters.signing import SigningKey
+from store import exchange as exchange_store
 from store.audit_note import load_or_create_key
 from store.db import Database
-from store import exchange as exchange_store
 from tests.support import ROOT, example
 from tests.test_faults import EmbeddedStack, _free_port, running_stack
 
@@ -150,7 +150,9 @@ async def test_two_engines_exchange_signed_messages_over_http(engines: tuple[Emb
             "facts": "routine verification of a trusted-trader export",
             "deadline": "2030-06-30T00:00:00Z",
         }
-        asked = await http.post(f"{a.base}/v1/clearances/{mrn}/mutual-assistance", json=request, headers=a.auth("customs_officer"))
+        asked = await http.post(
+            f"{a.base}/v1/clearances/{mrn}/mutual-assistance", json=request, headers=a.auth("customs_officer")
+        )
         assert asked.status_code == 200, asked.text
 
         async def request_at_b() -> list[dict[str, Any]]:
@@ -169,7 +171,11 @@ async def test_two_engines_exchange_signed_messages_over_http(engines: tuple[Emb
             return await _messages(http, a, "customs_officer", mrn=mrn, kind="mutual_assistance_answer")
 
         [answer] = await _eventually(answer_at_a)
-        assert answer["from"] == B and answer["signature"]["verified"] and answer["payload"]["answer"].startswith("arrived")
+        assert (
+            answer["from"] == B
+            and answer["signature"]["verified"]
+            and answer["payload"]["answer"].startswith("arrived")
+        )
 
         # a tampered copy of A's notification is refused by B and recorded there
         token = await _stored_jws(b, received["id"], "in")

@@ -74,7 +74,10 @@ class ExportExchangeWorkflow(HumanTasks):
             }
         )
         self._journal.audit(
-            "exit_confirmed", cmd.actor_id, office_of_exit=cmd.office_of_exit, note=cmd.note,
+            "exit_confirmed",
+            cmd.actor_id,
+            office_of_exit=cmd.office_of_exit,
+            note=cmd.note,
             confirmed_at=self._exit.confirmed_at.isoformat() if self._exit.confirmed_at else None,
         )
         cancelled = self._book.cancel_open(workflow.now(), "exit confirmed")
@@ -124,7 +127,10 @@ class ExportExchangeWorkflow(HumanTasks):
             title=f"Exit of {self._mrn} not confirmed: follow up",
             now=workflow.now(),
             due=due,
-            subject={"stage": "exit", "follow_up_at": self._exit.follow_up_at.isoformat() if self._exit.follow_up_at else None},
+            subject={
+                "stage": "exit",
+                "follow_up_at": self._exit.follow_up_at.isoformat() if self._exit.follow_up_at else None,
+            },
         )
         self._exit = self._exit.model_copy(update={"status": "follow_up", "task_id": task.id})
         self._journal.audit("exit_follow_up", None, task_id=task.id, role=role, due_at=task.due_at.isoformat())
@@ -138,7 +144,11 @@ class ExportExchangeWorkflow(HumanTasks):
         if done.state == TaskState.completed and self._exit.status != "confirmed":
             status = "confirmed" if done.outcome == "exit_confirmed" else "not_exited"
             self._exit = self._exit.model_copy(
-                update={"status": status, "confirmed_at": done.completed_at, "confirmed_by": done.completed_by,
-                        "note": done.reason}
+                update={
+                    "status": status,
+                    "confirmed_at": done.completed_at,
+                    "confirmed_by": done.completed_by,
+                    "note": done.reason,
+                }
             )
             await acts.record_exit(self._exit)

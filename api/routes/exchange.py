@@ -3,7 +3,8 @@
 `GET /v1/exchange/messages`, a partner's control result and answer, customs' mutual-assistance request and exit
 confirmation, and `POST /exchange/inbound` — where another engine delivers a signed message (compact JWS,
 `Content-Type: application/jose`): the signature against the sender's registered key is its authentication, so
-it takes no bearer token and lives outside `/v1`; anything that does not verify is refused (4xx) and recorded as rejected."""
+it takes no bearer token and lives outside `/v1`; anything that does not verify is refused (4xx) and recorded as
+rejected."""
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ async def control_result(
 @router.post(
     "/v1/exchange/messages/{message_id}/answer", summary="The partner answers a mutual-assistance request it received"
 )
-async def answer(message_id: str, body: AnswerRequest, principal: CurrentPrincipal, services: ServicesDep) -> dict[str, Any]:
+async def answer(
+    message_id: str, body: AnswerRequest, principal: CurrentPrincipal, services: ServicesDep
+) -> dict[str, Any]:
     return await service.answer_assistance(services=services, principal=principal, ident=message_id, request=body)
 
 
@@ -78,6 +81,12 @@ async def confirm_exit(
     "/exchange/inbound",
     summary="Another administration's engine delivers a signed message (compact JWS, EdDSA); answers its signed "
     "acknowledgement",
+    responses={
+        403: {"description": "the signature does not verify, the sender or key is unknown, or no agreement names it"},
+        413: {"description": "larger than an exchange message may be"},
+        415: {"description": "not sent as application/jose"},
+        422: {"description": "not a compact JWS, or not a message of the exchange"},
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/jose": {"schema": {"type": "string"}}}}},
 )
 async def inbound(request: Request, services: ServicesDep) -> dict[str, Any]:

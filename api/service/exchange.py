@@ -11,12 +11,13 @@ from typing import Any
 
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from adapters.exchange_office import ExchangeOffice, NotAgreed
 from adapters.partner import InboundRefused
 from api.clearance_access import find_clearance
 from api.deps import Services
-from api.errors import ApiError, check, not_found
+from api.errors import ApiError, check, not_found, temporal_unreachable, unavailable
 from api.updates import send_update
 from domain import policy
 from domain.exchange import (
@@ -50,16 +51,24 @@ async def list_messages(
     return [exchange_store.public(r) for r in rows]
 
 
-async def clearance_exchange(services: Services, mrn: str, agency: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+async def clearance_exchange(
+    services: Services, mrn: str, agency: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A clearance's messages with partner administrations (as its agency sees them) and its exit state."""
     async with services.db.session() as session:
         rows = await exchange_store.visible_to(session, agency, mrn=mrn)
         exit_row = await exchange_store.get_exit(session, mrn)
-    messages = [exchange_store.summary(r, agency) for r in sorted(rows, key=lambda r: r.sent_at) if r.status != "rejected"]
+    messages = [
+        exchange_store.summary(r, agency) for r in sorted(rows, key=lambda r: r.sent_at) if r.status != "rejected"
+    ]
     exit_view = None
     if exit_row is not None:
-        exit_view = {"status": exit_row.status, "confirmed_at": exchange_store._ts(exit_row.confirmed_at),
-                     "follow_up_at": exchange_store._ts(exit_row.follow_up_at), "task_id": exit_row.task_id}
+        exit_view = {
+            "status": exit_row.status,
+            "confirmed_at": exchange_store._ts(exit_row.confirmed_at),
+            "follow_up_at": exchange_store._ts(exit_row.follow_up_at),
+            "task_id": exit_row.task_id,
+        }
     return messages, exit_view
 
 
@@ -80,6 +89,8 @@ async def _send(services: Services, **compose: Any) -> dict[str, Any]:
     except KeyError as exc:
         raise ApiError(409, str(exc.args[0] if exc.args else exc)) from exc
     if row.status == "pending":
+        # stored first, then its delivery started: a request repeated after a 503 finds the message (same id for a
+        # reply) and starts the delivery it may have missed; a delivery already started is not started again
         try:
             await services.temporal.start_workflow(
                 ExchangeDeliveryWorkflow.run,
@@ -89,7 +100,11 @@ async def _send(services: Services, **compose: Any) -> dict[str, Any]:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            pass
+            pass  # delivered, or being delivered
+        except Exception as exc:
+            if temporal_unreachable(exc) or isinstance(exc, RPCError):
+                raise unavailable("the message is stored but its delivery could not be started; retry") from exc
+            raise
     return exchange_store.public(row)
 
 
@@ -106,8 +121,15 @@ async def return_control_result(
         raise ApiError(409, f"a control result ({sent.payload.get('result')}) was already returned for {ident}")
     payload = {"result": request.result, "note": request.note, "notification": row.id, "officer": principal.id}
     return await _send(
-        services, kind="control_result", mrn=row.mrn, sender=principal.agency, recipient=row.from_agency,
-        payload=payload, in_reply_to=row.id, actor=principal.id, msg_id=reply_id,
+        services,
+        kind="control_result",
+        mrn=row.mrn,
+        sender=principal.agency,
+        recipient=row.from_agency,
+        payload=payload,
+        in_reply_to=row.id,
+        actor=principal.id,
+        msg_id=reply_id,
     )
 
 
@@ -120,11 +142,22 @@ async def answer_assistance(
     async with services.db.session() as session:
         if await exchange_store.get(session, reply_id, "out") is not None:
             raise ApiError(409, f"request {ident} was already answered")
-    payload = {"request": row.id, "answering_authority": principal.agency, "officer": principal.id,
-               **request.model_dump(mode="json")}
+    payload = {
+        "request": row.id,
+        "answering_authority": principal.agency,
+        "officer": principal.id,
+        **request.model_dump(mode="json"),
+    }
     return await _send(
-        services, kind="mutual_assistance_answer", mrn=row.mrn, sender=principal.agency,
-        recipient=row.from_agency, payload=payload, in_reply_to=row.id, actor=principal.id, msg_id=reply_id,
+        services,
+        kind="mutual_assistance_answer",
+        mrn=row.mrn,
+        sender=principal.agency,
+        recipient=row.from_agency,
+        payload=payload,
+        in_reply_to=row.id,
+        actor=principal.id,
+        msg_id=reply_id,
     )
 
 
@@ -141,8 +174,13 @@ async def request_assistance(
         raise ApiError(409, f"no partner administration acts for the destination country {destination}")
     payload = {"requesting_authority": ref.agency, "requested_by": principal.id, **request.model_dump(mode="json")}
     return await _send(
-        services, kind="mutual_assistance_request", mrn=mrn, sender=ref.agency, recipient=partner.id,
-        payload=payload, actor=principal.id,
+        services,
+        kind="mutual_assistance_request",
+        mrn=mrn,
+        sender=ref.agency,
+        recipient=partner.id,
+        payload=payload,
+        actor=principal.id,
     )
 
 
@@ -167,4 +205,3 @@ async def receive_inbound(*, services: Services, token: str) -> dict[str, Any]:
     except InboundRefused as exc:
         raise ApiError(exc.status, exc.reason) from exc
     return {"status": "received", "acknowledgement": ack}
-
