@@ -30,7 +30,8 @@ DECLARANTS = ("declarant",)
 OFFICERS = ("customs_officer", "export_control_officer", "inspector", "supervisor")
 TASK_ROLES = (*OFFICERS, "duty_chief")  # roles that hold human tasks (duty_chief: the escalation role)
 READERS = (*OFFICERS, "duty_chief", "auditor", "admin")  # read every clearance of their agency
-STAFF = tuple(dict.fromkeys((*TASK_ROLES, *READERS)))  # may sign in to the console
+# may sign in to the console (a partner's officers: to the exchange pages only)
+STAFF = tuple(dict.fromkeys((*TASK_ROLES, *READERS, "partner_customs_officer")))
 TASK_READERS = (*TASK_ROLES, "auditor")
 TASK_OVERSEERS = ("supervisor", "auditor")  # see every task of their agency
 SUPERVISORS = ("supervisor",)  # reassign, release and comment on any task of the agency; lower a lane
@@ -449,6 +450,11 @@ class MessageLike(Protocol):
     def to_agency(self) -> str: ...
     @property
     def status(self) -> str: ...
+
+
+def partner_only(who: Who) -> bool:
+    """An officer of a partner administration: the console shows it the exchange pages, nothing of clearances."""
+    return "partner_customs_officer" in who.roles and not _holds(who, READERS)
 
 
 def may_read_exchange(who: Who) -> Refusal | None:

@@ -73,6 +73,7 @@ async def clearance_exchange(
 
 
 async def _received(services: Services, principal: Principal, ident: str) -> ExchangeMessage:
+    check(policy.needs_role(principal, policy.PARTNER_OFFICERS))  # the role first: 403 before 404
     async with services.db.session() as session:
         row = await exchange_store.find_received(session, ident)
     if row is None or row.to_agency != principal.agency:
