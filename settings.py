@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     screening_service_token: str = ""
     adapter_timeout_seconds: float = Field(default=5.0, gt=0)
     rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
+    # Cross-border exchange (reference/exchange-agreements.yaml): a released export whose exit is not confirmed
+    # within this many days opens an `exit_follow_up` task for customs (the EU's practice: 90, invalidation at 150)
+    exit_follow_up_days: float = Field(default=90.0, gt=0, le=3650)
+    exit_follow_up_due_days: float = Field(default=60.0, gt=0, le=3650)  # the task's own due date
 
     audit_log_key_file: Path | None = None  # default: DATA_DIR/keys/log-ed25519.pem, generated on first start
     audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")

@@ -19,8 +19,10 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.clearance import ClearanceActivities
+from activities.exchange import ExchangeActivities
 from activities.rescreen import RescreenActivities
 from activities.webhooks import WebhookActivities, sweep_forever
+from adapters.exchange_office import ExchangeOffice
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
 from adapters.webhook_endpoints import EndpointPolicy
@@ -33,6 +35,7 @@ from store.audit_note import load_signer
 from store.db import Database
 from store.secrets import secret_box
 from workflows.clearance import ClearanceWorkflow
+from workflows.exchange import ExchangeDeliveryWorkflow, ExportExchangeWorkflow
 from workflows.inspection import JointInspectionWorkflow
 from workflows.rescreen import ListRescreenWorkflow, PostReleaseAlertWorkflow
 from workflows.webhook import WebhookDeliveryWorkflow
@@ -43,6 +46,8 @@ WORKFLOWS: Sequence[type] = (
     WebhookDeliveryWorkflow,
     ListRescreenWorkflow,
     PostReleaseAlertWorkflow,
+    ExportExchangeWorkflow,
+    ExchangeDeliveryWorkflow,
 )
 # Shared, deterministic modules pass through the sandbox instead of being re-imported for every workflow run.
 PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry", "annotated_types")
@@ -113,12 +118,18 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         policy=EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private),
         box=secret_box(settings.secrets_key, settings.secrets_key_file),
     )
+    exchange = ExchangeActivities(
+        db=db,
+        office=ExchangeOffice(settings=settings, db=db),
+        follow_up_days=settings.exit_follow_up_days,
+        due_days=settings.exit_follow_up_due_days,
+    )
     return ClearanceWorker(
         client,
         db=db,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=list(WORKFLOWS),
-        activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all()],
+        activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all(), *exchange.all()],
         workflow_runner=workflow_runner(),
         **TUNING,  # type: ignore[arg-type]
     )

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from adapters.exchange_office import ExchangeOffice
 from adapters.screening import EmbeddedScreeningService
 from api.errors import ApiError
 from api.waiting import ClearanceWatcher
@@ -49,6 +50,7 @@ class Services:
     db: Database
     temporal: Client
     screening: EmbeddedScreeningService
+    exchange: ExchangeOffice | None = None  # cross-border messages (api/service/exchange.py)
     _tokens: dict[str, _Cached] = field(default_factory=dict)
     _sops: dict[tuple[str, int], PublishedSop] = field(default_factory=dict)
     _touched: dict[str, float] = field(default_factory=dict)  # token id or session hash → when last written

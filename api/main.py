@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from adapters.exchange_office import ExchangeOffice
 from adapters.screening import EmbeddedScreeningService
 from api import console, errors, metrics, openapi
 from api.content_type import require_json_body
@@ -31,6 +32,7 @@ from api.routes import (
     clearances,
     codec,
     declarations,
+    exchange,
     false_positives,
     licences,
     ops,
@@ -89,8 +91,14 @@ def create_app(
             await database.init()
         await prepare_database(settings, database)
         client = temporal or await connect(settings, fail_fast=True)
+        exchange = ExchangeOffice(settings=settings, db=database)
+        await exchange.keys()  # this administration's signing key (and its embedded partners') in the registry
         app.state.services = services = Services(
-            settings=settings, db=database, temporal=client, screening=EmbeddedScreeningService(database)
+            settings=settings,
+            db=database,
+            temporal=client,
+            screening=EmbeddedScreeningService(database),
+            exchange=exchange,
         )
         log.info("api_started", temporal=settings.temporal_address)
         yield
@@ -123,6 +131,7 @@ def create_app(
         ops,
         codec,
         agencies,
+        exchange,
         console,
     ):
         app.include_router(module.router)

@@ -19,7 +19,24 @@ from api.errors import ApiError, temporal_unreachable, unavailable, update_error
 UNKNOWN_OUTCOME = "the clearance engine did not confirm the action in time; retry it (a repeat is refused, not doubled)"
 
 
+# The server refuses an Update whose (speculative) workflow task was lost to another task of the workflow, e.g. one
+# completing a child's start: the Update was not applied, so it is sent again (its validator refuses a repeat).
+LOST_TASK = "unexpected workflow task failure"
+LOST_TASK_RETRIES = 3
+
+
 async def send_update(services: Services, workflow_id: str, update: Any, arg: Any, result_type: type) -> Any:
+    for attempt in range(LOST_TASK_RETRIES + 1):
+        try:
+            return await _send_update(services, workflow_id, update, arg, result_type)
+        except RPCError as exc:  # only a lost workflow task comes out of _send_update as an RPCError
+            if attempt == LOST_TASK_RETRIES:
+                raise unavailable(UNKNOWN_OUTCOME) from exc
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def _send_update(services: Services, workflow_id: str, update: Any, arg: Any, result_type: type) -> Any:
     handle = services.temporal.get_workflow_handle(workflow_id)
     timeout = services.settings.update_timeout_seconds
     try:
@@ -32,6 +49,8 @@ async def send_update(services: Services, workflow_id: str, update: Any, arg: An
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "the clearance has already finished") from exc
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION and LOST_TASK in exc.message:
+            raise  # send_update sends it again
         raise unavailable(UNKNOWN_OUTCOME) from exc
     except Exception as exc:
         if temporal_unreachable(exc):

@@ -31,6 +31,7 @@ DECLARANT_FIELDS = (
     "trade",
     "licences",
     "documents",
+    "exit",  # whether the export has left the customs territory (the declarant must prove an exit otherwise)
     "accepted_at",
     "updated_at",
     "revision",

@@ -32,7 +32,8 @@ DECLARANTS = ("declarant",)
 OFFICERS = ("customs_officer", "export_control_officer", "inspector", "supervisor")
 TASK_ROLES = (*OFFICERS, "duty_chief")  # roles that hold human tasks (duty_chief: the escalation role)
 READERS = (*OFFICERS, "duty_chief", "auditor", "admin")  # read every clearance of their agency
-STAFF = tuple(dict.fromkeys((*TASK_ROLES, *READERS)))  # may sign in to the console
+# may sign in to the console (a partner's officers: to the exchange pages only)
+STAFF = tuple(dict.fromkeys((*TASK_ROLES, *READERS, "partner_customs_officer")))
 TASK_READERS = (*TASK_ROLES, "auditor")
 TASK_OVERSEERS = ("supervisor", "auditor")  # see every task of their agency
 SUPERVISORS = ("supervisor",)  # reassign, release and comment on any task of the agency; lower a lane
@@ -513,3 +514,63 @@ def may_use_codec(who: Who, agency: str) -> Refusal | None:
 def webhook_scope(who: Who) -> str | None:
     """Declarants subscribe to their own declarations (their EORI); officers to their agency's clearances (None)."""
     return None if is_reader(who) else who.eori
+
+
+# --- cross-border exchange between administrations -------------------------------------------------------------
+
+EXCHANGE_READERS = ("customs_officer", "supervisor", "auditor", "partner_customs_officer")
+PARTNER_OFFICERS = ("partner_customs_officer", "customs_officer")  # answer what their administration received
+ASSISTANCE_REQUESTERS = ("customs_officer", "supervisor")
+EXIT_CONFIRMERS = ("customs_officer", "supervisor")
+
+
+class MessageLike(Protocol):
+    """The parts of an exchange message (`store.models.ExchangeMessage`) the rules look at."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def to_agency(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def partner_only(who: Who) -> bool:
+    """An officer of a partner administration: the console shows it the exchange pages, nothing of clearances."""
+    return "partner_customs_officer" in who.roles and not _holds(who, READERS)
+
+
+def may_read_exchange(who: Who) -> Refusal | None:
+    """Officers of the sending or the receiving agency (the listing shows only their agency's messages)."""
+    return needs_role(who, EXCHANGE_READERS)
+
+
+def _received_by(who: Who, message: MessageLike, kind: str, what: str) -> Refusal | None:
+    """Acting on a message received by the caller's agency: any other message does not exist for it."""
+    if message.direction != "in" or not _of_agency(who, message.to_agency) or message.status == "rejected":
+        return Refusal(Rejection.not_found, f"message {message.id} not found")
+    if refused := needs_role(who, PARTNER_OFFICERS):
+        return refused
+    if message.kind != kind:
+        return conflict(f"message {message.id} is a {message.kind}; only a {kind} can be given {what}")
+    return None
+
+
+def may_return_control_result(who: Who, message: MessageLike) -> Refusal | None:
+    return _received_by(who, message, "export_notification", "a control result")
+
+
+def may_answer_assistance(who: Who, message: MessageLike) -> Refusal | None:
+    return _received_by(who, message, "mutual_assistance_request", "an answer")
+
+
+def may_request_assistance(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, ASSISTANCE_REQUESTERS, "ask a partner administration for assistance about")
+
+
+def may_confirm_exit(who: Who, clearance: ClearanceScope) -> Refusal | None:
+    return _officer(who, clearance, EXIT_CONFIRMERS, "confirm the exit of")

@@ -52,10 +52,11 @@ class TaskKind(StrEnum):
     inspection_findings = "inspection_findings"
     approval = "approval"
     post_release_alert = "post_release_alert"
+    exit_follow_up = "exit_follow_up"  # a released export whose exit was not confirmed in time
 
 
 # The same kinds as a Literal, for schemas that list them inline (the SOP's `four_eyes`, reason codes' `kinds`).
-TaskKindName = Literal["screening_review", "inspection_findings", "approval", "post_release_alert"]
+TaskKindName = Literal["screening_review", "inspection_findings", "approval", "post_release_alert", "exit_follow_up"]
 assert set(get_args(TaskKindName)) == {k.value for k in TaskKind}, "TaskKindName and TaskKind disagree"
 
 TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
@@ -63,6 +64,7 @@ TASK_OUTCOMES: dict[TaskKind, tuple[str, ...]] = {
     TaskKind.inspection_findings: ("compliant", "non_compliant"),
     TaskKind.approval: ("approve", "reject", "refer"),
     TaskKind.post_release_alert: ("no_action", "refer_for_enforcement"),
+    TaskKind.exit_follow_up: ("exit_confirmed", "not_exited"),
 }
 
 # What a supervisor's approval decides: approve lets the SOP go on, the others conclude the clearance.

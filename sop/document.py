@@ -18,6 +18,7 @@ FOUR_EYES_TASKS = {
     "inspection_findings": "inspection findings",
     "approval": "supervisor approval",
     "post_release_alert": "post-release alert",
+    "exit_follow_up": "exit follow-up",
 }
 
 

@@ -402,3 +402,46 @@ class KnownFalsePositive(SQLModel, table=True):
     revoked_by: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = None
     revoke_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+# --- cross-border exchange --------------------------------------------------------------------------------
+
+
+class ExchangeMessage(SQLModel, table=True):
+    """A message between administrations (`domain.exchange`), as sent (`out`) or received (`in`): the signed JWS
+    exactly as it travelled, its payload (the agreed data set), its delivery state and the verified signature. One
+    engine hosting both ends (the embedded partner) keeps both rows, hence the key (id, direction)."""
+
+    __tablename__ = "exchange_messages"
+    __table_args__ = (Index("ix_exchange_messages_mrn", "mrn", "sent_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    direction: str = Field(primary_key=True, max_length=3)
+    mrn: str = Field(max_length=18)
+    kind: str = Field(max_length=32)
+    from_agency: str = Field(max_length=40)
+    to_agency: str = Field(max_length=40)
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=400)
+    in_reply_to: str | None = Field(default=None, max_length=36)
+    sent_at: datetime
+    received_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    attempts: int = 0
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    jws: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    signature: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ExportExit(SQLModel, table=True):
+    """Whether a released export has left: written only by its exchange workflow (`workflows/exchange.py`)."""
+
+    __tablename__ = "export_exits"
+    mrn: str = Field(primary_key=True, max_length=18)
+    status: str = Field(max_length=16)
+    follow_up_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = Field(default=None, max_length=64)
+    office_of_exit: str | None = Field(default=None, max_length=8)
+    note: str | None = Field(default=None, max_length=2000)
+    task_id: str | None = Field(default=None, max_length=40)
+    updated_at: datetime = Field(default_factory=utcnow)

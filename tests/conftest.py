@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -116,9 +117,16 @@ class Stack:
 
 
 async def make_stack(
-    env: WorkflowEnvironment, db: Database, tmp: Path, *, sop_name: str, client: Client | None = None
+    env: WorkflowEnvironment,
+    db: Database,
+    tmp: Path,
+    *,
+    sop_name: str,
+    client: Client | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Stack]:
-    """`client`: another client of the same server (e.g. with its own data converter) for the app and worker."""
+    """`client`: another client of the same server (e.g. with its own data converter) for the app and worker;
+    `overrides`: settings of this stack (e.g. `exit_follow_up_days`)."""
     client = client or env.client
     settings = Settings(
         environment="test",
@@ -128,6 +136,7 @@ async def make_stack(
         log_format="console",
         update_timeout_seconds=15,
         webhook_allow_private=True,  # the agencies' endpoints of the tests listen on loopback
+        **overrides,
     )
     tokens: dict[str, str] = {}
     async with db.session() as session:

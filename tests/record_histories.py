@@ -19,6 +19,7 @@ from typing import Any
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.exchange import delivery_workflow_id, exchange_workflow_id
 from domain.rescreen import alert_workflow_id
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from store import sops
@@ -187,6 +188,27 @@ async def agencies_export_control_held_and_released(stack: Stack) -> str:
     [task] = await open_tasks(stack, "supervisor", mrn, "approval")
     await finish_task(stack, "supervisor", task["id"], "approve", "ok")
     await wait_for(stack, mrn, completed)
+
+
+async def released_with_exchange(stack: Stack) -> str:
+    """A release notifies the partner of the destination country (acknowledged), the partner returns a control
+    result, and customs confirms the exit."""
+    mrn = (await lodge(stack, example("green-lane", lrn="DE-EXP-2026-EXCH01")))["mrn"]
+    await wait_for(stack, mrn, completed)
+    view = await wait_for(
+        stack,
+        mrn,
+        lambda v: any(m["kind"] == "export_notification" and m["status"] == "acknowledged" for m in v["exchange"]),
+    )
+    [sent] = [m for m in view["exchange"] if m["kind"] == "export_notification"]
+    await stack.http.post(
+        f"/v1/exchange/messages/{sent['id']}/control-result",
+        json={"result": "no_irregularity"},
+        headers=stack.auth("partner_customs_officer"),
+    )
+    await wait_for(stack, mrn, lambda v: any(m["kind"] == "control_result" for m in v["exchange"]))
+    await stack.http.post(f"/v1/clearances/{mrn}/exit", json={"note": "left"}, headers=stack.auth("customs_officer"))
+    await wait_for(stack, mrn, lambda v: v["exit"]["status"] == "confirmed")
     return mrn
 
 
@@ -197,6 +219,11 @@ def _related_workflows(view: dict[str, Any]) -> list[tuple[str, str]]:
         related.append(("-rescreen", f"rescreen-{entry['list']}-{entry['revision']}"))
         if entry["result"] in ("alert_raised", "no_action", "refer_for_enforcement"):
             related.append(("-alert", alert_workflow_id(view["mrn"], entry["list"], entry["revision"])))
+    if (view.get("exit") or {}).get("status") == "confirmed":
+        related.append(("-exchange", exchange_workflow_id(view["mrn"])))
+        for message in view.get("exchange", []):
+            if message["direction"] == "out" and message["kind"] == "export_notification":
+                related.append(("-delivery", delivery_workflow_id(message["id"])))
     return list(dict.fromkeys(related))
 
 
@@ -210,6 +237,7 @@ SCENARIOS = (
     inspection_non_compliant_licence_restored,
     released_then_alerted,
     agencies_export_control_held_and_released,
+    released_with_exchange,
 )
 
 

@@ -85,11 +85,14 @@ class EmbeddedStack:
 
 
 @contextmanager
-def running_stack(tmp: Path) -> Iterator[EmbeddedStack]:
-    """`python -m stack.cli run` on free ports in `tmp`, with the test SOP (no random selection), until Ctrl-C."""
+def running_stack(
+    tmp: Path, *, api_port: int | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[EmbeddedStack]:
+    """`python -m stack.cli run` on free ports in `tmp`, with the test SOP (no random selection), until Ctrl-C;
+    `extra_env`: more settings (e.g. ADMINISTRATION, REFERENCE_DIR for a second engine)."""
     (tmp / "sop" / "test-clearance").mkdir(parents=True)
     (tmp / "sop" / "test-clearance" / "v1.yaml").write_text(yaml.safe_dump(sop_data(1)))
-    api_port, temporal_port = _free_port(), _free_port()
+    api_port, temporal_port = api_port or _free_port(), _free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(tmp / "data"),
@@ -101,6 +104,7 @@ def running_stack(tmp: Path) -> Iterator[EmbeddedStack]:
         "UPDATE_TIMEOUT_SECONDS": "10",
         "LOG_FORMAT": "json",
         "COLUMNS": "200",
+        **(extra_env or {}),
     }
     env.pop("DATABASE_URL", None)
     output = tmp / "stack.out"

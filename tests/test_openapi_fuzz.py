@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, text_serializer
 
 from api.main import create_app
 from settings import Settings
@@ -42,6 +43,8 @@ BOUNDED_OPERATIONS = (
         }
     ]
 )
+# `POST /exchange/inbound` takes a compact JWS (application/jose): sent as the text it is.
+REQUESTS_TRANSPORT.serializer("application/jose")(text_serializer)
 CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": 20260417,

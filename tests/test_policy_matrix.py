@@ -131,6 +131,13 @@ SELF_REPRESENTATION = {  # refused with 422 once allowed: lodging for oneself ne
     "kind": "direct",
     "valid_from": "2026-01-01",
 }
+ASSISTANCE = {
+    "measure": "verify receipt",
+    "subject": "matrix",
+    "legal_basis": "matrix",
+    "facts": "matrix",
+    "deadline": "2099-01-01T00:00:00Z",
+}
 UNLISTED = {"party": {"name": "Nobody GmbH"}, "list": "none-such", "entry_id": "x", "reason": "matrix"}
 
 # (method, path, body, principal, expected). `{mrn}`, `{task}`, ... are filled from `Shared`.
@@ -333,6 +340,37 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     ("DELETE", "/v1/webhooks/WH-none", None, "declarant", NOT_FOUND),
     ("GET", "/v1/webhooks/WH-none/deliveries", None, "auditor", NOT_FOUND),
     ("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/", "secret": "s" * 16}, "sop_author", FORBIDDEN),
+    # cross-border exchange: messages for officers of the sending or receiving agency; replies by the receiver's
+    # officers (a message it did not receive does not exist for it); assistance requests and exits by customs
+    *[
+        ("GET", "/v1/exchange/messages", None, who, OK)
+        for who in ("customs_officer", "supervisor", "auditor", "partner_customs_officer")
+    ],
+    *[("GET", "/v1/exchange/messages", None, who, FORBIDDEN) for who in ("declarant", "inspector", "sop_author")],
+    ("GET", "/v1/exchange/messages?kind=bogus", None, "customs_officer", INVALID),
+    *[
+        ("POST", "/v1/exchange/messages/none-such/control-result", {"result": "irregularity"}, who, NOT_FOUND)
+        for who in ("partner_customs_officer", "customs_officer")
+    ],
+    *[
+        ("POST", "/v1/exchange/messages/none-such/control-result", {"result": "irregularity"}, who, FORBIDDEN)
+        for who in ("declarant", "auditor", "supervisor")
+    ],
+    ("POST", "/v1/exchange/messages/none-such/answer", {"answer": "matrix"}, "partner_customs_officer", NOT_FOUND),
+    ("POST", "/v1/exchange/messages/none-such/answer", {"answer": "matrix"}, "declarant", FORBIDDEN),
+    *[
+        ("POST", "/v1/clearances/{mrn}/exit", {}, who, CONFLICT)  # not released: no exit to confirm
+        for who in ("customs_officer", "supervisor")
+    ],
+    *[
+        ("POST", "/v1/clearances/{mrn}/exit", {}, who, FORBIDDEN)
+        for who in ("declarant", "inspector", "export_control_officer", "foreign_officer", "partner_customs_officer")
+    ],
+    ("POST", "/v1/clearances/{mrn}/mutual-assistance", ASSISTANCE, "customs_officer", CONFLICT),  # CN: no partner
+    *[
+        ("POST", "/v1/clearances/{mrn}/mutual-assistance", ASSISTANCE, who, FORBIDDEN)
+        for who in ("declarant", "export_control_officer", "auditor", "partner_customs_officer")
+    ],
     # the verifiable audit log: checkpoints and consistency for anyone signed in, proofs for the clearance's readers
     *[("GET", "/v1/audit/checkpoint", None, who, PAST_THE_RULE) for who in ("declarant", "auditor")],
     ("GET", "/v1/audit/consistency?from=1&to=1", None, "declarant", OK),
@@ -429,6 +467,7 @@ def test_the_matrix_covers_every_api_endpoint() -> None:
         "WH-none": "{subscription_id}",
         "TK-none": "{token_id}",
         "release-notice": "{kind}",
+        "none-such": "{message_id}",
     }
     normalised = set()
     for method, path in covered:

@@ -18,6 +18,7 @@ from domain.clearance import (
     ScreenPartiesInput,
     TaskProjectionInput,
 )
+from domain.exchange import ComposeResult, ExitRecord, ExportExchangeInput, FailDelivery
 from domain.rescreen import RecordRescreenInput, RescreenPage, RescreenPageInput
 from workflows import options
 from workflows.options import run_local
@@ -97,3 +98,32 @@ async def give_up_webhook(delivery_id: str) -> None:
     await workflow.execute_activity(
         options.GIVE_UP_WEBHOOK, delivery_id, start_to_close_timeout=options.DELIVERY_TIMEOUT
     )
+
+
+# --- cross-border exchange (activities/exchange.py) ------------------------------------------------------
+
+
+async def start_export_exchange(inp: ExportExchangeInput) -> ComposeResult:
+    """The follow-up period and the export notification stored for sending (if a partner and agreement exist)."""
+    result: ComposeResult = await run_local(options.START_EXPORT_EXCHANGE, inp, ComposeResult)
+    return result
+
+
+async def deliver_exchange_message(message_id: str) -> str:
+    """Deliver one signed message to its partner, retried for about a day (a refusal never): its status."""
+    status: str = await workflow.execute_activity(
+        options.DELIVER_EXCHANGE_MESSAGE,
+        message_id,
+        result_type=str,
+        start_to_close_timeout=options.EXCHANGE_TIMEOUT,
+        retry_policy=options.EXCHANGE_RETRY,
+    )
+    return status
+
+
+async def fail_exchange_message(inp: FailDelivery) -> None:
+    await run_local(options.FAIL_EXCHANGE_MESSAGE, inp)
+
+
+async def record_exit(inp: ExitRecord) -> None:
+    await run_local(options.RECORD_EXIT, inp)

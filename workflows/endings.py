@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
-from domain.clearance import DocumentRef, RecordOutcomeInput, ReleaseDepletionsInput, Task
+from domain.clearance import ClearanceSubject, DocumentRef, RecordOutcomeInput, ReleaseDepletionsInput, Task
+from domain.exchange import ExportExchangeInput, exchange_workflow_id
 from domain.vocabulary import NOTICE_FOR, Outcome, Status
 from workflows import acts
+from workflows.exchange import ExportExchangeWorkflow
+
+EXPORT_EXCHANGE_PATCH = "export-exchange"
 
 if TYPE_CHECKING:
     from workflows.clearance import ClearanceWorkflow
@@ -26,6 +30,33 @@ async def finish(wf: ClearanceWorkflow, outcome: Outcome, reason: str) -> None:
         await acts.restore_licences(ReleaseDepletionsInput(mrn=wf._mrn, reason=restore_reason))
         mark_restored(wf, restore_reason)
     await record_outcome(wf, outcome, Status.completed)
+    if outcome == Outcome.released and workflow.patched(EXPORT_EXCHANGE_PATCH):
+        await start_export_exchange(wf)
+
+
+async def start_export_exchange(wf: ClearanceWorkflow) -> None:
+    """A released export stays followed after the clearance completes: its exchange workflow notifies the partner
+    of the destination country and waits for the exit to be confirmed (or follows it up)."""
+    view = wf._journal.view
+    await workflow.start_child_workflow(
+        ExportExchangeWorkflow.run,
+        ExportExchangeInput(
+            mrn=wf._mrn,
+            agency=view.agency,
+            released_at=workflow.now(),
+            notify=ClearanceSubject(
+                mrn=wf._mrn,
+                lrn=view.lrn,
+                agency=view.agency,
+                declarant_eori=view.declarant_eori,
+                status=Status.completed.value,
+                lane=view.lane.value if view.lane else None,
+                outcome=Outcome.released.value,
+            ),
+        ),
+        id=exchange_workflow_id(wf._mrn),
+        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+    )
 
 
 async def finish_invalidated(wf: ClearanceWorkflow) -> None:

@@ -71,3 +71,18 @@ async def run_agency(name: str, arg: Any, result_type: type | None = None) -> An
         schedule_to_close_timeout=AGENCY_PATIENCE,
         retry_policy=AGENCY_RETRY,
     )
+
+# Cross-border exchange (activities/exchange.py, workflows/exchange.py).
+START_EXPORT_EXCHANGE = "start_export_exchange"
+DELIVER_EXCHANGE_MESSAGE = "deliver_exchange_message"
+FAIL_EXCHANGE_MESSAGE = "fail_exchange_message"
+RECORD_EXIT = "record_exit"
+# A message to a partner administration: retried with backoff for about a day, a refusal (4xx) never.
+EXCHANGE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    maximum_attempts=60,
+    non_retryable_error_types=[AGENCY_REJECTED],
+)
+EXCHANGE_TIMEOUT = timedelta(seconds=30)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.console import clearances, false_positives, inbox, licences, reports, signin, sops, tasks
+from api.console import clearances, exchange, false_positives, inbox, licences, reports, signin, sops, tasks
 from api.console.web import PageError, console_router, error_page
 
 _fallback = console_router()
@@ -21,6 +21,6 @@ async def not_found(request: Request, rest: str) -> HTMLResponse:
 
 
 router = APIRouter(include_in_schema=False)
-for module in (signin, inbox, tasks, clearances, sops, reports, false_positives, licences):
+for module in (signin, inbox, tasks, clearances, sops, reports, false_positives, licences, exchange):
     router.include_router(module.router)
 router.include_router(_fallback)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 
 from api.console.clearances import LANES
 from api.console.formatting import parse_instant
@@ -97,7 +97,9 @@ async def inbox(
     lane: str = "",
     mine: str = "",
     role: str = "",
-) -> HTMLResponse:
+) -> Response:
+    if policy.partner_only(officer):  # a partner administration's officer: its received messages are its inbox
+        return RedirectResponse("/console/exchange", status_code=303)
     roles = tuple(policy.task_roles_of(officer))
     filters = InboxFilters.of(overdue, due_within, kind, lane, mine, role, roles)
     if not holds_tasks(officer):

@@ -88,6 +88,8 @@ def reads_reports(principal: Principal) -> bool:
 
 
 def home_for(principal: Principal) -> str:
+    if policy.partner_only(principal):
+        return "/console/exchange"
     return "/console" if holds_tasks(principal) else "/console/clearances"
 
 
@@ -118,6 +120,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             "reports": officer is not None and reads_reports(officer),
             "staff": officer is not None and is_staff(officer),
             "licences": officer is not None and policy.needs_role(officer, policy.LICENCE_ISSUERS) is None,
+            "exchange": officer is not None and policy.may_read_exchange(officer) is None,
+            "partner_only": officer is not None and policy.partner_only(officer),
         },
         **context,
     )

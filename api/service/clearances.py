@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.clearance_access import ClearanceRef, find_clearance, provisional_view, settle, view_body
 from api.deps import Services, actor
 from api.errors import check, invalid, not_found
+from api.service import exchange as exchange_service
 from api.updates import send_update
 from domain import audience, policy
 from domain.actions import (
@@ -105,6 +106,11 @@ async def get_clearance(*, services: Services, principal: Principal, mrn: str, w
         ref = await settle(services, ref, wait)
     reader = principal.agency if policy.is_reader(principal) else None
     body = provisional_view(ref) if ref.record is None else await view_body(services, ref.record, reader)
+    if ref.record is not None and ref.record.revision > 0:
+        messages, exit_state = await exchange_service.clearance_exchange(services, mrn, ref.agency)
+        # the messages with partner administrations are the agency's business; the exit is the declarant's too
+        body["exchange"] = messages if policy.is_reader(principal) else []
+        body["exit"] = exit_state
     return ClearanceRead.model_validate(audience.view_for(principal, body))
 
 

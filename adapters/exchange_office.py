@@ -1,0 +1,297 @@
+"""The exchange office of this engine: composes and signs the messages its administration (and any embedded
+partner it hosts) sends, delivers them through the partner adapter, and receives inbound messages — verified
+against the sender's key in the agency registry, stored, audited and acknowledged.
+
+Shared by the worker (delivery activities, the embedded partner) and the API (`POST /v1/exchange/inbound`, the
+officers' control results and mutual-assistance messages)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from adapters.partner import EmbeddedPartner, HttpPartner, InboundRefused, PartnerAdministration
+from adapters.signing import Keyring, SignatureRefused, keyring, unverified, verify
+from domain.agencies import Agency
+from domain.exchange import MESSAGE_KINDS, ExchangeAgreement, agreement_with, load_agreements, message_id
+from settings import Settings
+from store import agencies as agency_store
+from store import exchange as exchange_store
+from store.db import Database
+from store.models import ExchangeMessage, utcnow
+
+log = structlog.get_logger("exchange")
+AGREEMENTS_FILE = "exchange-agreements.yaml"
+
+
+class NotAgreed(ValueError):
+    """No exchange agreement covers this partner, country or message kind."""
+
+
+class ExchangeOffice:
+    """One per process. Its keys are read (and published in the registry) on first use: this administration's
+    (the audit log's key) and one per embedded partner (a partner customs of the registry without an endpoint)."""
+
+    def __init__(self, *, settings: Settings, db: Database, http: PartnerAdministration | None = None) -> None:
+        self.db = db
+        self._settings = settings
+        self._ring: Keyring | None = None
+        self.agreements: list[ExchangeAgreement] = load_agreements(Path(settings.reference_dir) / AGREEMENTS_FILE)
+        self.embedded = EmbeddedPartner(self.receive)
+        self.http = http or HttpPartner(settings.adapter_timeout_seconds)
+
+    async def keys(self) -> Keyring:
+        if self._ring is None:
+            settings = self._settings
+            async with self.db.writer() as session:
+                registry = await agency_store.all_agencies(session)
+                embedded = [a.id for a in registry if a.kind == "partner_customs" and not a.endpoint]
+                ring = keyring(
+                    administration=settings.administration,
+                    audit_key=settings.audit_log_key_path,
+                    keys_dir=settings.data_dir / "keys",
+                    embedded=embedded,
+                )
+                known = {a.id for a in registry}
+                for agency, key in ring.keys.items():
+                    if agency in known:
+                        await agency_store.add_key(session, agency, key.registry_entry())
+                await session.commit()
+            self._ring = ring
+        return self._ring
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    def agreement(self, partner: str, country: str | None = None, kind: str | None = None) -> ExchangeAgreement:
+        found = agreement_with(self.agreements, partner, country)
+        if found is None:
+            raise NotAgreed(f"no exchange agreement with {partner}" + (f" for {country}" if country else ""))
+        if kind is not None and not found.allows(kind):
+            raise NotAgreed(f"the exchange agreement with {partner} does not name {kind} messages")
+        return found
+
+    async def compose(
+        self,
+        *,
+        kind: str,
+        mrn: str,
+        sender: str,
+        recipient: str,
+        payload: dict[str, Any],
+        in_reply_to: str | None = None,
+        actor: str | None = None,
+        msg_id: str | None = None,
+        status: str = "pending",
+    ) -> ExchangeMessage:
+        """Sign and store an outbound message (idempotent on its id)."""
+        self.agreement(recipient, kind=kind)
+        key = (await self.keys()).for_agency(sender)
+        ident = msg_id or str(uuid.uuid4())
+        async with self.db.writer() as session:
+            found = await exchange_store.get(session, ident, "out")
+            if found is not None:
+                return found
+            now = utcnow()
+            claims = {
+                "jti": ident,
+                "iss": sender,
+                "aud": recipient,
+                "iat": int(now.timestamp()),
+                "msg": {
+                    "kind": kind,
+                    "mrn": mrn,
+                    "in_reply_to": in_reply_to,
+                    "sent_at": now.isoformat(),
+                    "payload": payload,
+                },
+            }
+            token = key.sign(claims)
+            row = ExchangeMessage(
+                id=ident,
+                direction="out",
+                mrn=mrn,
+                kind=kind,
+                from_agency=sender,
+                to_agency=recipient,
+                status=status,
+                in_reply_to=in_reply_to,
+                sent_at=now,
+                payload=payload,
+                jws=token,
+                signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
+            )
+            row = await exchange_store.add(session, row, "exchange_composed", actor)
+            await session.commit()
+            return row
+
+    async def deliver(self, message: str) -> str:
+        """Deliver a stored outbound message once more; its status afterwards (delivered or acknowledged)."""
+        async with self.db.session() as session:
+            row = await exchange_store.get(session, message, "out")
+            if row is None:
+                raise KeyError(message)
+            if row.status in ("acknowledged", "failed"):
+                return row.status
+            partner = await agency_store.get(session, row.to_agency)
+        if partner is None:
+            raise InboundRefused(404, f"{row.to_agency} is not in the agency registry")
+        adapter = self.http if partner.endpoint else self.embedded
+        assert adapter is not None
+        ack = await adapter.deliver(partner, row.jws or "")
+        async with self.db.writer() as session:
+            row = await exchange_store.get(session, message, "out")
+            assert row is not None
+            row.attempts += 1
+            await exchange_store.set_status(session, row, "delivered")
+            await session.commit()
+        if ack is not None:
+            await self.receive(ack)
+        async with self.db.session() as session:
+            final = await exchange_store.get(session, message, "out")
+        return final.status if final else "delivered"
+
+    async def fail(self, message: str, reason: str) -> None:
+        async with self.db.writer() as session:
+            row = await exchange_store.get(session, message, "out")
+            if row is not None:
+                await exchange_store.set_status(session, row, "failed", reason=reason)
+                await session.commit()
+
+    # --- receiving ----------------------------------------------------------------------------------------
+
+    async def receive(self, token: str) -> str | None:
+        """Verify, store and acknowledge one inbound message; its signed acknowledgement (None for an
+        acknowledgement itself). Raises InboundRefused (and records the refusal) for anything not verified."""
+        try:
+            header, claims = unverified(token)
+        except SignatureRefused as exc:
+            await self._refuse(token, {}, {}, str(exc))
+            raise InboundRefused(422, str(exc)) from exc
+        audience, issuer = claims.get("aud"), claims.get("iss")
+        if not isinstance(audience, str) or not (await self.keys()).hosts(audience):
+            reason = f"not addressed to an administration of this engine ({audience!r})"
+            await self._refuse(token, header, claims, reason)
+            raise InboundRefused(403, reason)
+        async with self.db.session() as session:
+            sender = await agency_store.get(session, issuer) if isinstance(issuer, str) else None
+        if sender is None:
+            reason = f"unknown sender {issuer!r}"
+            await self._refuse(token, header, claims, reason)
+            raise InboundRefused(403, reason)
+        try:
+            verified, kid = verify(token, sender, audience)
+        except SignatureRefused as exc:
+            await self._refuse(token, header, claims, str(exc))
+            raise InboundRefused(403, str(exc)) from exc
+        msg = verified["msg"] if isinstance(verified.get("msg"), dict) else {}
+        kind, mrn = msg.get("kind"), msg.get("mrn")
+        problem = self._check(sender, kind, mrn, msg.get("payload"))
+        if problem is not None:
+            await self._refuse(token, header, claims, problem)
+            raise InboundRefused(422 if kind in MESSAGE_KINDS else 403, problem)
+        return await self._store(token, verified, kid, sender, audience)
+
+    def _check(self, sender: Agency, kind: Any, mrn: Any, payload: Any) -> str | None:
+        if kind not in MESSAGE_KINDS:
+            return f"unknown message kind {kind!r}"
+        if not isinstance(mrn, str) or len(mrn) != 18:
+            return "the message names no MRN"
+        if not isinstance(payload, dict):
+            return "the payload is not an object"
+        agreement = agreement_with(self.agreements, sender.id)
+        if agreement is None or not agreement.allows(kind):
+            return f"no exchange agreement with {sender.id} names {kind} messages"
+        return None
+
+    async def _store(self, token: str, claims: dict[str, Any], kid: str, sender: Agency, audience: str) -> str | None:
+        msg = claims["msg"]
+        ident, kind, mrn = str(claims["jti"]), msg["kind"], msg["mrn"]
+        sent_at = _parse(msg.get("sent_at")) or datetime.fromtimestamp(int(claims["iat"]), UTC)
+        async with self.db.writer() as session:
+            row = ExchangeMessage(
+                id=ident,
+                direction="in",
+                mrn=mrn,
+                kind=kind,
+                from_agency=sender.id,
+                to_agency=audience,
+                status="received",
+                in_reply_to=msg.get("in_reply_to"),
+                sent_at=sent_at,
+                received_at=utcnow(),
+                payload=msg["payload"],
+                jws=token,
+                signature={"alg": "EdDSA", "key_id": kid, "verified": True},
+            )
+            row = await exchange_store.add(session, row, "exchange_received", None)
+            await self._on_received(session, row)
+            await session.commit()
+        if kind == "acknowledgement":
+            return None
+        ack = await self.compose(
+            kind="acknowledgement",
+            mrn=mrn,
+            sender=audience,
+            recipient=sender.id,
+            payload={
+                "acknowledges": ident,
+                "kind": kind,
+                "received_at": row.received_at.isoformat() if row.received_at else None,
+            },
+            in_reply_to=ident,
+            msg_id=message_id(mrn, "acknowledgement", ident),
+            status="delivered",  # it travels back in the response
+        )
+        return ack.jws
+
+    async def _on_received(self, session: Any, row: ExchangeMessage) -> None:
+        """What a received message changes: an acknowledgement settles the message it acknowledges; a control
+        result with an irregularity is audited as such for the exporting customs (and shown in the clearance)."""
+        if row.kind == "acknowledgement" and row.in_reply_to:
+            original = await exchange_store.get(session, row.in_reply_to, "out")
+            if original is not None:
+                await exchange_store.set_status(session, original, "acknowledged", at=row.received_at)
+        elif row.kind == "control_result" and row.payload.get("result") == "irregularity":
+            await exchange_store.audit(session, row, "exchange_irregularity", None, note=row.payload.get("note"))
+
+    async def _refuse(self, token: str, header: dict[str, Any], claims: dict[str, Any], reason: str) -> None:
+        found = claims.get("msg")
+        msg: dict[str, Any] = found if isinstance(found, dict) else {}
+        named = msg.get("mrn")
+        mrn = named if isinstance(named, str) and len(named) == 18 else "?" * 18
+        kind = str(msg.get("kind")) if msg.get("kind") in MESSAGE_KINDS else "unknown"
+        iss, aud = claims.get("iss"), claims.get("aud")
+        async with self.db.writer() as session:
+            row = ExchangeMessage(
+                id=str(uuid.uuid4()),
+                direction="in",
+                mrn=mrn,
+                kind=kind,
+                from_agency=str(iss)[:40] if iss else "?",
+                to_agency=str(aud)[:40] if aud else "?",
+                status="rejected",
+                reason=reason[:400],
+                in_reply_to=None,
+                sent_at=utcnow(),
+                received_at=utcnow(),
+                payload={},
+                jws=token[:20000],
+                signature={"alg": str(header.get("alg")), "key_id": header.get("kid"), "verified": False},
+            )
+            session.add(row)
+            await session.flush()
+            if mrn != "?" * 18:
+                await exchange_store.audit(session, row, "exchange_rejected", None, reason=reason[:400])
+            await session.commit()
+        log.warning("exchange_message_refused", reason=reason, sender=iss)
+
+
+def _parse(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
