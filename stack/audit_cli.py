@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from settings import Settings, get_settings
 from store import audit_log
 from store.audit_note import b64, key_id, load_signer, raw_public_key, unb64
-from store.audit_verify import export_bundle, verify_bundle, verify_database
+from store.audit_verify import bundle_cosignatures, export_bundle, verify_bundle, verify_database
 from store.db import Database
 
 audit_app = typer.Typer(help="The verifiable audit log (RFC 6962 tree, C2SP signed checkpoints).", no_args_is_help=True)
@@ -24,6 +24,32 @@ PublicKeyOption = Annotated[
     str | None,
     typer.Option("--public-key", help="the trusted Ed25519 public key (base64, 32 bytes); default: the log key's"),
 ]
+
+
+WitnessKeyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness-key",
+        help="NAME=BASE64: a trusted witness key; the bundle must carry its cosignature (default: the bundle's keys)",
+    ),
+]
+
+
+def _witness_keys(given: list[str] | None) -> dict[str, bytes] | None:
+    if not given:
+        return None
+    keys = {}
+    for item in given:
+        name, _, encoded = item.partition("=")
+        try:
+            key = unb64(encoded)
+        except ValueError:
+            key = b""
+        if not name or len(key) != 32:
+            typer.echo(f"--witness-key {item!r}: expected NAME=<32 bytes in standard base64>", err=True)
+            raise typer.Exit(2)
+        keys[name] = key
+    return keys
 
 
 def _trusted_key(settings: Settings, given: str | None) -> bytes:
@@ -60,8 +86,10 @@ def verify(
         Path | None, typer.Option("--bundle", help="check this evidence bundle, without a database")
     ] = None,
     public_key: PublicKeyOption = None,
+    witness_key: WitnessKeyOption = None,
 ) -> None:
-    """Exit 0 when the log (or bundle) matches its signed checkpoints; 1 naming the first bad row otherwise."""
+    """Exit 0 when the log (or bundle) matches its signed checkpoints and its witnesses' cosignatures verify; 1 naming
+    the first bad row (or cosignature) otherwise."""
     settings = get_settings()
     if bundle is not None:
         try:
@@ -70,7 +98,8 @@ def verify(
             typer.echo(f"cannot read {bundle}: {exc}", err=True)
             raise typer.Exit(2) from exc
         trusted = _trusted_key(settings, public_key) if public_key else None
-        problems = verify_bundle(data, trusted_key=trusted)
+        witnesses = _witness_keys(witness_key)
+        problems = verify_bundle(data, trusted_key=trusted, trusted_witnesses=witnesses)
         if problems:
             for problem in problems:
                 typer.echo(f"FAIL {problem}")
@@ -80,6 +109,8 @@ def verify(
             f"OK bundle of {data['mrn']}: {len(data['events'])} events included in the tree of size {size}"
             f" signed by {data['origin']} (key id {data['key_id']}{source})"
         )
+        cosigned = bundle_cosignatures(data, witnesses)[0]
+        typer.echo(f"OK cosigned by {', '.join(cosigned)}" if cosigned else "-- no witness cosignature in the bundle")
         return
     key = _trusted_key(settings, public_key)
     name = settings.audit_log_origin
@@ -92,6 +123,10 @@ def verify(
         f"OK {report.events} events, tree size {report.tree_size}, {report.checkpoints} checkpoints of {name} "
         f"(key id {key_id(name, key).hex()}) verified; {report.unsigned} events await the next checkpoint"
     )
+    for witness, count in sorted(report.cosigned.items()):
+        typer.echo(f"OK {count} cosignatures of witness {witness} verified with its agency's registry key")
+    if report.cosignatures_unchecked:
+        typer.echo(f"-- {report.cosignatures_unchecked} cosignatures of witnesses the registry holds no key of")
 
 
 @audit_app.command("export")
