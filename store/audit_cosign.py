@@ -75,6 +75,15 @@ async def cosignatures(session: AsyncSession, tree_size: int) -> list[AuditCosig
     return list((await session.exec(query)).scalars().all())  # type: ignore[call-overload]
 
 
+async def latest_cosigned_checkpoint(session: AsyncSession) -> AuditCheckpoint | None:
+    """The newest checkpoint a witness cosigned."""
+    size = (await session.exec(select(func.max(COSIGNATURES.c.tree_size)))).scalar()  # type: ignore[call-overload]
+    if size is None:
+        return None
+    query = select(AuditCheckpoint).where(audit_log.CHECKPOINTS.c.tree_size == size)
+    return (await session.exec(query)).scalars().first()  # type: ignore[call-overload,no-any-return]
+
+
 def cosigned_note(checkpoint: AuditCheckpoint, lines: Sequence[AuditCosignature]) -> str:
     """The checkpoint's note with the witnesses' cosignature lines after the log's signature."""
     return checkpoint.note + "".join(f"{c.line}\n" for c in lines)

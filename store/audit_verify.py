@@ -243,14 +243,19 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
 
 
 async def export_bundle(db: Database, mrn: str, signer: LogSigner) -> dict[str, Any]:
-    """Every logged event of the clearance with its inclusion proof against a fresh (or the latest) checkpoint.
-    An MRN with no logged event is refused before anything is published."""
+    """Every logged event of the clearance with its inclusion proof against the latest witnessed checkpoint when
+    that holds all of them, else a fresh (or the latest) one. An MRN with no logged event is refused before
+    anything is published."""
     async with db.session() as session:
-        if not await audit_log.trail(session, mrn):
+        logged = await audit_log.trail(session, mrn)
+        if not logged:
             raise LookupError(f"no logged event of clearance {mrn}")
-    await audit_log.publish_checkpoint(db, signer, reason="export")
+        latest = await audit_cosign.latest_cosigned_checkpoint(session)
+    if latest is None or latest.tree_size <= logged[-1].leaf_index:
+        await audit_log.publish_checkpoint(db, signer, reason="export")
+        latest = None
     async with db.session() as session:
-        latest = await audit_log.latest_checkpoint(session)
+        latest = latest or await audit_log.latest_checkpoint(session)
         if latest is None:
             raise LookupError("the log has no checkpoint")
         trail = [e for e in await audit_log.trail(session, mrn) if e.leaf_index < latest.tree_size]

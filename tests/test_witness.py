@@ -99,7 +99,8 @@ class Pair:
 
     async def leaves(self) -> list[bytes]:
         async with self.log.session() as session:
-            rows = (await session.exec(select(AuditRecord).order_by(AuditRecord.leaf_index))).scalars().all()  # type: ignore[call-overload]
+            query = select(AuditRecord).order_by(audit_log.EVENTS.c.leaf_index)
+            rows = (await session.exec(query)).scalars().all()  # type: ignore[call-overload]
         return [r.leaf.encode() for r in rows]
 
     async def submit(self, old: int, note: str, proof: list[bytes] | None = None) -> str:
