@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from domain.agencies import AgencyKey
+from store import agencies
+from store.audit_cosign import submission
+from store.audit_note import Checkpoint, LogSigner, b64
 from tests.conftest import Stack
 from tests.e2e import awaiting, licence_body, lodge, new_licence_reference, open_tasks, wait_for
 from tests.support import example
@@ -44,8 +49,18 @@ async def _awaiting_approval(stack: Stack) -> tuple[str, str]:
     return mrn, task["id"]
 
 
+# A checkpoint of the partner customs' log, for this engine's witness: signed with a key the fixture registers as
+# DEMO-PARTNER-CUSTOMS's, so a caller of that agency gets it cosigned (first sight: old 0) and any other is refused.
+PARTNER_LOG = LogSigner("matrix.partner-customs.example/log", Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+PARTNER_CHECKPOINT = submission(0, [], PARTNER_LOG.sign(Checkpoint(PARTNER_LOG.name, 1, bytes(range(32)))))
+
+
 @pytest.fixture(scope="module")
 async def shared(stack: Stack) -> AsyncIterator[Shared]:
+    async with stack.db.writer() as session:
+        key = AgencyKey(key_id="matrix-log", public_key=b64(PARTNER_LOG.public_key))
+        await agencies.add_key(session, "DEMO-PARTNER-CUSTOMS", key)
+        await session.commit()
     reference = new_licence_reference()
     created = await stack.http.post(
         "/v1/licences", json=licence_body(reference), headers=stack.auth("export_control_officer")
@@ -202,6 +217,12 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
     *[
         ("GET", "/v1/audit/proof?mrn={mrn}&seq=0", None, who, FORBIDDEN)
         for who in ("declarant", "sop_author", "foreign_officer")
+    ],
+    # the witness: a partner's log checkpoints from a principal of the agency whose registry key signed them
+    ("POST", "/v1/audit/witness/add-checkpoint", PARTNER_CHECKPOINT, "partner_customs_officer", OK),
+    *[
+        ("POST", "/v1/audit/witness/add-checkpoint", PARTNER_CHECKPOINT, who, FORBIDDEN)
+        for who in ("customs_officer", "foreign_officer", "declarant", "admin")
     ],
     # API tokens: the agency's administrators
     ("GET", "/v1/tokens", None, "admin", OK),
