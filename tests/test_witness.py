@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from sqlalchemy import select, text
 
-from adapters.witness import EmbeddedWitness
+from adapters.witness import EmbeddedWitness, configured_witnesses
 from domain.agencies import AgencyKey, load_registry
 from domain.clearance import AuditEvent
+from settings import Settings, WitnessConfig
 from store import agencies, audit_cosign, audit_log
 from store import witness as witness_store
 from store.audit_cosign import WitnessRefused, WitnessSizeConflict
@@ -275,3 +276,45 @@ async def test_verify_names_a_cosignature_that_was_changed(pair: Pair) -> None:
     report = await verify_database(pair.log, name=ORIGIN, public_key=pair.signer.public_key)
     assert [p.kind for p in report.problems] == ["cosignature"]
     assert "does not verify" in str(report.problems[0])
+
+
+async def test_the_publisher_has_the_embedded_partner_witness_cosign_each_checkpoint(tmp_path: Path) -> None:
+    """`make run`'s setting: AUDIT_WITNESSES names DEMO-PARTNER-CUSTOMS without a url — a witness inside this engine
+    with its own key, published in the registry, as `clearance audit verify` finds it."""
+    db = await _registry(Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}"))
+    settings = Settings(environment="test", data_dir=tmp_path, audit_witnesses=[WitnessConfig(agency=WITNESS_AGENCY)])
+    signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+    witnesses = await configured_witnesses(settings, db, signer)
+    pair = Pair(
+        log=db, signer=signer, witness_db=db, cosigner=witnesses[0].witness.cosigner, witness=witnesses[0].witness
+    )  # type: ignore[attr-defined]
+    publisher = asyncio.create_task(audit_cosign.publish_and_witness(db, signer, 0.05, witnesses))
+    try:
+        for n in (2, 3):
+            await pair.grow(n)
+            async with asyncio.timeout(10):
+                while True:
+                    async with db.session() as session:
+                        latest = await audit_log.latest_checkpoint(session)
+                        assert latest is not None
+                        if await audit_cosign.cosignatures(session, latest.tree_size):
+                            break
+                    await asyncio.sleep(0.05)
+    finally:
+        publisher.cancel()
+        await asyncio.gather(publisher, return_exceptions=True)
+    async with db.session() as session:
+        registry = {a.id: [k.key_id for k in a.keys] for a in await agencies.all_agencies(session)}
+    assert registry[WITNESS_AGENCY] == ["audit-witness"] and registry[LOG_AGENCY] == ["audit-log"]
+    report = await verify_database(db, name=settings.audit_log_origin, public_key=signer.public_key)
+    assert report.ok and report.cosigned == {"demo-partner-customs.witness.example": 2}, report
+    await db.dispose()
+
+
+def test_an_embedded_witness_is_refused_in_production() -> None:
+    with pytest.raises(ValueError, match="AUDIT_WITNESSES"):
+        Settings(
+            environment="production",
+            database_url="postgresql://db/clearance",
+            audit_witnesses=[WitnessConfig(agency=WITNESS_AGENCY)],
+        )
