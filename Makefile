@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.tasks
 	$(BIN)/python -m bench.list_import
 	$(BIN)/python -m bench.audit_log
+	$(BIN)/python -m bench.witness
 
 # The API load smoke replaces the throughput smoke (which starts workflows with the Temporal client,
 # bypassing the API); `make bench` still runs both.
@@ -57,6 +58,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.tasks --smoke
 	$(BIN)/python -m bench.list_import --smoke
 	$(BIN)/python -m bench.audit_log --smoke
+	$(BIN)/python -m bench.witness --smoke
 
 sop-schema: $(STAMP)
 	$(BIN)/python -m stack.cli sop-schema

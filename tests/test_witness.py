@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.exceptions import InvalidSignature
 from sqlalchemy import select, text
 
 from adapters.witness import EmbeddedWitness, configured_witnesses
@@ -318,3 +319,25 @@ def test_an_embedded_witness_is_refused_in_production() -> None:
             database_url="postgresql://db/clearance",
             audit_witnesses=[WitnessConfig(agency=WITNESS_AGENCY)],
         )
+
+
+async def test_the_readme_recipe_verifies_a_cosigned_checkpoint(pair: Pair) -> None:
+    """The README's `cosigned_by`, run as written, accepts the witness's line and refuses another key."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Witnesses: partners cosign") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, object] = {"__name__": "readme"}
+    exec(compile(code, "README.md", "exec"), scope)
+    cosigned_by = scope["cosigned_by"]
+    await pair.grow(3)
+    await audit_cosign.request_cosignature(pair.log, pair.witness, pair.keys)
+    async with pair.log.session() as session:
+        latest = await audit_log.latest_checkpoint(session)
+        assert latest is not None
+        note = audit_cosign.cosigned_note(latest, await audit_cosign.cosignatures(session, latest.tree_size))
+        [row] = await audit_cosign.cosignatures(session, latest.tree_size)
+    assert cosigned_by(note, WITNESS_NAME, pair.cosigner.public_key) == row.signed_at  # type: ignore[operator]
+    with pytest.raises(SystemExit):
+        cosigned_by(note, WITNESS_NAME, pair.signer.public_key)  # type: ignore[operator]
+    with pytest.raises(InvalidSignature):  # a changed tree size
+        cosigned_by(note.replace("\n3\n", "\n4\n"), WITNESS_NAME, pair.cosigner.public_key)  # type: ignore[operator]
