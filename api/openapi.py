@@ -110,6 +110,7 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/audit/proof"): (403, 404),
     ("GET", "/v1/audit/consistency"): (),
     ("POST", "/v1/audit/witness/add-checkpoint"): (400, 403, 404, 409),
+    ("GET", "/v1/audit/witness/logs"): (403,),
     ("POST", "/codec/decode"): (401, 403),
     ("POST", "/codec/encode"): (401, 403),
     ("GET", "/v1/tokens"): (403,),

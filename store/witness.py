@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select, text
@@ -309,3 +310,20 @@ async def kept_checkpoints(db: Database, *, witness: str, origin: str | None = N
         query = query.where(t.c.origin == origin)
     async with db.session() as session:
         return list((await session.exec(query.order_by(t.c.id))).scalars().all())  # type: ignore[call-overload]
+
+
+async def partner_logs(db: Database, *, witness: str) -> list[dict[str, Any]]:
+    """Each partner log this witness has seen: its agency, the checkpoint it last cosigned, how many it kept, and
+    every refused one with its conflict (the alerts)."""
+    logs: dict[str, dict[str, Any]] = {}
+    for row in await kept_checkpoints(db, witness=witness):
+        entry = logs.setdefault(
+            row.origin, {"origin": row.origin, "agency": row.agency, "cosigned": None, "received": 0, "conflicts": []}
+        )
+        entry["received"] += 1
+        seen = {"tree_size": row.tree_size, "root_hash": b64(row.root_hash), "received_at": row.received_at}
+        if not row.cosigned:
+            entry["conflicts"].append({**seen, "conflict": row.conflict})
+        elif entry["cosigned"] is None or row.tree_size >= entry["cosigned"]["tree_size"]:
+            entry["cosigned"] = seen
+    return list(logs.values())

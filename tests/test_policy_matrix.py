@@ -224,6 +224,8 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
         ("POST", "/v1/audit/witness/add-checkpoint", PARTNER_CHECKPOINT, who, FORBIDDEN)
         for who in ("customs_officer", "foreign_officer", "declarant", "admin")
     ],
+    *[("GET", "/v1/audit/witness/logs", None, who, OK) for who in ("auditor", "customs_officer")],
+    *[("GET", "/v1/audit/witness/logs", None, who, FORBIDDEN) for who in ("declarant", "partner_customs_officer")],
     # API tokens: the agency's administrators
     ("GET", "/v1/tokens", None, "admin", OK),
     *[("GET", "/v1/tokens", None, who, FORBIDDEN) for who in ("supervisor", "auditor", "declarant")],

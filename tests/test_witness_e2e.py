@@ -71,6 +71,7 @@ class Partner:
     public_key: bytes  # its log key, which it cosigns with
     token: str  # the token it issued to our engine (a principal of DEMO-CUSTOMS there)
     stranger_token: str  # a principal of another agency there
+    auditor_token: str  # the partner's own auditor
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +107,17 @@ async def partner(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Asy
             agency="DEMO-EXPORT-CONTROL",
             roles=["partner_customs_officer"],
         )
+        await principals.upsert_principal(
+            session, id="partner-auditor", name="Auditor", agency=PARTNER, roles=["auditor"]
+        )
+        auditor = await principals.issue_token(session, principal_id="partner-auditor")
         token = await principals.issue_token(session, principal_id="demo-customs-engine")
         stranger = await principals.issue_token(session, principal_id="other-engine")
     async with stack.db.writer() as session:  # ... and ours the partner's witness key
         await agencies.add_key(session, PARTNER, AgencyKey(key_id="partner-log", public_key=b64(public_key)))
         await session.commit()
     async with served(create_app(settings, temporal=stack.client, db=db)) as url:
-        yield Partner(url=url, db=db, public_key=public_key, token=token, stranger_token=stranger)
+        yield Partner(url, db, public_key, token, stranger, auditor)
     await db.dispose()
 
 
@@ -210,6 +215,14 @@ async def test_the_partner_refuses_a_forked_log_and_records_the_alert(stack: Sta
         alerts = await audit_log.trail(session, witness_store.WITNESS_TRAIL)
     assert [a.kind for a in alerts][-2:] == ["witness_conflict", "witness_conflict"]
     assert alerts[-1].actor == "demo-customs-engine" and alerts[-1].detail["cosigned_tree_size"] == size
+
+    async with httpx.AsyncClient(base_url=partner.url, timeout=10) as client:
+        seen = await client.get("/v1/audit/witness/logs", headers={"Authorization": f"Bearer {partner.auditor_token}"})
+    assert seen.status_code == 200, seen.text
+    [ours] = [log for log in seen.json() if log["origin"] == stack.settings.audit_log_origin]
+    assert ours["agency"] == "DEMO-CUSTOMS" and ours["cosigned"]["tree_size"] == size
+    assert [c["tree_size"] for c in ours["conflicts"]][-2:] == [size, size + 1]
+    assert "another root hash" in ours["conflicts"][-2]["conflict"]
 
 
 async def test_the_partner_refuses_a_bad_signature_and_strangers(stack: Stack, partner: Partner) -> None:

@@ -181,3 +181,15 @@ async def add_checkpoint(request: Request, principal: CurrentPrincipal, services
             return PlainTextResponse(f"{exc.tree_size}\n", status_code=409, media_type=witness_store.SIZE_CONTENT_TYPE)
         raise ApiError(exc.status, exc.message, loc=exc.loc) from exc
     return PlainTextResponse(line)
+
+
+@router.get(
+    "/witness/logs",
+    summary="The partner logs this engine witnesses: the checkpoint last cosigned and every refused one (alerts)",
+    description="Per origin: the agency whose registry key signs it, the checkpoint last cosigned (`tree_size`, "
+    "`root_hash`, `received_at`), how many checkpoints were received, and `conflicts`: each checkpoint refused as "
+    "inconsistent with the cosigned one (evidence of a forked log), with why.",
+)
+async def witnessed_logs(principal: CurrentPrincipal, services: ServicesDep) -> list[dict[str, Any]]:
+    check(policy.may_read_audit_log(principal))
+    return await witness_store.partner_logs(services.db, witness=services.settings.audit_witness_name)
