@@ -1,5 +1,5 @@
-"""`clearance audit ...`: verify the audit log against its signed checkpoints, export a clearance's evidence
-bundle, verify a bundle without a database, publish a checkpoint now."""
+"""`clearance audit ...`: verify the audit log against its signed checkpoints (and their cosignatures), export a
+clearance's evidence bundle, verify a bundle without a database, publish a checkpoint now, have it cosigned now."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.witness import close as close_witnesses
+from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
-from store import audit_log
+from store import audit_cosign, audit_log
 from store.audit_note import b64, key_id, load_signer, raw_public_key, unb64
 from store.audit_verify import bundle_cosignatures, export_bundle, verify_bundle, verify_database
 from store.db import Database
@@ -165,3 +167,32 @@ def checkpoint() -> None:
 
     typer.echo(asyncio.run(_with_db(settings, publish)), nl=False)
     typer.echo(f"public key {b64(signer.public_key)}", err=True)
+
+
+@audit_app.command("cosign")
+def cosign() -> None:
+    """Publish a checkpoint now (if the log grew), have every witness of AUDIT_WITNESSES cosign it (one round, as the
+    worker's publisher) and print the note with the cosignature lines; exit 1 when a witness did not cosign."""
+    settings = get_settings()
+    signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+
+    async def run(db: Database) -> tuple[str, list[str]]:
+        witnesses = await configured_witnesses(settings, db, signer)
+        try:
+            await audit_log.publish_checkpoint(db, signer, reason="manual")
+            await audit_cosign.witness_round(db, witnesses)
+        finally:
+            await close_witnesses(witnesses)
+        async with db.session() as session:
+            latest = await audit_log.latest_checkpoint(session)
+            if latest is None:
+                return "", [w.witness.agency for w in witnesses]
+            lines = await audit_cosign.cosignatures(session, latest.tree_size)
+        missing = sorted({w.witness.agency for w in witnesses} - {c.agency for c in lines})
+        return audit_cosign.cosigned_note(latest, lines), missing
+
+    note, missing = asyncio.run(_with_db(settings, run))
+    typer.echo(note, nl=False)
+    if missing:
+        typer.echo(f"not cosigned by {', '.join(missing)} (see the log lines above)", err=True)
+        raise typer.Exit(1)

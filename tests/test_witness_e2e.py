@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,7 +35,7 @@ from store.db import Database
 from store.models import AuditRecord
 from tests.conftest import Stack, _fresh_db
 from tests.e2e import completed, lodge, wait_for
-from tests.support import example
+from tests.support import ROOT, example
 from tests.test_audit_log_e2e import cli
 from tests.witness_support import check_cosignature, forked
 
@@ -248,3 +251,29 @@ async def test_the_partner_refuses_a_bad_signature_and_strangers(stack: Stack, p
     async with httpx.AsyncClient(base_url=partner.url, timeout=10) as client:
         anonymous = await client.post("/v1/audit/witness/add-checkpoint", content=b"old 0\n\n")
     assert anonymous.status_code == 401
+
+
+def cosign_cli(stack: Stack, witnesses: list[dict[str, str]]) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack.db.url,
+        "DATA_DIR": str(stack.settings.data_dir),
+        "AUDIT_LOG_ORIGIN": stack.settings.audit_log_origin,
+        "AUDIT_WITNESSES": json.dumps(witnesses),
+    }
+    command = [sys.executable, "-m", "stack.cli", "audit", "cosign"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_clearance_audit_cosign_has_the_partner_cosign_now(stack: Stack, partner: Partner) -> None:
+    mrn = (await lodge(stack, example("green-lane")))["mrn"]
+    await wait_for(stack, mrn, completed)
+    done = await asyncio.to_thread(cosign_cli, stack, [{"agency": PARTNER, "url": partner.url, "token": partner.token}])
+    assert done.returncode == 0, done.stdout + done.stderr
+    body, lines = split_note(done.stdout)
+    [line] = [line for line in lines if line.split(" ")[1] == PARTNER_WITNESS]
+    check_cosignature(line, body, PARTNER_WITNESS, partner.public_key)
+
+    await wait_for(stack, (await lodge(stack, example("green-lane")))["mrn"], completed)  # a new checkpoint to sign
+    refused = await asyncio.to_thread(cosign_cli, stack, [{"agency": PARTNER, "url": partner.url, "token": "wrong"}])
+    assert refused.returncode == 1 and f"not cosigned by {PARTNER}" in refused.stderr, refused.stdout + refused.stderr
