@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.witness import close as close_witnesses
 from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
+from stack.logging import configure as configure_logging
 from store import audit_cosign, audit_log
 from store.audit_note import b64, key_id, load_signer, raw_public_key, unb64
 from store.audit_verify import bundle_cosignatures, export_bundle, verify_bundle, verify_database
@@ -174,6 +175,7 @@ def cosign() -> None:
     """Publish a checkpoint now (if the log grew), have every witness of AUDIT_WITNESSES cosign it (one round, as the
     worker's publisher) and print the note with the cosignature lines; exit 1 when a witness did not cosign."""
     settings = get_settings()
+    configure_logging(settings.log_level, "console")  # on stderr: stdout is the note
     signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
 
     async def run(db: Database) -> tuple[str, list[str]]:
