@@ -9,10 +9,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
+
+
+class WitnessConfig(BaseModel):
+    """A partner witness of the audit log's checkpoints (AUDIT_WITNESSES, JSON list): `agency` names it in the
+    registry, whose keys its cosignatures must verify with; `url` is its engine's base URL (HTTP witness, with
+    `token` a bearer token it issued to us), or empty for a witness embedded in this engine (demo: its own key under
+    DATA_DIR/keys/, its name `name` or `<agency>.witness.example`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    agency: str = Field(min_length=2, max_length=40)
+    url: str = Field(default="", max_length=400)
+    token: str = Field(default="", max_length=400)
+    name: str = Field(default="", max_length=200, pattern=r"^[^\s+]*$")
 
 
 class Settings(BaseSettings):
@@ -69,6 +82,7 @@ class Settings(BaseSettings):
     audit_log_key_file: Path | None = None  # default: DATA_DIR/keys/log-ed25519.pem, generated on first start
     audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")
     audit_checkpoint_interval_seconds: float = Field(default=10.0, gt=0)
+    audit_witnesses: list[WitnessConfig] = Field(default_factory=list)  # who cosigns our checkpoints
 
     # Webhooks: https only outside development/test; loopback and private addresses only with this flag (tests,
     # the demo), never in production; link-local, metadata, multicast and reserved addresses always refused.
@@ -99,6 +113,8 @@ class Settings(BaseSettings):
             ):
                 if getattr(self, kind.lower()) == "http" and not url:
                     raise ValueError(f"{kind}_URL is required when {kind}=http")
+            if any(not w.url for w in self.audit_witnesses):
+                raise ValueError("AUDIT_WITNESSES: an embedded witness is a demo; production witnesses have a url")
         return self
 
     @property
@@ -114,6 +130,11 @@ class Settings(BaseSettings):
     @property
     def audit_log_key_path(self) -> Path:
         return self.audit_log_key_file or self.data_dir / "keys" / "log-ed25519.pem"
+
+    @property
+    def audit_witness_name(self) -> str:
+        """This engine's name as a witness of partners' logs (it cosigns with the log key): the origin's host."""
+        return self.audit_log_origin.split("/", 1)[0] + "/witness"
 
     @property
     def resolved_payload_keys_file(self) -> Path:

@@ -26,11 +26,13 @@ from adapters.exchange_office import ExchangeOffice
 from adapters.licences import EmbeddedLicenceRegistry, HttpLicenceRegistry, LicenceRegistry
 from adapters.screening import EmbeddedScreeningService, HttpScreeningService, ScreeningService
 from adapters.webhook_endpoints import EndpointPolicy
+from adapters.witness import close as close_witnesses
+from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
 from stack import gc_policy
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
-from store import audit_log
+from store import audit_cosign, audit_log
 from store.audit_note import load_signer
 from store.db import Database
 from store.secrets import secret_box
@@ -158,8 +160,9 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
     signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+    witnesses = await configured_witnesses(settings, db, signer)  # partners that cosign our checkpoints
     publisher = asyncio.create_task(
-        audit_log.publish_periodically(db, signer, settings.audit_checkpoint_interval_seconds)
+        audit_cosign.publish_and_witness(db, signer, settings.audit_checkpoint_interval_seconds, witnesses)
     )
     async with worker:
         await stop.wait()
@@ -167,6 +170,7 @@ async def main() -> None:
     publisher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await publisher
+    await close_witnesses(witnesses)
     await db.dispose()
     log.info("worker_stopped")
 

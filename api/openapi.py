@@ -51,6 +51,7 @@ RETRY_AFTER = {
     }
 }
 STATUS_TEXT = {
+    400: "refused as the call's protocol says (tlog-witness: an old size above the checkpoint's)",
     401: "no bearer token, or an unknown or revoked one",
     403: "the caller's roles, agency or ownership do not allow this (or a four-eyes rule)",
     404: "no such resource visible to the caller",
@@ -121,6 +122,8 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/v1/audit/checkpoint"): (404,),
     ("GET", "/v1/audit/proof"): (403, 404),
     ("GET", "/v1/audit/consistency"): (),
+    ("POST", "/v1/audit/witness/add-checkpoint"): (400, 403, 404, 409),
+    ("GET", "/v1/audit/witness/logs"): (403,),
     ("POST", "/codec/decode"): (401, 403),
     ("POST", "/codec/encode"): (401, 403),
     ("GET", "/v1/tokens"): (403,),

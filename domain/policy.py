@@ -502,6 +502,16 @@ def may_read_audit_log(who: Who) -> Refusal | None:
     return needs_role(who, AUDIT_LOG_READERS)
 
 
+def may_submit_checkpoint(who: Who, log_agency: str, administration: str) -> Refusal | None:
+    """A partner's log checkpoint goes to this engine's witness from a principal of the agency whose registry key
+    signed it (any role: the engine of that agency); a witness does not cosign its own administration's log."""
+    if log_agency == administration:
+        return forbidden(f"this engine is {administration}'s own log: it does not witness itself")
+    if not _of_agency(who, log_agency):
+        return forbidden(f"only a principal of {log_agency} may submit the checkpoints of its log")
+    return None
+
+
 def may_use_codec(who: Who, agency: str) -> Refusal | None:
     """Officers, duty chiefs and auditors of the administration whose workflows the payloads belong to."""
     if refused := needs_role(who, CODEC_USERS):

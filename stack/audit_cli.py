@@ -1,5 +1,5 @@
-"""`clearance audit ...`: verify the audit log against its signed checkpoints, export a clearance's evidence
-bundle, verify a bundle without a database, publish a checkpoint now."""
+"""`clearance audit ...`: verify the audit log against its signed checkpoints (and their cosignatures), export a
+clearance's evidence bundle, verify a bundle without a database, publish a checkpoint now, have it cosigned now."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.witness import close as close_witnesses
+from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
-from store import audit_log
+from stack.logging import configure as configure_logging
+from store import audit_cosign, audit_log
 from store.audit_note import b64, key_id, load_signer, raw_public_key, unb64
-from store.audit_verify import export_bundle, verify_bundle, verify_database
+from store.audit_verify import bundle_cosignatures, export_bundle, verify_bundle, verify_database
 from store.db import Database
 
 audit_app = typer.Typer(help="The verifiable audit log (RFC 6962 tree, C2SP signed checkpoints).", no_args_is_help=True)
@@ -24,6 +27,32 @@ PublicKeyOption = Annotated[
     str | None,
     typer.Option("--public-key", help="the trusted Ed25519 public key (base64, 32 bytes); default: the log key's"),
 ]
+
+
+WitnessKeyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness-key",
+        help="NAME=BASE64: a trusted witness key; the bundle must carry its cosignature (default: the bundle's keys)",
+    ),
+]
+
+
+def _witness_keys(given: list[str] | None) -> dict[str, bytes] | None:
+    if not given:
+        return None
+    keys = {}
+    for item in given:
+        name, _, encoded = item.partition("=")
+        try:
+            key = unb64(encoded)
+        except ValueError:
+            key = b""
+        if not name or len(key) != 32:
+            typer.echo(f"--witness-key {item!r}: expected NAME=<32 bytes in standard base64>", err=True)
+            raise typer.Exit(2)
+        keys[name] = key
+    return keys
 
 
 def _trusted_key(settings: Settings, given: str | None) -> bytes:
@@ -60,8 +89,10 @@ def verify(
         Path | None, typer.Option("--bundle", help="check this evidence bundle, without a database")
     ] = None,
     public_key: PublicKeyOption = None,
+    witness_key: WitnessKeyOption = None,
 ) -> None:
-    """Exit 0 when the log (or bundle) matches its signed checkpoints; 1 naming the first bad row otherwise."""
+    """Exit 0 when the log (or bundle) matches its signed checkpoints and its witnesses' cosignatures verify; 1 naming
+    the first bad row (or cosignature) otherwise."""
     settings = get_settings()
     if bundle is not None:
         try:
@@ -70,7 +101,8 @@ def verify(
             typer.echo(f"cannot read {bundle}: {exc}", err=True)
             raise typer.Exit(2) from exc
         trusted = _trusted_key(settings, public_key) if public_key else None
-        problems = verify_bundle(data, trusted_key=trusted)
+        witnesses = _witness_keys(witness_key)
+        problems = verify_bundle(data, trusted_key=trusted, trusted_witnesses=witnesses)
         if problems:
             for problem in problems:
                 typer.echo(f"FAIL {problem}")
@@ -80,6 +112,8 @@ def verify(
             f"OK bundle of {data['mrn']}: {len(data['events'])} events included in the tree of size {size}"
             f" signed by {data['origin']} (key id {data['key_id']}{source})"
         )
+        cosigned = bundle_cosignatures(data, witnesses)[0]
+        typer.echo(f"OK cosigned by {', '.join(cosigned)}" if cosigned else "-- no witness cosignature in the bundle")
         return
     key = _trusted_key(settings, public_key)
     name = settings.audit_log_origin
@@ -92,6 +126,10 @@ def verify(
         f"OK {report.events} events, tree size {report.tree_size}, {report.checkpoints} checkpoints of {name} "
         f"(key id {key_id(name, key).hex()}) verified; {report.unsigned} events await the next checkpoint"
     )
+    for witness, count in sorted(report.cosigned.items()):
+        typer.echo(f"OK {count} cosignatures of witness {witness} verified with its agency's registry key")
+    if report.cosignatures_unchecked:
+        typer.echo(f"-- {report.cosignatures_unchecked} cosignatures of witnesses the registry holds no key of")
 
 
 @audit_app.command("export")
@@ -130,3 +168,33 @@ def checkpoint() -> None:
 
     typer.echo(asyncio.run(_with_db(settings, publish)), nl=False)
     typer.echo(f"public key {b64(signer.public_key)}", err=True)
+
+
+@audit_app.command("cosign")
+def cosign() -> None:
+    """Publish a checkpoint now (if the log grew), have every witness of AUDIT_WITNESSES cosign it (one round, as the
+    worker's publisher) and print the note with the cosignature lines; exit 1 when a witness did not cosign."""
+    settings = get_settings()
+    configure_logging(settings.log_level, "console")  # on stderr: stdout is the note
+    signer = load_signer(settings.audit_log_key_path, settings.audit_log_origin)
+
+    async def run(db: Database) -> tuple[str, list[str]]:
+        witnesses = await configured_witnesses(settings, db, signer)
+        try:
+            await audit_log.publish_checkpoint(db, signer, reason="manual")
+            await audit_cosign.witness_round(db, witnesses)
+        finally:
+            await close_witnesses(witnesses)
+        async with db.session() as session:
+            latest = await audit_log.latest_checkpoint(session)
+            if latest is None:
+                return "", [w.witness.agency for w in witnesses]
+            lines = await audit_cosign.cosignatures(session, latest.tree_size)
+        missing = sorted({w.witness.agency for w in witnesses} - {c.agency for c in lines})
+        return audit_cosign.cosigned_note(latest, lines), missing
+
+    note, missing = asyncio.run(_with_db(settings, run))
+    typer.echo(note, nl=False)
+    if missing:
+        typer.echo(f"not cosigned by {', '.join(missing)} (see the log lines above)", err=True)
+        raise typer.Exit(1)

@@ -14,7 +14,6 @@ Leaf encoding (the README documents it for verifiers): canonical JSON, UTF-8, ke
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -261,18 +260,6 @@ async def publish_checkpoint(db: Database, signer: LogSigner, reason: str = "int
         await session.commit()
     log.debug("audit_checkpoint_published", tree_size=size, reason=reason)
     return size
-
-
-async def publish_periodically(db: Database, signer: LogSigner, interval: float) -> None:
-    """The worker's publisher: a checkpoint every `interval` seconds while the tree grows. Runs until cancelled."""
-    while True:
-        try:
-            await publish_checkpoint(db, signer)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a database outage must not end the publisher; the next round retries
-            log.warning("audit_checkpoint_failed", error=f"{type(exc).__name__}: {exc}")
-        await asyncio.sleep(interval)
 
 
 # --- reading and proving -------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ clearance's evidence bundle without a database (`export_bundle`, `verify_bundle`
 The database check recomputes every leaf from its row and the tree from the leaves, and names the first row that
 was edited (its columns or leaf differ from what was appended), deleted (a leaf index missing), reordered (a row
 sitting at another leaf than it was appended as) or inserted (a row the log never appended), then checks every
-chain link, the stored subtrees, and every checkpoint's signature and root.
+chain link, the stored subtrees, and every checkpoint's signature and root, and every partner witness's cosignature
+of a checkpoint against that witness agency's registry key. A bundle carries the cosigned note and the witnesses'
+keys; its cosignatures are checked like its checkpoint.
 """
 
 from __future__ import annotations
@@ -17,9 +19,20 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store import audit_log
+from store import agencies as agency_store
+from store import audit_cosign, audit_log
 from store import audit_merkle as merkle
-from store.audit_note import LogSigner, NoteError, b64, key_id, parse_checkpoint, unb64
+from store.audit_note import (
+    LogSigner,
+    NoteError,
+    b64,
+    cosignature_key_id,
+    key_id,
+    parse_checkpoint,
+    split_note,
+    unb64,
+    verify_cosignature,
+)
 from store.db import Database
 
 BUNDLE_FORMAT = "clearance-audit-bundle/1"
@@ -45,6 +58,8 @@ class Report:
     checkpoints: int = 0
     unsigned: int = 0  # events after the latest checkpoint: the next one signs them
     problems: list[Problem] = field(default_factory=list)
+    cosigned: dict[str, int] = field(default_factory=dict)  # witness name → verified cosignatures
+    cosignatures_unchecked: int = 0  # of a witness agency the registry holds no key of
 
     @property
     def ok(self) -> bool:
@@ -160,6 +175,7 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
         rows = await _rows(session)
         size = await audit_log.tree_size(session)
         signed = await audit_log.checkpoints(session)
+        cosigned = await audit_cosign.check_cosignatures(session, signed)
         stored_nodes = (await session.exec(select(audit_log.NODES).where(audit_log.NODES.c.level > 0))).all()  # type: ignore[call-overload]
     report.events, report.tree_size, report.checkpoints = len(rows), size, len(signed)
     hashes: list[bytes] = []
@@ -218,6 +234,8 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
         else:
             good = parsed.tree_size
     report.unsigned = max(0, len(hashes) - good)
+    report.cosigned, report.cosignatures_unchecked = cosigned.verified, cosigned.unchecked
+    report.problems.extend(Problem("cosignature", p) for p in cosigned.problems)
     return report
 
 
@@ -225,14 +243,19 @@ async def verify_database(db: Database, *, name: str, public_key: bytes) -> Repo
 
 
 async def export_bundle(db: Database, mrn: str, signer: LogSigner) -> dict[str, Any]:
-    """Every logged event of the clearance with its inclusion proof against a fresh (or the latest) checkpoint.
-    An MRN with no logged event is refused before anything is published."""
+    """Every logged event of the clearance with its inclusion proof against the latest witnessed checkpoint when
+    that holds all of them, else a fresh (or the latest) one. An MRN with no logged event is refused before
+    anything is published."""
     async with db.session() as session:
-        if not await audit_log.trail(session, mrn):
+        logged = await audit_log.trail(session, mrn)
+        if not logged:
             raise LookupError(f"no logged event of clearance {mrn}")
-    await audit_log.publish_checkpoint(db, signer, reason="export")
+        latest = await audit_cosign.latest_cosigned_checkpoint(session)
+    if latest is None or latest.tree_size <= logged[-1].leaf_index:
+        await audit_log.publish_checkpoint(db, signer, reason="export")
+        latest = None
     async with db.session() as session:
-        latest = await audit_log.latest_checkpoint(session)
+        latest = latest or await audit_log.latest_checkpoint(session)
         if latest is None:
             raise LookupError("the log has no checkpoint")
         trail = [e for e in await audit_log.trail(session, mrn) if e.leaf_index < latest.tree_size]
@@ -250,19 +273,77 @@ async def export_bundle(db: Database, mrn: str, signer: LogSigner) -> dict[str, 
                     "proof": [b64(h) for h in path],
                 }
             )
+        cosigned = await audit_cosign.cosignatures(session, latest.tree_size)
+        witnesses = await _witness_keys(session, cosigned, split_note(latest.note)[0])
     return {
         "format": BUNDLE_FORMAT,
         "mrn": mrn,
         "origin": latest.origin,
         "public_key": b64(bytes(latest.public_key)),
         "key_id": key_id(latest.origin, bytes(latest.public_key)).hex(),
-        "checkpoint": {"tree_size": latest.tree_size, "root_hash": b64(bytes(latest.root_hash)), "note": latest.note},
+        "checkpoint": {
+            "tree_size": latest.tree_size,
+            "root_hash": b64(bytes(latest.root_hash)),
+            "note": audit_cosign.cosigned_note(latest, cosigned),
+        },
+        "witnesses": witnesses,
         "events": events,
     }
 
 
-def verify_bundle(bundle: dict[str, Any], *, trusted_key: bytes | None = None) -> list[str]:
-    """What is wrong with an evidence bundle (empty when it verifies); needs no database."""
+async def _witness_keys(session: AsyncSession, cosigned: list[Any], body: str) -> list[dict[str, str]]:
+    """The registry key each cosignature verifies with, for the bundle (as the bundle carries the log's key)."""
+    found = []
+    for c in cosigned:
+        agency = await agency_store.get(session, c.agency)
+        for key in agency.keys if agency else []:
+            raw = unb64(key.public_key)
+            try:
+                if verify_cosignature(c.line, body, raw) is not None:
+                    found.append({"agency": c.agency, "name": c.witness_name, "public_key": key.public_key})
+                    break
+            except NoteError:
+                continue
+    return found
+
+
+def bundle_cosignatures(bundle: dict[str, Any], trusted: dict[str, bytes] | None = None) -> tuple[list[str], list[str]]:
+    """(names of the witnesses whose cosignature in the bundle's note verifies, problems). `trusted` (witness name →
+    key) replaces the keys the bundle carries and requires each of those witnesses to have cosigned."""
+    keys = dict(trusted) if trusted else {}
+    if not trusted:
+        for w in bundle.get("witnesses", []):
+            try:
+                keys[w["name"]] = unb64(w["public_key"])
+            except (KeyError, TypeError, ValueError):
+                return [], [f"a malformed witness entry {w!r}"]
+    try:
+        body, lines = split_note(bundle["checkpoint"]["note"])
+    except (KeyError, TypeError, NoteError) as exc:
+        return [], [f"the bundle's note: {exc}"]
+    verified: list[str] = []
+    problems: list[str] = []
+    for name, key in keys.items():
+        who = f"witness {name} (key id {cosignature_key_id(name, key).hex()})"
+        results = []
+        for line in lines:
+            try:
+                results.append(verify_cosignature(line, body, key))
+            except NoteError as exc:
+                problems.append(f"{who}: {exc}")
+                results.append(None)
+        if any(r is not None and r[0] == name for r in results):
+            verified.append(name)
+        elif not any(p.startswith(who) for p in problems):
+            problems.append(f"{who}: no cosignature of it in the note")
+    return verified, problems
+
+
+def verify_bundle(
+    bundle: dict[str, Any], *, trusted_key: bytes | None = None, trusted_witnesses: dict[str, bytes] | None = None
+) -> list[str]:
+    """What is wrong with an evidence bundle (empty when it verifies); needs no database. Cosignatures are checked
+    with the witnesses' keys the bundle carries, or with `trusted_witnesses` (each of which must have cosigned)."""
     try:
         if bundle.get("format") != BUNDLE_FORMAT:
             return [f"not a {BUNDLE_FORMAT} bundle"]
@@ -299,4 +380,5 @@ def verify_bundle(bundle: dict[str, Any], *, trusted_key: bytes | None = None) -
         previous = hashed
     if not bundle.get("events"):
         problems.append("the bundle holds no event")
+    problems.extend(bundle_cosignatures(bundle, trusted_witnesses)[1])
     return problems

@@ -326,6 +326,39 @@ class AuditCheckpoint(SQLModel, table=True):
     published_at: datetime = Field(default_factory=utcnow)
 
 
+class AuditCosignature(SQLModel, table=True):
+    """A partner witness's cosignature (c2sp.org/tlog-cosignature, Ed25519 `cosignature/v1`) of one of our signed
+    checkpoints: `line` is the note signature line as the witness returned it, `signed_at` its timestamp."""
+
+    __tablename__ = "audit_cosignatures"
+    __table_args__ = (UniqueConstraint("tree_size", "witness_name", name="uq_audit_cosignatures_size_witness"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    agency: str = Field(max_length=40)  # the witness's agency in the registry
+    witness_name: str = Field(max_length=200)
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    signed_at: int = Field(sa_column=Column(BigInteger, nullable=False))  # POSIX seconds, as signed
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class PartnerCheckpoint(SQLModel, table=True):
+    """A checkpoint a partner's log sent this engine's witness (`store/witness.py`): kept whether cosigned or
+    refused as inconsistent (`conflict` says why: the evidence of a forked log, an alert)."""
+
+    __tablename__ = "partner_checkpoints"
+    __table_args__ = (Index("ix_partner_checkpoints_log", "witness", "origin", "tree_size"),)
+    id: int | None = Field(default=None, primary_key=True)
+    witness: str = Field(max_length=200)  # the witness name that received it (an engine may run several)
+    origin: str = Field(max_length=200)
+    agency: str = Field(max_length=40)  # whose registry key signed it
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    cosigned: bool = False
+    conflict: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class DocumentRecord(SQLModel, table=True):
     __tablename__ = "documents"
     mrn: str = Field(primary_key=True, max_length=18)

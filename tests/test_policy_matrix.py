@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from domain.agencies import AgencyKey
 from domain.mrn import make_mrn
+from store import agencies
+from store.audit_cosign import submission
+from store.audit_note import Checkpoint, LogSigner, b64
 from tests.conftest import Stack
 from tests.e2e import (
     awaiting,
@@ -70,8 +75,18 @@ async def _in_inspection(stack: Stack, reference: str) -> tuple[str, str, str]:
     return mrn, customs["id"], export_control["id"]
 
 
+# A checkpoint of the partner customs' log, for this engine's witness: signed with a key the fixture registers as
+# DEMO-PARTNER-CUSTOMS's, so a caller of that agency gets it cosigned (first sight: old 0) and any other is refused.
+PARTNER_LOG = LogSigner("matrix.partner-customs.example/log", Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+PARTNER_CHECKPOINT = submission(0, [], PARTNER_LOG.sign(Checkpoint(PARTNER_LOG.name, 1, bytes(range(32)))))
+
+
 @pytest.fixture(scope="module")
 async def shared(stack: Stack) -> AsyncIterator[Shared]:
+    async with stack.db.writer() as session:
+        key = AgencyKey(key_id="matrix-log", public_key=b64(PARTNER_LOG.public_key))
+        await agencies.add_key(session, "DEMO-PARTNER-CUSTOMS", key)
+        await session.commit()
     reference, red_licence = new_licence_reference(), new_licence_reference()
     for ref, quantity in ((reference, 100), (red_licence, 1000)):  # red_licence: enough for three dual-use clearances
         created = await stack.http.post(
@@ -380,6 +395,14 @@ MATRIX: list[tuple[str, str, Any, str, str]] = [
         ("GET", "/v1/audit/proof?mrn={mrn}&seq=0", None, who, FORBIDDEN)
         for who in ("declarant", "sop_author", "foreign_officer")
     ],
+    # the witness: a partner's log checkpoints from a principal of the agency whose registry key signed them
+    ("POST", "/v1/audit/witness/add-checkpoint", PARTNER_CHECKPOINT, "partner_customs_officer", OK),
+    *[
+        ("POST", "/v1/audit/witness/add-checkpoint", PARTNER_CHECKPOINT, who, FORBIDDEN)
+        for who in ("customs_officer", "foreign_officer", "declarant", "admin")
+    ],
+    *[("GET", "/v1/audit/witness/logs", None, who, OK) for who in ("auditor", "customs_officer")],
+    *[("GET", "/v1/audit/witness/logs", None, who, FORBIDDEN) for who in ("declarant", "partner_customs_officer")],
     # API tokens: the agency's administrators
     ("GET", "/v1/tokens", None, "admin", OK),
     *[("GET", "/v1/tokens", None, who, FORBIDDEN) for who in ("supervisor", "auditor", "declarant")],
