@@ -32,6 +32,7 @@ DECLARANT_FIELDS = (
     "licences",
     "documents",
     "exit",  # whether the export has left the customs territory (the declarant must prove an exit otherwise)
+    "exchange",  # always empty for a declarant (api/service/clearances.py): the administrations' messages
     "accepted_at",
     "updated_at",
     "revision",

@@ -174,20 +174,20 @@ async def test_the_partner_engine_cosigns_our_checkpoints(stack: Stack, partner:
     assert checkpoint["tree_size"] in [k.tree_size for k in kept]
 
     out = tmp_path / "bundle.json"
-    exported = cli(stack, "export", second, "--out", str(out))
+    exported = await cli(stack, "export", second, "--out", str(out))
     assert exported.returncode == 0, exported.stderr
     bundle = json.loads(out.read_text())
     assert bundle["witnesses"] == [{"agency": PARTNER, "name": PARTNER_WITNESS, "public_key": b64(partner.public_key)}]
-    verified = cli(
+    verified = await cli(
         stack, "verify", "--bundle", str(out), "--witness-key", f"{PARTNER_WITNESS}={b64(partner.public_key)}"
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"OK cosigned by {PARTNER_WITNESS}" in verified.stdout
     other = base64.b64encode(bytes(32)).decode()
-    refused = cli(stack, "verify", "--bundle", str(out), "--witness-key", f"{PARTNER_WITNESS}={other}")
+    refused = await cli(stack, "verify", "--bundle", str(out), "--witness-key", f"{PARTNER_WITNESS}={other}")
     assert refused.returncode == 1 and "no cosignature" in refused.stdout
 
-    whole = cli(stack, "verify")
+    whole = await cli(stack, "verify")
     assert whole.returncode == 0, whole.stdout + whole.stderr
     assert f"cosignatures of witness {PARTNER_WITNESS} verified" in whole.stdout
 
