@@ -119,18 +119,21 @@ class Services:
         if self._flushing is not None:
             await asyncio.gather(self._flushing, return_exceptions=True)
 
-    async def latest_sop(self, name: str) -> PublishedSop | None:
+    async def latest_sop(self, name: str, session: AsyncSession | None = None) -> PublishedSop | None:
         """The latest published version of SOP `name`. Asks the catalogue only for the latest version number
-        (so a version published through any process counts at once); a definition is read and validated once."""
-        async with self.db.session() as session:
-            version = await sops.latest_version(session, name)
-            if version is None:
-                return None
-            published = self._sops.get((name, version))
-            if published is None:
-                published = await sops.get(session, name, version)
-                if published is not None:
-                    self._sops[(name, version)] = published
+        (so a version published through any process counts at once); a definition is read and validated once.
+        In the caller's session when it has one (lodging reads the list revisions in the same)."""
+        if session is None:
+            async with self.db.session() as own:
+                return await self.latest_sop(name, own)
+        version = await sops.latest_version(session, name)
+        if version is None:
+            return None
+        published = self._sops.get((name, version))
+        if published is None:
+            published = await sops.get(session, name, version)
+            if published is not None:
+                self._sops[(name, version)] = published
         return published
 
     @cached_property

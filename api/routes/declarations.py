@@ -67,8 +67,8 @@ async def lodge_declaration(
 ) -> JSONResponse:
     check(policy.may_lodge(principal, declaration.declarant.eori))
     wait = wait_preference(prefer or [])
-    published = await services.latest_sop(services.settings.sop_name)
-    async with services.db.session() as session:
+    async with services.db.session() as session:  # one session for both catalogue reads
+        published = await services.latest_sop(services.settings.sop_name, session)
         # screening will use at least these: a list imported before this instant applies to this declaration
         list_revisions = await screening_lists.revisions(session)
     if published is None:
