@@ -1,4 +1,4 @@
-"""The README's "A clearance in five commands", extracted from README.md and run with bash, as written, against a
+"""The README's "A clearance in six steps", extracted from README.md and run with bash, as written, against a
 live stack (`python -m stack.cli run`: Temporal dev server, worker, API) on free ports in a temporary directory."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ pytestmark = [
 
 def walkthrough() -> str:
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### A clearance in five commands") :]
+    section = readme[readme.index("### A clearance in six steps") :]
     found = re.search(r"```bash\n(.*?)```", section, re.S)
     assert found, "the walkthrough has no bash block"
     return found.group(1)
@@ -88,6 +88,11 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
                 {"agency": "DEMO-EXPORT-CONTROL", "status": "may_proceed"},
             ]
         }
+        exchange = next(line for line in lines if "exchange" in line)["exchange"]
+        kinds = {(m["direction"], m["kind"]) for m in exchange}
+        assert {("out", "export_notification"), ("in", "acknowledgement"), ("in", "control_result")} <= kinds
+        [notification] = [m for m in exchange if m["kind"] == "export_notification"]
+        assert notification["status"] == "acknowledged"
         assert "Release for export" in done.stdout
     finally:
         stack.send_signal(signal.SIGINT)
