@@ -124,6 +124,21 @@ async def partner(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Asy
     await db.dispose()
 
 
+async def _settled(stack: Stack, mrn: str) -> None:
+    """Until the clearance's trail stops growing: after a release its exchange with the partner (notification,
+    acknowledgement, the exit being followed) is logged under its MRN after the outcome."""
+    seen = -1
+    for _ in range(60):
+        trail = await stack.http.get(f"/v1/clearances/{mrn}/audit", headers=stack.auth("auditor"))
+        assert trail.status_code == 200, trail.text
+        size = len(trail.json()["events"])
+        if size == seen:
+            return
+        seen = size
+        await asyncio.sleep(1.0)
+    raise AssertionError(f"the trail of {mrn} kept growing")
+
+
 async def _round(stack: Stack, partner: Partner) -> None:
     """One round of the worker's publisher: publish if the log grew, ask the witnesses (AUDIT_WITNESSES)."""
     settings = stack.settings.model_copy(
@@ -155,6 +170,7 @@ async def _post(partner: Partner, body: bytes, token: str | None = None) -> http
 async def test_the_partner_engine_cosigns_our_checkpoints(stack: Stack, partner: Partner, tmp_path: Path) -> None:
     first = (await lodge(stack, example("green-lane")))["mrn"]
     await wait_for(stack, first, completed)
+    await _settled(stack, first)
     await _round(stack, partner)
     checkpoint, _ = await _cosigned(stack, partner)
     assert {k: checkpoint["cosignatures"][0][k] for k in ("agency", "name")} == {
@@ -164,6 +180,7 @@ async def test_the_partner_engine_cosigns_our_checkpoints(stack: Stack, partner:
 
     second = (await lodge(stack, example("green-lane")))["mrn"]
     await wait_for(stack, second, completed)
+    await _settled(stack, second)
     await _round(stack, partner)  # old = the size it cosigned, with our consistency proof
     grown, _ = await _cosigned(stack, partner)
     assert grown["tree_size"] > checkpoint["tree_size"]
