@@ -16,18 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
 from temporalio.client import Client
 
 from adapters.witness import EmbeddedWitness, HttpWitness
@@ -40,6 +35,7 @@ from store import agencies, audit_cosign, audit_log, principals
 from store import witness as witness_store
 from store.audit_note import Cosigner, b64, load_or_create_key, load_signer
 from store.db import Database
+from tests.support import served
 
 RESULTS = Path(__file__).parent / "results"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -64,23 +60,6 @@ async def _grow(db: Database, signer: Any, n: int) -> None:
     await audit_log.publish_checkpoint(db, signer)
 
 
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    # as uvicorn's own listener (host/port): without it, Nagle and delayed ACKs add ~40 ms to every answer
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
 
 
 def _summary(samples: list[float]) -> dict[str, float]:

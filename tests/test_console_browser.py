@@ -13,18 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from api.main import create_app
 from tests.conftest import Stack
@@ -38,7 +34,7 @@ from tests.e2e import (
     wait_for,
     with_licence_document,
 )
-from tests.support import example, sop_data
+from tests.support import example, served, sop_data
 from tests.webhook_receiver import Receiver, verify
 
 pytestmark = pytest.mark.e2e
@@ -76,25 +72,6 @@ def require_browser() -> None:
 # --- the console on a real port ----------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn in this event loop on a free loopback port; shut down afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
 
 
 @pytest.fixture

@@ -10,18 +10,14 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from adapters.witness import configured_witnesses
@@ -35,7 +31,7 @@ from store.db import Database
 from store.models import AuditRecord
 from tests.conftest import Stack, _fresh_db
 from tests.e2e import completed, lodge, wait_for
-from tests.support import ROOT, example
+from tests.support import ROOT, example, served
 from tests.test_audit_log_e2e import cli
 from tests.witness_support import check_cosignature, forked
 
@@ -45,26 +41,6 @@ PARTNER_ORIGIN = "clearance.demo-partner-customs.example/log"
 PARTNER_WITNESS = "clearance.demo-partner-customs.example/witness"
 
 
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """uvicorn in this event loop on a free loopback port; shut down afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as uvicorn's own listener: no Nagle delays
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
 
 
 @dataclass
