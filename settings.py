@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     # within this many days opens an `exit_follow_up` task for customs (the EU's practice: 90, invalidation at 150)
     exit_follow_up_days: float = Field(default=90.0, gt=0, le=3650)
     exit_follow_up_due_days: float = Field(default=60.0, gt=0, le=3650)  # the task's own due date
+    exit_sweep_seconds: float = Field(default=60.0, gt=0, le=86400)  # how often a worker looks for exits due
 
     audit_log_key_file: Path | None = None  # default: DATA_DIR/keys/log-ed25519.pem, generated on first start
     audit_log_origin: str = Field(default="clearance.demo-customs.example/log", pattern=r"^[^\s+]+$")

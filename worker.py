@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.clearance import ClearanceActivities
 from activities.exchange import ExchangeActivities
+from activities.exits import ExitSweeper
 from activities.rescreen import RescreenActivities
 from activities.webhooks import WebhookActivities, sweep_forever
 from adapters.exchange_office import ExchangeOffice
@@ -94,25 +95,37 @@ def screening_service(settings: Settings, db: Database) -> ScreeningService:
 
 
 class ClearanceWorker(Worker):
-    """A Worker that, while it runs, also starts webhook deliveries whose workflow start was lost."""
+    """A Worker that, while it runs, also starts webhook deliveries whose workflow start was lost, and the
+    follow-up of exports whose exit was not confirmed in time (`activities/exits.py`)."""
 
-    def __init__(self, client: Client, *, db: Database, **kwargs: Any) -> None:
+    def __init__(self, client: Client, *, db: Database, exits: ExitSweeper, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
         self._sweep_db, self._sweep_client, self._sweep_queue = db, client, kwargs["task_queue"]
+        self._exits = exits
 
     async def run(self) -> None:
-        sweeper = asyncio.create_task(sweep_forever(self._sweep_db, self._sweep_client, self._sweep_queue))
+        sweepers = [
+            asyncio.create_task(sweep_forever(self._sweep_db, self._sweep_client, self._sweep_queue)),
+            asyncio.create_task(self._exits.forever()),
+        ]
         try:
             await super().run()
         finally:
-            sweeper.cancel()
-            await asyncio.gather(sweeper, return_exceptions=True)
+            for sweeper in sweepers:
+                sweeper.cancel()
+            await asyncio.gather(*sweepers, return_exceptions=True)
 
 
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
     audit_log.use_signer(db, load_signer(settings.audit_log_key_path, settings.audit_log_origin))  # signs outcomes
+    exchange = ExchangeActivities(
+        db=db,
+        office=ExchangeOffice(settings=settings, db=db),
+        follow_up_days=settings.exit_follow_up_days,
+        due_days=settings.exit_follow_up_due_days,
+    )
     acts = ClearanceActivities(
-        db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db)
+        db=db, licences=licence_registry(settings, db), screening=screening_service(settings, db), exchange=exchange
     )
     webhooks = WebhookActivities(
         db=db,
@@ -120,16 +133,20 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         policy=EndpointPolicy(allow_http=settings.webhook_allow_http, allow_private=settings.webhook_allow_private),
         box=secret_box(settings.secrets_key, settings.secrets_key_file),
     )
-    exchange = ExchangeActivities(
+    queue = task_queue or settings.temporal_task_queue
+    exits = ExitSweeper(
         db=db,
-        office=ExchangeOffice(settings=settings, db=db),
-        follow_up_days=settings.exit_follow_up_days,
-        due_days=settings.exit_follow_up_due_days,
+        client=client,
+        task_queue=queue,
+        follow_up_seconds=settings.exit_follow_up_days * 86400,
+        due_seconds=settings.exit_follow_up_due_days * 86400,
+        interval=settings.exit_sweep_seconds,
     )
     return ClearanceWorker(
         client,
         db=db,
-        task_queue=task_queue or settings.temporal_task_queue,
+        exits=exits,
+        task_queue=queue,
         workflows=list(WORKFLOWS),
         activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all(), *exchange.all()],
         workflow_runner=workflow_runner(),

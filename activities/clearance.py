@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.exchange import ExchangeActivities
 from activities.licences import LicenceActivities
 from activities.records import RecordActivities
 from activities.screening import ScreeningActivities
@@ -23,8 +24,16 @@ from store.db import Database
 
 
 class ClearanceActivities(ScreeningActivities, LicenceActivities, RecordActivities):
-    def __init__(self, *, db: Database, licences: LicenceRegistry, screening: ScreeningService) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        licences: LicenceRegistry,
+        screening: ScreeningService,
+        exchange: ExchangeActivities | None = None,
+    ) -> None:
         self._db = db
+        self._exchange = exchange  # a release's exit and partner notification, with its outcome
         self._licences = licences
         self._screening = screening
         self._reference = reference.ReferenceCache(db)

@@ -7,21 +7,25 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
+from activities.exchange import ExchangeActivities
 from activities.webhooks import plan_and_dispatch
 from documents.render import render_notice
 from domain.clearance import ProjectionInput, RecordOutcomeInput, TaskProjectionInput
+from domain.exchange import ReleaseExchange
 from domain.webhooks import subject_of
 from store import clearances as clearance_store
 from store.db import Database
+from store.exchange import AuditBatch
 from workflows import options
 
 log = structlog.get_logger("activities")
 
 
 class RecordActivities:
-    """Mixin of `ClearanceActivities` (which injects the database)."""
+    """Mixin of `ClearanceActivities` (which injects the database and the exchange's activities)."""
 
     _db: Database
+    _exchange: ExchangeActivities | None
 
     @activity.defn(name=options.PROJECT_CLEARANCE)
     async def project_clearance(self, inp: ProjectionInput) -> None:
@@ -38,16 +42,33 @@ class RecordActivities:
             await plan_and_dispatch(self._db, inp.notify, inp.audit)
 
     @activity.defn(name=options.RECORD_OUTCOME)
-    async def record_outcome(self, inp: RecordOutcomeInput) -> None:
-        """Render and store the notice, and write the final view, in one transaction."""
+    async def record_outcome(self, inp: RecordOutcomeInput) -> ReleaseExchange | None:
+        """Render and store the notice, and write the final view, in one transaction. A release
+        (`inp.exchange`) has its exchange in that transaction too (`ExchangeActivities.stage_release`: the exit
+        awaited, the partner's notification, delivered there and then to a partner this engine embeds), and a
+        remote partner's first delivery after the commit: how it went."""
         view = inp.projection.view
+        exchange = self._exchange if inp.exchange else None
         html = render_notice(inp.notice, view, issued_at=view.updated_at)
+        staged: ReleaseExchange | None = None
+        if exchange is not None:
+            await exchange.ready()
         async with self._db.writer() as session:
             await clearance_store.store_document(
                 session, mrn=view.mrn, kind=inp.notice, html=html, issued_at=view.updated_at, commit=False
             )
-            await clearance_store.project(session, inp.projection)
+            projection = inp.projection
+            if exchange is not None:
+                batch = AuditBatch()
+                staged = await exchange.stage_release(session, batch, view)
+                # the exchange's events join the outcome's in one append of the clearance's trail
+                projection = projection.model_copy(update={"audit": [*projection.audit, *batch.take(view.mrn)]})
+                await batch.flush(session)
+            await clearance_store.project(session, projection)
         await plan_and_dispatch(self._db, subject_of(view), inp.projection.audit)
         log.info(
             "outcome_recorded", mrn=view.mrn, outcome=view.outcome.value if view.outcome else None, notice=inp.notice
         )
+        if exchange is None or staged is None:
+            return None
+        return await exchange.finish_release(view.mrn, staged)

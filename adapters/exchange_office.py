@@ -88,48 +88,83 @@ class ExchangeOffice:
         status: str = "pending",
     ) -> ExchangeMessage:
         """Sign and store an outbound message (idempotent on its id)."""
-        self.agreement(recipient, kind=kind)
-        key = (await self.keys()).for_agency(sender)
-        ident = msg_id or str(uuid.uuid4())
+        await self.keys()  # read (and published) before the write transaction, which it would wait for
         async with self.db.writer() as session:
-            found = await exchange_store.get(session, ident, "out")
-            if found is not None:
-                return found
-            now = utcnow()
-            claims = {
-                "jti": ident,
-                "iss": sender,
-                "aud": recipient,
-                "iat": int(now.timestamp()),
-                "msg": {
-                    "kind": kind,
-                    "mrn": mrn,
-                    "in_reply_to": in_reply_to,
-                    "sent_at": now.isoformat(),
-                    "payload": payload,
-                },
-            }
-            token = key.sign(claims)
-            row = ExchangeMessage(
-                id=ident,
-                direction="out",
-                mrn=mrn,
+            batch = exchange_store.AuditBatch()
+            row = await self.compose_in(
+                session,
+                batch,
                 kind=kind,
-                from_agency=sender,
-                to_agency=recipient,
-                status=status,
-                in_reply_to=in_reply_to,
-                sent_at=now,
+                mrn=mrn,
+                sender=sender,
+                recipient=recipient,
                 payload=payload,
-                jws=token,
-                signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
+                in_reply_to=in_reply_to,
+                actor=actor,
+                msg_id=msg_id,
+                status=status,
             )
-            row = await exchange_store.add(session, row, "exchange_composed", actor)
+            await batch.flush(session)
             await session.commit()
             return row
 
+    async def compose_in(
+        self,
+        session: Any,
+        batch: exchange_store.AuditBatch,
+        *,
+        kind: str,
+        mrn: str,
+        sender: str,
+        recipient: str,
+        payload: dict[str, Any],
+        in_reply_to: str | None,
+        actor: str | None,
+        msg_id: str | None,
+        status: str,
+    ) -> ExchangeMessage:
+        """Sign and store an outbound message in the caller's transaction (its audit event with `batch`)."""
+        self.agreement(recipient, kind=kind)
+        key = (await self.keys()).for_agency(sender)
+        ident = msg_id or str(uuid.uuid4())
+        found = await exchange_store.get(session, ident, "out")
+        if found is not None:
+            return found
+        now = utcnow()
+        claims = {
+            "jti": ident,
+            "iss": sender,
+            "aud": recipient,
+            "iat": int(now.timestamp()),
+            "msg": {
+                "kind": kind,
+                "mrn": mrn,
+                "in_reply_to": in_reply_to,
+                "sent_at": now.isoformat(),
+                "payload": payload,
+            },
+        }
+        row = ExchangeMessage(
+            id=ident,
+            direction="out",
+            mrn=mrn,
+            kind=kind,
+            from_agency=sender,
+            to_agency=recipient,
+            status=status,
+            in_reply_to=in_reply_to,
+            sent_at=now,
+            payload=payload,
+            jws=key.sign(claims),
+            signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
+        )
+        return await exchange_store.add(session, row, "exchange_composed", actor, batch=batch)
+
     async def deliver(self, message: str) -> str:
-        """Deliver a stored outbound message once more; its status afterwards (delivered or acknowledged)."""
+        """Deliver a stored outbound message once more (a durable `ExchangeDelivery`, or a remote partner after a
+        release); its status afterwards (delivered or acknowledged). The partner's acknowledgement, when it answers
+        with one, is verified and stored with the delivery in one transaction."""
+        await self.keys()
         async with self.db.session() as session:
             row = await exchange_store.get(session, message, "out")
             if row is None:
@@ -143,16 +178,43 @@ class ExchangeOffice:
         assert adapter is not None
         ack = await adapter.deliver(partner, row.jws or "")
         async with self.db.writer() as session:
+            batch = exchange_store.AuditBatch()
             row = await exchange_store.get(session, message, "out")
             assert row is not None
-            row.attempts += 1
-            await exchange_store.set_status(session, row, "delivered")
-            await session.commit()
+            try:
+                status = await self._delivered_in(session, batch, row, ack)
+            except InboundRefused:  # the acknowledgement did not verify: delivered, and the refusal recorded
+                await self._commit(session, batch)
+                raise
+            await self._commit(session, batch)
+            return status
+
+    async def send_in(self, session: Any, batch: exchange_store.AuditBatch, row: ExchangeMessage) -> str | None:
+        """Deliver in the caller's transaction when the recipient is a partner this engine embeds (its inbox is in
+        the same database): its receipt, its acknowledgement and their audit events commit with the caller's
+        writes, and the status is returned (`acknowledged`, or `failed` when the partner refused it). None for a
+        remote partner: `deliver` it after the commit. `keys()` must have been read before the transaction."""
+        partner = await agency_store.get(session, row.to_agency)
+        if partner is None or partner.endpoint:
+            return None
+        try:
+            ack = await self._receive_in(session, batch, row.jws or "")
+            return await self._delivered_in(session, batch, row, ack)
+        except InboundRefused as exc:
+            reason = f"{partner.id} refused: {exc.status} {exc.reason}"
+            await exchange_store.set_status(session, row, "failed", reason=reason, batch=batch)
+            return "failed"
+
+    async def _delivered_in(
+        self, session: Any, batch: exchange_store.AuditBatch, row: ExchangeMessage, ack: str | None
+    ) -> str:
+        """The message reached its partner: delivered, and acknowledged when the partner's signed answer verifies
+        (an answer that does not is recorded as refused, and raised)."""
+        row.attempts += 1
+        await exchange_store.set_status(session, row, "delivered", batch=batch)
         if ack is not None:
-            await self.receive(ack)
-        async with self.db.session() as session:
-            final = await exchange_store.get(session, message, "out")
-        return final.status if final else "delivered"
+            await self._receive_in(session, batch, ack)  # the acknowledgement settles `row` (_on_received)
+        return row.status
 
     async def fail(self, message: str, reason: str) -> None:
         async with self.db.writer() as session:
@@ -166,34 +228,58 @@ class ExchangeOffice:
     async def receive(self, token: str) -> str | None:
         """Verify, store and acknowledge one inbound message; its signed acknowledgement (None for an
         acknowledgement itself). Raises InboundRefused (and records the refusal) for anything not verified."""
+        await self.keys()
+        async with self.db.writer() as session:
+            batch = exchange_store.AuditBatch()
+            try:
+                ack = await self._receive_in(session, batch, token)
+            except InboundRefused:
+                await self._commit(session, batch)  # the refusal is kept
+                raise
+            await self._commit(session, batch)
+        return ack
+
+    async def _receive_in(self, session: Any, batch: exchange_store.AuditBatch, token: str) -> str | None:
+        verified = await self._verified(session, batch, token)
+        return await self._store_in(session, batch, *verified)
+
+    @staticmethod
+    async def _commit(session: Any, batch: exchange_store.AuditBatch) -> None:
+        await batch.flush(session)
+        await session.commit()
+
+    async def _verified(
+        self, session: Any, batch: exchange_store.AuditBatch, token: str
+    ) -> tuple[str, dict[str, Any], str, Agency, str]:
+        """The token, its verified claims, key id, sender and audience; refused (recorded in the transaction)
+        otherwise."""
         try:
             header, claims = unverified(token)
         except SignatureRefused as exc:
-            await self._refuse(token, {}, {}, str(exc))
+            await self._refuse(session, batch, token, {}, {}, str(exc))
             raise InboundRefused(422, str(exc)) from exc
         audience, issuer = claims.get("aud"), claims.get("iss")
         if not isinstance(audience, str) or not (await self.keys()).hosts(audience):
             reason = f"not addressed to an administration of this engine ({audience!r})"
-            await self._refuse(token, header, claims, reason)
+            await self._refuse(session, batch, token, header, claims, reason)
             raise InboundRefused(403, reason)
-        async with self.db.session() as session:
-            sender = await agency_store.get(session, issuer) if isinstance(issuer, str) else None
+        sender = await agency_store.get(session, issuer) if isinstance(issuer, str) else None
         if sender is None:
             reason = f"unknown sender {issuer!r}"
-            await self._refuse(token, header, claims, reason)
+            await self._refuse(session, batch, token, header, claims, reason)
             raise InboundRefused(403, reason)
         try:
-            verified, kid = verify(token, sender, audience)
+            checked, kid = verify(token, sender, audience)
         except SignatureRefused as exc:
-            await self._refuse(token, header, claims, str(exc))
+            await self._refuse(session, batch, token, header, claims, str(exc))
             raise InboundRefused(403, str(exc)) from exc
-        msg = verified["msg"] if isinstance(verified.get("msg"), dict) else {}
+        msg = checked["msg"] if isinstance(checked.get("msg"), dict) else {}
         kind, mrn = msg.get("kind"), msg.get("mrn")
         problem = self._check(sender, kind, mrn, msg.get("payload"))
         if problem is not None:
-            await self._refuse(token, header, claims, problem)
+            await self._refuse(session, batch, token, header, claims, problem)
             raise InboundRefused(422 if kind in MESSAGE_KINDS else 403, problem)
-        return await self._store(token, verified, kid, sender, audience)
+        return token, checked, kid, sender, audience
 
     def _check(self, sender: Agency, kind: Any, mrn: Any, payload: Any) -> str | None:
         if kind not in MESSAGE_KINDS:
@@ -207,32 +293,43 @@ class ExchangeOffice:
             return f"no exchange agreement with {sender.id} names {kind} messages"
         return None
 
-    async def _store(self, token: str, claims: dict[str, Any], kid: str, sender: Agency, audience: str) -> str | None:
+    async def _store_in(
+        self,
+        session: Any,
+        batch: exchange_store.AuditBatch,
+        token: str,
+        claims: dict[str, Any],
+        kid: str,
+        sender: Agency,
+        audience: str,
+    ) -> str | None:
+        """Store a verified inbound message and compose its signed acknowledgement (None for an acknowledgement
+        itself), in the caller's transaction."""
         msg = claims["msg"]
         ident, kind, mrn = str(claims["jti"]), msg["kind"], msg["mrn"]
         sent_at = _parse(msg.get("sent_at")) or datetime.fromtimestamp(int(claims["iat"]), UTC)
-        async with self.db.writer() as session:
-            row = ExchangeMessage(
-                id=ident,
-                direction="in",
-                mrn=mrn,
-                kind=kind,
-                from_agency=sender.id,
-                to_agency=audience,
-                status="received",
-                in_reply_to=msg.get("in_reply_to"),
-                sent_at=sent_at,
-                received_at=utcnow(),
-                payload=msg["payload"],
-                jws=token,
-                signature={"alg": "EdDSA", "key_id": kid, "verified": True},
-            )
-            row = await exchange_store.add(session, row, "exchange_received", None)
-            await self._on_received(session, row)
-            await session.commit()
+        row = ExchangeMessage(
+            id=ident,
+            direction="in",
+            mrn=mrn,
+            kind=kind,
+            from_agency=sender.id,
+            to_agency=audience,
+            status="received",
+            in_reply_to=msg.get("in_reply_to"),
+            sent_at=sent_at,
+            received_at=utcnow(),
+            payload=msg["payload"],
+            jws=token,
+            signature={"alg": "EdDSA", "key_id": kid, "verified": True},
+        )
+        row = await exchange_store.add(session, row, "exchange_received", None, batch=batch)
+        await self._on_received(session, row, batch)
         if kind == "acknowledgement":
             return None
-        ack = await self.compose(
+        ack = await self.compose_in(
+            session,
+            batch,
             kind="acknowledgement",
             mrn=mrn,
             sender=audience,
@@ -243,50 +340,60 @@ class ExchangeOffice:
                 "received_at": row.received_at.isoformat() if row.received_at else None,
             },
             in_reply_to=ident,
+            actor=None,
             msg_id=message_id(mrn, "acknowledgement", ident),
             status="delivered",  # it travels back in the response
         )
         return ack.jws
 
-    async def _on_received(self, session: Any, row: ExchangeMessage) -> None:
+    async def _on_received(self, session: Any, row: ExchangeMessage, batch: exchange_store.AuditBatch) -> None:
         """What a received message changes: an acknowledgement settles the message it acknowledges; a control
         result with an irregularity is audited as such for the exporting customs (and shown in the clearance)."""
         if row.kind == "acknowledgement" and row.in_reply_to:
             original = await exchange_store.get(session, row.in_reply_to, "out")
             if original is not None:
-                await exchange_store.set_status(session, original, "acknowledged", at=row.received_at)
+                await exchange_store.set_status(session, original, "acknowledged", at=row.received_at, batch=batch)
         elif row.kind == "control_result" and row.payload.get("result") == "irregularity":
-            await exchange_store.audit(session, row, "exchange_irregularity", None, note=row.payload.get("note"))
+            await exchange_store.audit(
+                session, row, "exchange_irregularity", None, batch=batch, note=row.payload.get("note")
+            )
 
-    async def _refuse(self, token: str, header: dict[str, Any], claims: dict[str, Any], reason: str) -> None:
+    async def _refuse(
+        self,
+        session: Any,
+        batch: exchange_store.AuditBatch,
+        token: str,
+        header: dict[str, Any],
+        claims: dict[str, Any],
+        reason: str,
+    ) -> None:
+        """Keep a refused message (rejected, with why) in the caller's transaction."""
         found = claims.get("msg")
         msg: dict[str, Any] = found if isinstance(found, dict) else {}
         named = msg.get("mrn")
         mrn = named if isinstance(named, str) and len(named) == 18 else "?" * 18
         kind = str(msg.get("kind")) if msg.get("kind") in MESSAGE_KINDS else "unknown"
         iss, aud = claims.get("iss"), claims.get("aud")
-        async with self.db.writer() as session:
-            row = ExchangeMessage(
-                id=str(uuid.uuid4()),
-                direction="in",
-                mrn=mrn,
-                kind=kind,
-                from_agency=str(iss)[:40] if iss else "?",
-                to_agency=str(aud)[:40] if aud else "?",
-                status="rejected",
-                reason=reason[:400],
-                in_reply_to=None,
-                sent_at=utcnow(),
-                received_at=utcnow(),
-                payload={},
-                jws=token[:20000],
-                signature={"alg": str(header.get("alg")), "key_id": header.get("kid"), "verified": False},
-            )
-            session.add(row)
-            await session.flush()
-            if mrn != "?" * 18:
-                await exchange_store.audit(session, row, "exchange_rejected", None, reason=reason[:400])
-            await session.commit()
+        row = ExchangeMessage(
+            id=str(uuid.uuid4()),
+            direction="in",
+            mrn=mrn,
+            kind=kind,
+            from_agency=str(iss)[:40] if iss else "?",
+            to_agency=str(aud)[:40] if aud else "?",
+            status="rejected",
+            reason=reason[:400],
+            in_reply_to=None,
+            sent_at=utcnow(),
+            received_at=utcnow(),
+            payload={},
+            jws=token[:20000],
+            signature={"alg": str(header.get("alg")), "key_id": header.get("kid"), "verified": False},
+        )
+        session.add(row)
+        await session.flush()
+        if mrn != "?" * 18:
+            await exchange_store.audit(session, row, "exchange_rejected", None, batch=batch, reason=reason[:400])
         log.warning("exchange_message_refused", reason=reason, sender=iss)
 
 

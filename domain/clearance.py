@@ -418,3 +418,5 @@ class RecordOutcomeInput(Model):
 
     projection: ProjectionInput
     notice: str
+    # a release since `release-exchange`: the same activity records the exit awaited and notifies the partner
+    exchange: bool = False

@@ -172,13 +172,37 @@ class Signature(BaseModel):
     verified: bool = False
 
 
+class FollowUp(BaseModel):
+    """An exit not confirmed by its follow-up date: the task customs gets (`ExportExchange` started by the
+    worker's exit sweeper, `activities/exits.py`)."""
+
+    follow_up_at: datetime
+    role: str = "customs_officer"
+    due_seconds: float
+
+
 class ExportExchangeInput(BaseModel):
-    """What the exchange workflow of a released clearance starts with."""
+    """What the exchange of a released clearance starts with: its notification (`ExchangeActivities.stage_release`,
+    from the outcome's activity), the `ExportExchange` workflow of clearances released before `release-exchange`,
+    and the follow-up of an exit past its date (`follow_up`)."""
 
     mrn: str
     agency: str
     released_at: datetime
     notify: ClearanceSubject | None = None
+    follow_up: FollowUp | None = None
+
+
+class ReleaseExchange(BaseModel):
+    """What a release's `record_outcome` did for its exchange: the exit it follows from now (until confirmed or
+    followed up), the export notification stored (None, with the reason) and how its first delivery went:
+    `delivered`/`acknowledged`, `failed` (the partner refused it), or `redeliver` (unreachable: the clearance
+    hands it to a durable `ExchangeDelivery`)."""
+
+    message_id: str | None = None
+    partner: str | None = None
+    reason: str | None = None
+    delivery: Literal["delivered", "acknowledged", "failed", "redeliver"] | None = None
 
 
 class ComposeResult(BaseModel):

@@ -8,20 +8,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
 from domain.exchange import ExitRecord, audit_seq
 from store import audit_log
+from store.db import upsert
 from store.models import ExchangeMessage, ExportExit, utcnow
 
 
-async def audit(
-    session: AsyncSession, row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any
-) -> None:
+class AuditBatch:
+    """The audit events of one transaction's messages, appended to the log at once (`flush`, before the commit):
+    one append of several events costs about what one of a single event does."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[AuditEvent]] = {}
+
+    def add(self, mrn: str, event: AuditEvent) -> None:
+        self.events.setdefault(mrn, []).append(event)
+
+    def take(self, mrn: str) -> list[AuditEvent]:
+        """The events of `mrn`, for the caller to append with its own (one append instead of two)."""
+        return self.events.pop(mrn, [])
+
+    async def flush(self, session: AsyncSession) -> None:
+        for mrn, events in self.events.items():
+            await audit_log.append(session, mrn, events)
+        self.events = {}
+
+
+def audit_event(row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any) -> AuditEvent:
     """One audit event of the message's clearance: what happened, between whom (never the payload itself)."""
-    at = utcnow()
     base = {
         "message_id": row.id,
         "kind": row.kind,
@@ -30,19 +49,30 @@ async def audit(
         "to": row.to_agency,
         "status": row.status,
     }
-    await audit_log.append(
-        session,
-        row.mrn,
-        [
-            AuditEvent(
-                seq=audit_seq(f"{row.id}:{row.direction}", event),
-                at=at,
-                kind=event,
-                actor=actor,
-                detail={**base, **detail},
-            )
-        ],
+    return AuditEvent(
+        seq=audit_seq(f"{row.id}:{row.direction}", event),
+        at=utcnow(),
+        kind=event,
+        actor=actor,
+        detail={**base, **detail},
     )
+
+
+async def audit(
+    session: AsyncSession,
+    row: ExchangeMessage,
+    event: str,
+    actor: str | None = None,
+    *,
+    batch: AuditBatch | None = None,
+    **detail: Any,
+) -> None:
+    """Log the event now, or with the transaction's `batch`."""
+    found = audit_event(row, event, actor, **detail)
+    if batch is not None:
+        batch.add(row.mrn, found)
+    else:
+        await audit_log.append(session, row.mrn, [found])
 
 
 async def get(session: AsyncSession, message_id: str, direction: str) -> ExchangeMessage | None:
@@ -50,7 +80,13 @@ async def get(session: AsyncSession, message_id: str, direction: str) -> Exchang
 
 
 async def add(
-    session: AsyncSession, row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any
+    session: AsyncSession,
+    row: ExchangeMessage,
+    event: str,
+    actor: str | None = None,
+    *,
+    batch: AuditBatch | None = None,
+    **detail: Any,
 ) -> ExchangeMessage:
     """Store a message once; the same id and direction again returns what is stored."""
     found = await get(session, row.id, row.direction)
@@ -58,7 +94,7 @@ async def add(
         return found
     session.add(row)
     await session.flush()
-    await audit(session, row, event, actor, **detail)
+    await audit(session, row, event, actor, batch=batch, **detail)
     return row
 
 
@@ -70,6 +106,7 @@ async def set_status(
     reason: str | None = None,
     at: datetime | None = None,
     event: str | None = None,
+    batch: AuditBatch | None = None,
     **detail: Any,
 ) -> ExchangeMessage:
     """Move a message along pending → delivered → acknowledged | failed; a later state is never undone."""
@@ -84,7 +121,8 @@ async def set_status(
         row.received_at = at or utcnow()
     session.add(row)
     await session.flush()
-    await audit(session, row, event or f"exchange_{status}", None, **({"reason": reason} if reason else {}), **detail)
+    extra = {"reason": reason} if reason else {}
+    await audit(session, row, event or f"exchange_{status}", None, batch=batch, **extra, **detail)
     return row
 
 
@@ -176,3 +214,79 @@ async def record_exit(session: AsyncSession, record: ExitRecord) -> None:
 
 async def get_exit(session: AsyncSession, mrn: str) -> ExportExit | None:
     return await session.get(ExportExit, mrn)
+
+
+def exit_record(row: ExportExit) -> ExitRecord:
+    return ExitRecord.model_validate(row, from_attributes=True)
+
+
+async def start_exit(session: AsyncSession, mrn: str, follow_up_at: datetime) -> None:
+    """A released export is awaited at exit from now on; a retried release changes nothing already recorded."""
+    statement = (
+        upsert(session.get_bind().dialect.name, ExportExit.__table__)  # type: ignore[attr-defined]
+        .values(mrn=mrn, status="awaiting_exit", follow_up_at=follow_up_at, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["mrn"])
+    )
+    await session.exec(statement)  # type: ignore[call-overload]
+
+
+async def _settle_if_awaited(session: AsyncSession, mrn: str, **values: Any) -> bool:
+    """Move an exit on from `awaiting_exit` only (one statement: a confirmation and the follow-up race safely)."""
+    stmt = (
+        update(ExportExit)
+        .where(col(ExportExit.mrn) == mrn, col(ExportExit.status) == "awaiting_exit")
+        .values(**values, updated_at=utcnow())
+    )
+    return bool((await session.exec(stmt)).rowcount == 1)  # type: ignore[call-overload]
+
+
+async def confirm_awaited_exit(
+    session: AsyncSession,
+    mrn: str,
+    *,
+    confirmed_at: datetime,
+    confirmed_by: str,
+    office_of_exit: str | None,
+    note: str | None,
+) -> ExitRecord | None:
+    """Customs confirms an exit nobody follows up yet; None when it is no longer awaited (the caller looks again).
+    Audited in the same transaction."""
+    done = await _settle_if_awaited(
+        session,
+        mrn,
+        status="confirmed",
+        confirmed_at=confirmed_at,
+        confirmed_by=confirmed_by,
+        office_of_exit=office_of_exit,
+        note=note,
+    )
+    if not done:
+        return None
+    event = AuditEvent(
+        seq=audit_seq(f"exit:{mrn}", "exit_confirmed"),
+        at=utcnow(),
+        kind="exit_confirmed",
+        actor=confirmed_by,
+        detail={"office_of_exit": office_of_exit, "note": note, "confirmed_at": confirmed_at.isoformat()},
+    )
+    await audit_log.append(session, mrn, [event])
+    row = await session.get(ExportExit, mrn, populate_existing=True)
+    return exit_record(row) if row is not None else None
+
+
+async def claim_follow_up(session: AsyncSession, mrn: str, task_id: str) -> ExitRecord | None:
+    """The follow-up takes an exit still awaited (status `follow_up`, its task); else how it was settled."""
+    await _settle_if_awaited(session, mrn, status="follow_up", task_id=task_id)
+    row = await session.get(ExportExit, mrn, populate_existing=True)
+    return exit_record(row) if row is not None else None
+
+
+async def due_exits(session: AsyncSession, now: datetime, limit: int = 200) -> list[str]:
+    """The exports still awaited at exit past their follow-up date, oldest first."""
+    query = (
+        select(ExportExit.mrn)
+        .where(col(ExportExit.status) == "awaiting_exit", col(ExportExit.follow_up_at) <= now)
+        .order_by(col(ExportExit.follow_up_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

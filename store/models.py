@@ -466,9 +466,11 @@ class ExchangeMessage(SQLModel, table=True):
 
 
 class ExportExit(SQLModel, table=True):
-    """Whether a released export has left: written only by its exchange workflow (`workflows/exchange.py`)."""
+    """Whether a released export has left: started with a release's outcome (`record_outcome`), confirmed by
+    customs (`api/service/exchange.py`) or settled by its follow-up (`ExportExchange`, `workflows/exchange.py`)."""
 
     __tablename__ = "export_exits"
+    __table_args__ = (Index("ix_export_exits_due", "status", "follow_up_at"),)
     mrn: str = Field(primary_key=True, max_length=18)
     status: str = Field(max_length=16)
     follow_up_at: datetime | None = None

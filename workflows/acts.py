@@ -18,7 +18,7 @@ from domain.clearance import (
     ScreenPartiesInput,
     TaskProjectionInput,
 )
-from domain.exchange import ComposeResult, ExitRecord, ExportExchangeInput, FailDelivery
+from domain.exchange import ComposeResult, ExitRecord, ExportExchangeInput, FailDelivery, ReleaseExchange
 from domain.rescreen import RecordRescreenInput, RescreenPage, RescreenPageInput
 from workflows import options
 from workflows.options import run_local
@@ -56,8 +56,11 @@ async def project_tasks(inp: TaskProjectionInput) -> None:
     await run_local(options.PROJECT_TASKS, inp)
 
 
-async def record_outcome(inp: RecordOutcomeInput) -> None:
-    await run_local(options.RECORD_OUTCOME, inp)
+async def record_outcome(inp: RecordOutcomeInput) -> ReleaseExchange | None:
+    """The notice and the final view in one transaction; with `inp.exchange`, also the exit awaited and the export
+    notification to the partner (how its first delivery went)."""
+    result: ReleaseExchange | None = await run_local(options.RECORD_OUTCOME, inp, ReleaseExchange | None)
+    return result
 
 
 # --- re-screening after a list import (activities/rescreen.py) -------------------------------------------
@@ -106,6 +109,12 @@ async def give_up_webhook(delivery_id: str) -> None:
 async def start_export_exchange(inp: ExportExchangeInput) -> ComposeResult:
     """The follow-up period and the export notification stored for sending (if a partner and agreement exist)."""
     result: ComposeResult = await run_local(options.START_EXPORT_EXCHANGE, inp, ComposeResult)
+    return result
+
+
+async def claim_exit_follow_up(inp: ExitRecord) -> ExitRecord | None:
+    """The exit, followed up by the task `inp.task_id` when it was still awaited; else as it was settled."""
+    result: ExitRecord | None = await run_local(options.CLAIM_EXIT_FOLLOW_UP, inp, ExitRecord | None)
     return result
 
 

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 from domain.clearance import ClearanceSubject, DocumentRef, RecordOutcomeInput, ReleaseDepletionsInput, Task
-from domain.exchange import ExportExchangeInput, exchange_workflow_id
+from domain.exchange import ExportExchangeInput, ReleaseExchange, delivery_workflow_id, exchange_workflow_id
 from domain.vocabulary import NOTICE_FOR, Outcome, Status
 from workflows import acts
-from workflows.exchange import ExportExchangeWorkflow
+from workflows.exchange import ExchangeDeliveryWorkflow, ExportExchangeWorkflow
 
-EXPORT_EXCHANGE_PATCH = "export-exchange"
+EXPORT_EXCHANGE_PATCH = "export-exchange"  # an ExportExchange workflow per release (replayed for older histories)
+RELEASE_EXCHANGE_PATCH = "release-exchange"  # the exchange in the outcome's activity, the exit in the store
 
 if TYPE_CHECKING:
     from workflows.clearance import ClearanceWorkflow
@@ -29,31 +30,52 @@ async def finish(wf: ClearanceWorkflow, outcome: Outcome, reason: str) -> None:
         restore_reason = f"{outcome.value}: {reason}"
         await acts.restore_licences(ReleaseDepletionsInput(mrn=wf._mrn, reason=restore_reason))
         mark_restored(wf, restore_reason)
-    await record_outcome(wf, outcome, Status.completed)
-    if outcome == Outcome.released and workflow.patched(EXPORT_EXCHANGE_PATCH):
+    exchange = outcome == Outcome.released and workflow.patched(RELEASE_EXCHANGE_PATCH)
+    done = await record_outcome(wf, outcome, Status.completed, exchange=exchange)
+    if exchange:
+        await redeliver_if_needed(done)
+    elif outcome == Outcome.released and workflow.patched(EXPORT_EXCHANGE_PATCH):
         await start_export_exchange(wf)
 
 
-async def start_export_exchange(wf: ClearanceWorkflow) -> None:
-    """A released export stays followed after the clearance completes: its exchange workflow notifies the partner
-    of the destination country and waits for the exit to be confirmed (or follows it up)."""
+def exchange_input(wf: ClearanceWorkflow) -> ExportExchangeInput:
     view = wf._journal.view
+    return ExportExchangeInput(
+        mrn=wf._mrn,
+        agency=view.agency,
+        released_at=workflow.now(),
+        notify=ClearanceSubject(
+            mrn=wf._mrn,
+            lrn=view.lrn,
+            agency=view.agency,
+            declarant_eori=view.declarant_eori,
+            status=Status.completed.value,
+            lane=view.lane.value if view.lane else None,
+            outcome=Outcome.released.value,
+        ),
+    )
+
+
+async def redeliver_if_needed(done: ReleaseExchange | None) -> None:
+    """A released export stays followed after the clearance completes, from the store rather than a workflow per
+    release: the outcome's own local activity records the exit awaited (the worker's exit sweeper follows it up
+    past its date), stores the signed export notification to the partner of the destination country and
+    delivers it once. Only a partner out of reach costs a workflow: the message's durable `ExchangeDelivery`."""
+    if done is not None and done.delivery == "redeliver" and done.message_id is not None:
+        await workflow.start_child_workflow(
+            ExchangeDeliveryWorkflow.run,
+            done.message_id,
+            id=delivery_workflow_id(done.message_id),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+
+
+async def start_export_exchange(wf: ClearanceWorkflow) -> None:
+    """Clearances released before `release-exchange`: an exchange workflow per release notifies the partner of
+    the destination country and waits for the exit to be confirmed (or follows it up)."""
     await workflow.start_child_workflow(
         ExportExchangeWorkflow.run,
-        ExportExchangeInput(
-            mrn=wf._mrn,
-            agency=view.agency,
-            released_at=workflow.now(),
-            notify=ClearanceSubject(
-                mrn=wf._mrn,
-                lrn=view.lrn,
-                agency=view.agency,
-                declarant_eori=view.declarant_eori,
-                status=Status.completed.value,
-                lane=view.lane.value if view.lane else None,
-                outcome=Outcome.released.value,
-            ),
-        ),
+        exchange_input(wf),
         id=exchange_workflow_id(wf._mrn),
         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
     )
@@ -99,16 +121,17 @@ async def finish_rescreen_confirmed(wf: ClearanceWorkflow) -> None:
 
 
 async def record_outcome(
-    wf: ClearanceWorkflow, outcome: Outcome, status: Status, tasks: list[Task] | None = None
-) -> None:
-    """One write for the end: the notice (rendered from the final view) and the view that lists it."""
+    wf: ClearanceWorkflow, outcome: Outcome, status: Status, tasks: list[Task] | None = None, exchange: bool = False
+) -> ReleaseExchange | None:
+    """One write for the end: the notice (rendered from the final view) and the view that lists it (with
+    `exchange`, a release's exit awaited and its partner notified)."""
     view, journal = wf._journal.view, wf._journal
     workflow.logger.info("clearance concluded", extra={"mrn": wf._mrn, "outcome": outcome.value})
     kind = NOTICE_FOR[outcome]
     view.documents.append(DocumentRef(kind=kind, href=f"/v1/clearances/{wf._mrn}/documents/{kind}"))
     journal.leave()
     projection = journal.projection(status, tasks)
-    await acts.record_outcome(RecordOutcomeInput(projection=projection, notice=kind))
+    return await acts.record_outcome(RecordOutcomeInput(projection=projection, notice=kind, exchange=exchange))
 
 
 def mark_restored(wf: ClearanceWorkflow, reason: str) -> None:

@@ -1,10 +1,12 @@
 """Cross-border exchange of a released export, and the delivery of any message to a partner administration.
 
-`ExportExchange` (one per released clearance, `exchange-{mrn}`, started by the clearance on release and left to
-run when the clearance completes): sends the signed export notification to the partner customs of the destination
-country (through `ExchangeDelivery`), then waits for the exit to be confirmed (`confirm_exit`, by customs or the
-office of exit). If the follow-up period passes first (EXIT_FOLLOW_UP_DAYS, like the EU's 90 days), it opens an
-`exit_follow_up` task for customs; the task's outcome (or a confirmation meanwhile) settles the exit.
+`ExportExchange` (`exchange-{mrn}`): the follow-up of an export whose exit was not confirmed in time
+(EXIT_FOLLOW_UP_DAYS, like the EU's 90 days). Since `release-exchange` a released clearance records its exit as
+awaited and sends its notification itself (`workflows/endings.py`), and the worker's exit sweeper
+(`activities/exits.py`) starts this workflow only for an exit past its date: it opens an `exit_follow_up` task for
+customs; the task's outcome (or a confirmation meanwhile, `confirm_exit`) settles the exit. Clearances released
+before that started one per release, which sends the notification (through `ExchangeDelivery`) and waits for the
+exit itself; their histories replay unchanged.
 
 `ExchangeDelivery` (`exchange-delivery-{message id}`): one stored message delivered, retried durably by Temporal
 for about a day; a partner's refusal (4xx, a bad signature) is not retried and the message is recorded failed.
@@ -23,6 +25,7 @@ from domain.exchange import (
     ExitRecord,
     ExportExchangeInput,
     FailDelivery,
+    FollowUp,
     delivery_workflow_id,
 )
 from domain.vocabulary import TaskKind, TaskState
@@ -96,6 +99,10 @@ class ExportExchangeWorkflow(HumanTasks):
 
     @workflow.run
     async def run(self, inp: ExportExchangeInput) -> ExitRecord:
+        if inp.follow_up is not None:  # started by the exit sweeper: the exit is past its date, unconfirmed
+            await self._follow_up_awaited(inp.follow_up)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return self._exit
         plan = await acts.start_export_exchange(inp)
         follow_up_at = inp.released_at + timedelta(seconds=plan.follow_up_seconds)
         self._exit = self._exit.model_copy(update={"follow_up_at": follow_up_at})
@@ -140,7 +147,40 @@ class ExportExchangeWorkflow(HumanTasks):
         await acts.record_exit(self._exit)
         await self._journal.project_tasks([task])
         await self._await_tasks([task.id], lambda: self._exit.status == "confirmed")
-        done: Task = self._book.tasks[task.id]
+        await self._settle_by(self._book.tasks[task.id])
+
+    async def _follow_up_awaited(self, follow_up: FollowUp) -> None:
+        """The exit of a clearance released with `release-exchange`, followed up from the store: the task is
+        customs' only if the exit is still awaited when this workflow takes it (a confirmation through the API
+        may have come first)."""
+        self._exit = self._exit.model_copy(update={"follow_up_at": follow_up.follow_up_at})
+        task = self._book.open(
+            number=1,
+            kind=TaskKind.exit_follow_up,
+            role=follow_up.role,
+            title=f"Exit of {self._mrn} not confirmed: follow up",
+            now=workflow.now(),
+            due=timedelta(seconds=follow_up.due_seconds),
+            subject={"stage": "exit", "follow_up_at": follow_up.follow_up_at.isoformat()},
+        )
+        claim = self._exit.model_copy(update={"status": "follow_up", "task_id": task.id})
+        claimed = await acts.claim_exit_follow_up(claim)
+        if self._exit.status == "confirmed":  # confirmed through `confirm_exit` while the claim ran
+            return
+        if claimed is None or claimed.status != "follow_up" or claimed.task_id != task.id:
+            self._exit = claimed or self._exit  # settled through the API before the follow-up took it
+            return
+        self._exit = claimed
+        due_at = task.due_at.isoformat()
+        self._journal.audit("exit_follow_up", None, task_id=task.id, role=follow_up.role, due_at=due_at)
+        kind = task.kind.value
+        self._journal.audit("task_created", None, task_id=task.id, kind=kind, role=follow_up.role, due_at=due_at)
+        await self._journal.project_tasks([task])
+        await self._await_tasks([task.id], lambda: self._exit.status == "confirmed")
+        await self._settle_by(self._book.tasks[task.id])
+
+    async def _settle_by(self, done: Task) -> None:
+        """The follow-up task's outcome settles the exit, unless it was confirmed meanwhile."""
         if done.state == TaskState.completed and self._exit.status != "confirmed":
             status = "confirmed" if done.outcome == "exit_confirmed" else "not_exited"
             self._exit = self._exit.model_copy(

@@ -49,7 +49,7 @@ DELIVERY_RETRY = RetryPolicy(
 DELIVERY_TIMEOUT = timedelta(seconds=30)
 
 
-async def run_local(name: str, arg: Any, result_type: type | None = None) -> Any:
+async def run_local(name: str, arg: Any, result_type: Any = None) -> Any:
     """Local activities: short, idempotent work that needs no separate task queue round trip."""
     return await workflow.execute_local_activity(
         name,
@@ -72,8 +72,10 @@ async def run_agency(name: str, arg: Any, result_type: type | None = None) -> An
         retry_policy=AGENCY_RETRY,
     )
 
+
 # Cross-border exchange (activities/exchange.py, workflows/exchange.py).
 START_EXPORT_EXCHANGE = "start_export_exchange"
+CLAIM_EXIT_FOLLOW_UP = "claim_exit_follow_up"
 DELIVER_EXCHANGE_MESSAGE = "deliver_exchange_message"
 FAIL_EXCHANGE_MESSAGE = "fail_exchange_message"
 RECORD_EXIT = "record_exit"

@@ -7,11 +7,13 @@ sent, and delivered by an `ExchangeDelivery` workflow (durable retries)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.exchange_office import ExchangeOffice, NotAgreed
 from adapters.partner import InboundRefused
@@ -33,7 +35,7 @@ from domain.exchange import (
 )
 from store import agencies as agency_store
 from store import exchange as exchange_store
-from store.models import ExchangeMessage, Principal
+from store.models import ExchangeMessage, Principal, utcnow
 from workflows.exchange import ExchangeDeliveryWorkflow, ExportExchangeWorkflow
 
 
@@ -193,10 +195,51 @@ async def confirm_exit(
     if ref.record is None or ref.record.outcome != "released":
         raise ApiError(409, f"clearance {mrn} is not released: there is no exit to confirm")
     command = ConfirmExit(**request.model_dump(), actor_id=principal.id, actor_agency=principal.agency)
+    async with services.db.session() as session:
+        row = await exchange_store.get_exit(session, mrn)
+    if row is not None and row.status in ("confirmed", "not_exited"):
+        raise ApiError(409, f"the exit of {mrn} is already {row.status}")
+    workflow_id = exchange_workflow_id(mrn)
+    if row is not None and row.status == "awaiting_exit" and not await _running(services, workflow_id):
+        # awaited in the store only (no follow-up yet): one conditional write; a follow-up that took the exit
+        # meanwhile gets the confirmation as its Update instead
+        async with services.db.writer() as session:
+            confirmed = await exchange_store.confirm_awaited_exit(
+                session,
+                mrn,
+                confirmed_at=command.exited_at or utcnow(),
+                confirmed_by=principal.id,
+                office_of_exit=command.office_of_exit,
+                note=command.note,
+            )
+            await session.commit()
+        if confirmed is not None:
+            return confirmed
+    elif row is None and not await _running(services, workflow_id):
+        raise ApiError(409, f"the exit of {mrn} is not followed yet (the release is being recorded); retry shortly")
     record: ExitRecord = await send_update(
-        services, exchange_workflow_id(mrn), ExportExchangeWorkflow.confirm_exit, command, ExitRecord
+        services, workflow_id, ExportExchangeWorkflow.confirm_exit, command, ExitRecord
     )
     return record
+
+
+async def _running(services: Services, workflow_id: str) -> bool:
+    """Whether a workflow follows this exit: the follow-up, or the exchange workflow of an older release."""
+    try:
+        described = await services.temporal.get_workflow_handle(workflow_id).describe(
+            rpc_timeout=timedelta(seconds=services.settings.update_timeout_seconds)
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        if temporal_unreachable(exc):
+            raise unavailable() from exc
+        raise
+    except Exception as exc:
+        if temporal_unreachable(exc):
+            raise unavailable() from exc
+        raise
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 async def receive_inbound(*, services: Services, token: str) -> dict[str, Any]:

@@ -41,7 +41,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_screening_false_positives_entry", ["list", "entry_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("screening_false_positives", schema=None) as batch_op:
         batch_op.drop_index("ix_screening_false_positives_entry")

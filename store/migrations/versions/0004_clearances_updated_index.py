@@ -19,8 +19,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_clearances_updated", ["updated_at"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("clearances", schema=None) as batch_op:
         batch_op.drop_index("ix_clearances_updated")
-

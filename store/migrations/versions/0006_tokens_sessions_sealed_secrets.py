@@ -65,7 +65,6 @@ def upgrade() -> None:
         batch_op.alter_column("secret", existing_type=sa.VARCHAR(length=200), nullable=True)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
         batch_op.alter_column("secret", existing_type=sa.VARCHAR(length=200), nullable=False)
