@@ -27,7 +27,6 @@ from domain.exchange import (
     export_data_set,
     message_id,
 )
-from store import agencies as agency_store
 from store import clearances as clearance_store
 from store import exchange as exchange_store
 from store.db import Database
@@ -125,7 +124,7 @@ class ExchangeActivities:
     ) -> tuple[Agency | None, ExchangeAgreement | None, str | None]:
         """The partner of the destination country and the agreement naming export notifications, or why not."""
         country = view.declaration.country_of_destination
-        partner = await agency_store.partner_for_country(session, country)
+        partner = self._office.partner_for_country(await self._office.registry(session), country)
         if partner is None:
             return None, None, f"no partner administration acts for {country}"
         if not (await self._office.keys()).hosts(view.agency):

@@ -7,6 +7,7 @@ officers' control results and mutual-assistance messages)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from store.models import ExchangeMessage, utcnow
 
 log = structlog.get_logger("exchange")
 AGREEMENTS_FILE = "exchange-agreements.yaml"
+REGISTRY_SECONDS = 10.0
 
 
 class NotAgreed(ValueError):
@@ -42,6 +44,8 @@ class ExchangeOffice:
         self._ring: Keyring | None = None
         self.agreements: list[ExchangeAgreement] = load_agreements(Path(settings.reference_dir) / AGREEMENTS_FILE)
         self.embedded = EmbeddedPartner(self.receive)
+        self._registry: dict[str, Agency] | None = None
+        self._registry_at = 0.0
         self.http = http or HttpPartner(settings.adapter_timeout_seconds)
 
     async def keys(self) -> Keyring:
@@ -61,8 +65,20 @@ class ExchangeOffice:
                     if agency in known:
                         await agency_store.add_key(session, agency, key.registry_entry())
                 await session.commit()
-            self._ring = ring
+            self._ring, self._registry = ring, None  # the registry now lists our keys
         return self._ring
+
+    async def registry(self, session: Any) -> dict[str, Agency]:
+        """The agency registry by id, read at most every REGISTRY_SECONDS (a release reads it four times: the
+        partner, and each signature's sender): a key added to the registry is used within that time."""
+        now = time.monotonic()
+        if self._registry is None or now - self._registry_at > REGISTRY_SECONDS:
+            self._registry = {a.id: a for a in await agency_store.all_agencies(session)}
+            self._registry_at = now
+        return self._registry
+
+    def partner_for_country(self, registry: dict[str, Agency], country: str) -> Agency | None:
+        return agency_store.partner_among(registry.values(), country)
 
     # --- sending ------------------------------------------------------------------------------------------
 
@@ -122,14 +138,17 @@ class ExchangeOffice:
         actor: str | None,
         msg_id: str | None,
         status: str,
+        fresh: bool = False,
     ) -> ExchangeMessage:
-        """Sign and store an outbound message in the caller's transaction (its audit event with `batch`)."""
+        """Sign and store an outbound message in the caller's transaction (its audit event with `batch`);
+        `fresh`: it answers a message this transaction stored, so it cannot be stored yet."""
         self.agreement(recipient, kind=kind)
         key = (await self.keys()).for_agency(sender)
         ident = msg_id or str(uuid.uuid4())
-        found = await exchange_store.get(session, ident, "out")
-        if found is not None:
-            return found
+        if not fresh:
+            found = await exchange_store.get(session, ident, "out")
+            if found is not None:
+                return found
         now = utcnow()
         claims = {
             "jti": ident,
@@ -158,7 +177,7 @@ class ExchangeOffice:
             jws=key.sign(claims),
             signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
         )
-        return await exchange_store.add(session, row, "exchange_composed", actor, batch=batch)
+        return await exchange_store.add(session, row, "exchange_composed", actor, batch=batch, known_new=fresh)
 
     async def deliver(self, message: str) -> str:
         """Deliver a stored outbound message once more (a durable `ExchangeDelivery`, or a remote partner after a
@@ -171,7 +190,7 @@ class ExchangeOffice:
                 raise KeyError(message)
             if row.status in ("acknowledged", "failed"):
                 return row.status
-            partner = await agency_store.get(session, row.to_agency)
+            partner = (await self.registry(session)).get(row.to_agency)
         if partner is None:
             raise InboundRefused(404, f"{row.to_agency} is not in the agency registry")
         adapter = self.http if partner.endpoint else self.embedded
@@ -194,26 +213,33 @@ class ExchangeOffice:
         the same database): its receipt, its acknowledgement and their audit events commit with the caller's
         writes, and the status is returned (`acknowledged`, or `failed` when the partner refused it). None for a
         remote partner: `deliver` it after the commit. `keys()` must have been read before the transaction."""
-        partner = await agency_store.get(session, row.to_agency)
+        partner = (await self.registry(session)).get(row.to_agency)
         if partner is None or partner.endpoint:
             return None
+        fresh = exchange_store.created_here(session, row)  # then nothing answering it is stored yet either
         try:
-            ack = await self._receive_in(session, batch, row.jws or "")
-            return await self._delivered_in(session, batch, row, ack)
+            ack = await self._receive_in(session, batch, row.jws or "", fresh=fresh)
+            return await self._delivered_in(session, batch, row, ack, fresh=fresh)
         except InboundRefused as exc:
             reason = f"{partner.id} refused: {exc.status} {exc.reason}"
             await exchange_store.set_status(session, row, "failed", reason=reason, batch=batch)
             return "failed"
 
     async def _delivered_in(
-        self, session: Any, batch: exchange_store.AuditBatch, row: ExchangeMessage, ack: str | None
+        self,
+        session: Any,
+        batch: exchange_store.AuditBatch,
+        row: ExchangeMessage,
+        ack: str | None,
+        *,
+        fresh: bool = False,
     ) -> str:
         """The message reached its partner: delivered, and acknowledged when the partner's signed answer verifies
         (an answer that does not is recorded as refused, and raised)."""
         row.attempts += 1
         await exchange_store.set_status(session, row, "delivered", batch=batch)
         if ack is not None:
-            await self._receive_in(session, batch, ack)  # the acknowledgement settles `row` (_on_received)
+            await self._receive_in(session, batch, ack, fresh=fresh)  # it settles `row` (_on_received)
         return row.status
 
     async def fail(self, message: str, reason: str) -> None:
@@ -239,9 +265,11 @@ class ExchangeOffice:
             await self._commit(session, batch)
         return ack
 
-    async def _receive_in(self, session: Any, batch: exchange_store.AuditBatch, token: str) -> str | None:
+    async def _receive_in(
+        self, session: Any, batch: exchange_store.AuditBatch, token: str, *, fresh: bool = False
+    ) -> str | None:
         verified = await self._verified(session, batch, token)
-        return await self._store_in(session, batch, *verified)
+        return await self._store_in(session, batch, *verified, fresh=fresh)
 
     @staticmethod
     async def _commit(session: Any, batch: exchange_store.AuditBatch) -> None:
@@ -263,7 +291,7 @@ class ExchangeOffice:
             reason = f"not addressed to an administration of this engine ({audience!r})"
             await self._refuse(session, batch, token, header, claims, reason)
             raise InboundRefused(403, reason)
-        sender = await agency_store.get(session, issuer) if isinstance(issuer, str) else None
+        sender = (await self.registry(session)).get(issuer) if isinstance(issuer, str) else None
         if sender is None:
             reason = f"unknown sender {issuer!r}"
             await self._refuse(session, batch, token, header, claims, reason)
@@ -302,9 +330,11 @@ class ExchangeOffice:
         kid: str,
         sender: Agency,
         audience: str,
+        *,
+        fresh: bool = False,
     ) -> str | None:
         """Store a verified inbound message and compose its signed acknowledgement (None for an acknowledgement
-        itself), in the caller's transaction."""
+        itself), in the caller's transaction (`fresh`: in answer to a message it stored)."""
         msg = claims["msg"]
         ident, kind, mrn = str(claims["jti"]), msg["kind"], msg["mrn"]
         sent_at = _parse(msg.get("sent_at")) or datetime.fromtimestamp(int(claims["iat"]), UTC)
@@ -323,7 +353,7 @@ class ExchangeOffice:
             jws=token,
             signature={"alg": "EdDSA", "key_id": kid, "verified": True},
         )
-        row = await exchange_store.add(session, row, "exchange_received", None, batch=batch)
+        row = await exchange_store.add(session, row, "exchange_received", None, batch=batch, known_new=fresh)
         await self._on_received(session, row, batch)
         if kind == "acknowledgement":
             return None
@@ -343,6 +373,7 @@ class ExchangeOffice:
             actor=None,
             msg_id=message_id(mrn, "acknowledgement", ident),
             status="delivered",  # it travels back in the response
+            fresh=fresh,
         )
         return ack.jws
 

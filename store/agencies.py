@@ -4,6 +4,8 @@ agency acts for."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,8 +81,12 @@ async def of_kind(session: AsyncSession, kind: str) -> list[Agency]:
 
 async def partner_for_country(session: AsyncSession, country: str) -> Agency | None:
     """The partner customs administration that acts for `country`, if the registry has one."""
-    for agency in await of_kind(session, "partner_customs"):
-        if country.upper() in agency.acts_for:
+    return partner_among(await all_agencies(session), country)
+
+
+def partner_among(agencies: Iterable[Agency], country: str) -> Agency | None:
+    for agency in sorted(agencies, key=lambda a: a.id):
+        if agency.kind == "partner_customs" and country.upper() in agency.acts_for:
             return agency
     return None
 

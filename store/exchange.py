@@ -18,6 +18,8 @@ from store import audit_log
 from store.db import upsert
 from store.models import ExchangeMessage, ExportExit, utcnow
 
+CREATED = "exchange_messages_created"  # session.info: (id, direction) of the messages this transaction stored
+
 
 class AuditBatch:
     """The audit events of one transaction's messages, appended to the log at once (`flush`, before the commit):
@@ -86,16 +88,25 @@ async def add(
     actor: str | None = None,
     *,
     batch: AuditBatch | None = None,
+    known_new: bool = False,
     **detail: Any,
 ) -> ExchangeMessage:
-    """Store a message once; the same id and direction again returns what is stored."""
-    found = await get(session, row.id, row.direction)
-    if found is not None:
-        return found
+    """Store a message once; the same id and direction again returns what is stored. `known_new`: the caller
+    knows it cannot be stored yet (it follows from a message this transaction stored, `created_here`)."""
+    if not known_new:
+        found = await get(session, row.id, row.direction)
+        if found is not None:
+            return found
     session.add(row)
     await session.flush()
+    session.info.setdefault(CREATED, set()).add((row.id, row.direction))
     await audit(session, row, event, actor, batch=batch, **detail)
     return row
+
+
+def created_here(session: AsyncSession, row: ExchangeMessage) -> bool:
+    """Whether this transaction stored `row` (rather than finding it stored by an earlier attempt)."""
+    return (row.id, row.direction) in session.info.get(CREATED, ())
 
 
 async def set_status(
