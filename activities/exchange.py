@@ -5,6 +5,7 @@ through the partner adapter (durably), record a delivery that failed for good, a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +15,10 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.errors import AGENCY_REJECTED
 from adapters.exchange_office import ExchangeOffice, NotAgreed
+from adapters.exchange_rows import Refused
 from adapters.partner import InboundRefused
 from domain.agencies import Agency
-from domain.clearance import ClearanceView
+from domain.clearance import AuditEvent, ClearanceView
 from domain.exchange import (
     ComposeResult,
     ExchangeAgreement,
@@ -31,9 +33,23 @@ from store import clearances as clearance_store
 from store import exchange as exchange_store
 from store.db import Database
 from store.exchange import AuditBatch
+from store.models import ExchangeMessage
 from workflows import options
 
 log = structlog.get_logger("exchange")
+
+
+@dataclass
+class PreparedRelease:
+    """A release's exchange as far as it goes before the outcome's transaction: the partner and agreement (or
+    `done`, when there is no notification to send), and for an embedded partner the rows and audit events built
+    in memory (`done` then says how it went)."""
+
+    partner: Agency | None = None
+    agreement: ExchangeAgreement | None = None
+    rows: list[ExchangeMessage] = field(default_factory=list)
+    events: list[AuditEvent] = field(default_factory=list)
+    done: ReleaseExchange | None = None
 
 
 class ExchangeActivities:
@@ -67,20 +83,54 @@ class ExchangeActivities:
     def follow_up_at(self, released_at: datetime) -> datetime:
         return released_at + timedelta(seconds=self._follow_up)
 
-    async def ready(self) -> None:
-        """The keys read (and published) before a transaction that composes or receives a message."""
+    async def prepare_release(self, view: ClearanceView) -> PreparedRelease:
+        """Before the outcome's transaction, so that the database's writer is held only to write: the keys and
+        the registry read, the partner and agreement found, and — to a partner this engine embeds, the
+        notification not stored yet — the whole exchange built in memory (`ExchangeOffice.prepare_embedded`)."""
         await self._office.keys()
-
-    async def stage_release(self, session: Any, batch: AuditBatch, view: ClearanceView) -> ReleaseExchange:
-        """A release's exchange in the outcome's own transaction (`record_outcome`): the exit awaited from now on
-        (the worker's exit sweeper follows it up past its date), the export notification composed, signed and
-        stored and, to a partner this engine embeds, delivered and acknowledged — one commit for all of it.
-        `delivery` None: a remote partner, to `finish_release` after the commit. Idempotent: a retried outcome
-        finds the exit and the message stored."""
-        await exchange_store.start_exit(session, view.mrn, self.follow_up_at(view.updated_at))
-        partner, agreement, reason = await self._plan(session, view)
+        msg_id = message_id(view.mrn, "export_notification")
+        async with self._db.session() as session:
+            registry = await self._office.registry(session)
+            stored = await exchange_store.get(session, msg_id, "out")
+        partner, agreement, reason = self._plan(registry, view)
         if partner is None or agreement is None:
-            return ReleaseExchange(reason=reason, partner=partner.id if partner else None)
+            return PreparedRelease(done=ReleaseExchange(reason=reason, partner=partner.id if partner else None))
+        prepared = PreparedRelease(partner=partner, agreement=agreement)
+        if stored is not None or partner.endpoint:
+            return prepared  # a retry, or a remote partner: composed in the transaction
+        try:
+            rows, events = await self._office.prepare_embedded(
+                registry,
+                kind="export_notification",
+                mrn=view.mrn,
+                sender=view.agency,
+                recipient=partner.id,
+                payload=self._payload(view, agreement),
+                msg_id=msg_id,
+            )
+        except Refused:
+            return prepared  # `send_in` in the transaction records the refusal
+        done = ReleaseExchange(message_id=msg_id, partner=partner.id, delivery="acknowledged")
+        return PreparedRelease(partner=partner, agreement=agreement, rows=rows, events=events, done=done)
+
+    async def stage_release(
+        self, session: Any, batch: AuditBatch, view: ClearanceView, prepared: PreparedRelease
+    ) -> ReleaseExchange:
+        """A release's exchange in the outcome's own transaction (`record_outcome`): the exit awaited from now on
+        (the worker's exit sweeper follows it up past its date) and the prepared exchange stored — one commit
+        for all of it. Otherwise (a retry, a remote partner, a refusal to record) the notification is composed,
+        signed and stored here and, to an embedded partner, delivered (`ExchangeOffice.send_in`); `delivery`
+        None: a remote partner, to `finish_release` after the commit."""
+        await exchange_store.start_exit(session, view.mrn, self.follow_up_at(view.updated_at))
+        if prepared.done is not None:
+            if prepared.rows:
+                session.add_all(prepared.rows)
+                await session.flush()
+                for event in prepared.events:
+                    batch.add(view.mrn, event)
+            return prepared.done
+        partner, agreement = prepared.partner, prepared.agreement
+        assert partner is not None and agreement is not None
         row = await self._office.compose_in(
             session,
             batch,
@@ -88,9 +138,7 @@ class ExchangeActivities:
             mrn=view.mrn,
             sender=view.agency,
             recipient=partner.id,
-            payload=export_data_set(
-                view.declaration, mrn=view.mrn, released_at=view.updated_at, fields=agreement.data_set
-            ),
+            payload=self._payload(view, agreement),
             in_reply_to=None,
             actor=None,
             msg_id=message_id(view.mrn, "export_notification"),
@@ -98,6 +146,10 @@ class ExchangeActivities:
         )
         delivery = await self._office.send_in(session, batch, row)
         return ReleaseExchange(message_id=row.id, partner=partner.id, delivery=delivery)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _payload(view: ClearanceView, agreement: ExchangeAgreement) -> dict[str, Any]:
+        return export_data_set(view.declaration, mrn=view.mrn, released_at=view.updated_at, fields=agreement.data_set)
 
     async def finish_release(self, mrn: str, staged: ReleaseExchange) -> ReleaseExchange:
         """After the outcome's commit, a remote partner's first delivery, tried once. One that cannot be reached
@@ -119,15 +171,15 @@ class ExchangeActivities:
             return staged.model_copy(update={"delivery": "redeliver"})
         return staged.model_copy(update={"delivery": "acknowledged" if status == "acknowledged" else "delivered"})
 
-    async def _plan(
-        self, session: Any, view: ClearanceView
+    def _plan(
+        self, registry: dict[str, Agency], view: ClearanceView
     ) -> tuple[Agency | None, ExchangeAgreement | None, str | None]:
         """The partner of the destination country and the agreement naming export notifications, or why not."""
         country = view.declaration.country_of_destination
-        partner = self._office.partner_for_country(await self._office.registry(session), country)
+        partner = self._office.partner_for_country(registry, country)
         if partner is None:
             return None, None, f"no partner administration acts for {country}"
-        if not (await self._office.keys()).hosts(view.agency):
+        if self._office.ring is None or not self._office.ring.hosts(view.agency):
             return partner, None, f"this engine does not sign for {view.agency}"
         try:
             return partner, self._office.agreement(partner.id, country, "export_notification"), None
@@ -148,7 +200,8 @@ class ExchangeActivities:
             view = await clearance_store.get_view(session, inp.mrn)
             if view is None:
                 raise ApplicationError(f"no read model of {inp.mrn}", type="NotFound", non_retryable=True)
-            partner, agreement, reason = await self._plan(session, view)
+            await self._office.keys()
+            partner, agreement, reason = self._plan(await self._office.registry(session), view)
         if partner is None or agreement is None:
             return ReleaseExchange(reason=reason, partner=partner.id if partner else None)
         payload = export_data_set(view.declaration, mrn=inp.mrn, released_at=inp.released_at, fields=agreement.data_set)

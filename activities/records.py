@@ -51,16 +51,15 @@ class RecordActivities:
         exchange = self._exchange if inp.exchange else None
         html = render_notice(inp.notice, view, issued_at=view.updated_at)
         staged: ReleaseExchange | None = None
-        if exchange is not None:
-            await exchange.ready()
+        prepared = await exchange.prepare_release(view) if exchange is not None else None
         async with self._db.writer() as session:
             await clearance_store.store_document(
                 session, mrn=view.mrn, kind=inp.notice, html=html, issued_at=view.updated_at, commit=False
             )
             projection = inp.projection
-            if exchange is not None:
+            if exchange is not None and prepared is not None:
                 batch = AuditBatch()
-                staged = await exchange.stage_release(session, batch, view)
+                staged = await exchange.stage_release(session, batch, view, prepared)
                 # the exchange's events join the outcome's in one append of the clearance's trail
                 projection = projection.model_copy(update={"audit": [*projection.audit, *batch.take(view.mrn)]})
                 await batch.flush(session)

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from adapters.exchange_rows import (
+    Refused,
+    acknowledgement_payload,
+    checked_inbound,
+    received_message,
+    rejected_message,
+    signed_message,
+)
 from adapters.partner import EmbeddedPartner, HttpPartner, InboundRefused, PartnerAdministration
-from adapters.signing import Keyring, SignatureRefused, keyring, unverified, verify
+from adapters.signing import Keyring, keyring
 from domain.agencies import Agency
-from domain.exchange import MESSAGE_KINDS, ExchangeAgreement, agreement_with, load_agreements, message_id
+from domain.clearance import AuditEvent
+from domain.exchange import ExchangeAgreement, agreement_with, load_agreements, message_id
 from settings import Settings
 from store import agencies as agency_store
 from store import exchange as exchange_store
@@ -47,6 +55,11 @@ class ExchangeOffice:
         self._registry: dict[str, Agency] | None = None
         self._registry_at = 0.0
         self.http = http or HttpPartner(settings.adapter_timeout_seconds)
+
+    @property
+    def ring(self) -> Keyring | None:
+        """The keys, once `keys()` has read them."""
+        return self._ring
 
     async def keys(self) -> Keyring:
         if self._ring is None:
@@ -149,35 +162,79 @@ class ExchangeOffice:
             found = await exchange_store.get(session, ident, "out")
             if found is not None:
                 return found
-        now = utcnow()
-        claims = {
-            "jti": ident,
-            "iss": sender,
-            "aud": recipient,
-            "iat": int(now.timestamp()),
-            "msg": {
-                "kind": kind,
-                "mrn": mrn,
-                "in_reply_to": in_reply_to,
-                "sent_at": now.isoformat(),
-                "payload": payload,
-            },
-        }
-        row = ExchangeMessage(
-            id=ident,
-            direction="out",
-            mrn=mrn,
+        row = signed_message(
+            key,
+            ident=ident,
             kind=kind,
-            from_agency=sender,
-            to_agency=recipient,
-            status=status,
-            in_reply_to=in_reply_to,
-            sent_at=now,
+            mrn=mrn,
+            sender=sender,
+            recipient=recipient,
             payload=payload,
-            jws=key.sign(claims),
-            signature={"alg": "EdDSA", "key_id": key.key_id, "verified": True},
+            in_reply_to=in_reply_to,
+            status=status,
+            now=utcnow(),
         )
         return await exchange_store.add(session, row, "exchange_composed", actor, batch=batch, known_new=fresh)
+
+    async def prepare_embedded(
+        self,
+        registry: dict[str, Agency],
+        *,
+        kind: str,
+        mrn: str,
+        sender: str,
+        recipient: str,
+        payload: dict[str, Any],
+        msg_id: str,
+    ) -> tuple[list[ExchangeMessage], list[AuditEvent]]:
+        """A message to a partner this engine embeds, delivered in memory: signed, checked and received as the
+        partner's inbox receives it, acknowledged, and the acknowledgement checked and received back — the four
+        rows (the message `acknowledged` first) and their audit events in the order `send_in` would log them,
+        for the caller to store in its transaction. Refused when a check fails (then `send_in` records it)."""
+        ring = await self.keys()
+        self.agreement(recipient, kind=kind)
+        now = utcnow()
+
+        def checked(token: str) -> tuple[dict[str, Any], str, Agency, str]:
+            return checked_inbound(token, registry=registry, hosts=ring.hosts, agreements=self.agreements)
+
+        out = signed_message(
+            ring.for_agency(sender),
+            ident=msg_id,
+            kind=kind,
+            mrn=mrn,
+            sender=sender,
+            recipient=recipient,
+            payload=payload,
+            in_reply_to=None,
+            status="pending",
+            now=now,
+        )
+        events = [exchange_store.audit_event(out, "exchange_composed")]
+        claims, kid, source, audience = checked(out.jws or "")
+        received = received_message(out.jws or "", claims, kid, source, audience, now)
+        events.append(exchange_store.audit_event(received, "exchange_received"))
+        ack = signed_message(
+            ring.for_agency(audience),
+            ident=message_id(mrn, "acknowledgement", received.id),
+            kind="acknowledgement",
+            mrn=mrn,
+            sender=audience,
+            recipient=source.id,
+            payload=acknowledgement_payload(received),
+            in_reply_to=received.id,
+            status="delivered",  # it travels back in the response
+            now=now,
+        )
+        events.append(exchange_store.audit_event(ack, "exchange_composed"))
+        out.attempts, out.status, out.received_at = 1, "delivered", now
+        events.append(exchange_store.audit_event(out, "exchange_delivered"))
+        claims, kid, source, audience = checked(ack.jws or "")
+        ack_received = received_message(ack.jws or "", claims, kid, source, audience, utcnow())
+        events.append(exchange_store.audit_event(ack_received, "exchange_received"))
+        out.status, out.acknowledged_at = "acknowledged", ack_received.received_at
+        events.append(exchange_store.audit_event(out, "exchange_acknowledged"))
+        return [out, received, ack, ack_received], events
 
     async def deliver(self, message: str) -> str:
         """Deliver a stored outbound message once more (a durable `ExchangeDelivery`, or a remote partner after a
@@ -281,45 +338,15 @@ class ExchangeOffice:
     ) -> tuple[str, dict[str, Any], str, Agency, str]:
         """The token, its verified claims, key id, sender and audience; refused (recorded in the transaction)
         otherwise."""
+        ring = await self.keys()
         try:
-            header, claims = unverified(token)
-        except SignatureRefused as exc:
-            await self._refuse(session, batch, token, {}, {}, str(exc))
-            raise InboundRefused(422, str(exc)) from exc
-        audience, issuer = claims.get("aud"), claims.get("iss")
-        if not isinstance(audience, str) or not (await self.keys()).hosts(audience):
-            reason = f"not addressed to an administration of this engine ({audience!r})"
-            await self._refuse(session, batch, token, header, claims, reason)
-            raise InboundRefused(403, reason)
-        sender = (await self.registry(session)).get(issuer) if isinstance(issuer, str) else None
-        if sender is None:
-            reason = f"unknown sender {issuer!r}"
-            await self._refuse(session, batch, token, header, claims, reason)
-            raise InboundRefused(403, reason)
-        try:
-            checked, kid = verify(token, sender, audience)
-        except SignatureRefused as exc:
-            await self._refuse(session, batch, token, header, claims, str(exc))
-            raise InboundRefused(403, str(exc)) from exc
-        msg = checked["msg"] if isinstance(checked.get("msg"), dict) else {}
-        kind, mrn = msg.get("kind"), msg.get("mrn")
-        problem = self._check(sender, kind, mrn, msg.get("payload"))
-        if problem is not None:
-            await self._refuse(session, batch, token, header, claims, problem)
-            raise InboundRefused(422 if kind in MESSAGE_KINDS else 403, problem)
-        return token, checked, kid, sender, audience
-
-    def _check(self, sender: Agency, kind: Any, mrn: Any, payload: Any) -> str | None:
-        if kind not in MESSAGE_KINDS:
-            return f"unknown message kind {kind!r}"
-        if not isinstance(mrn, str) or len(mrn) != 18:
-            return "the message names no MRN"
-        if not isinstance(payload, dict):
-            return "the payload is not an object"
-        agreement = agreement_with(self.agreements, sender.id)
-        if agreement is None or not agreement.allows(kind):
-            return f"no exchange agreement with {sender.id} names {kind} messages"
-        return None
+            claims, kid, sender, audience = checked_inbound(
+                token, registry=await self.registry(session), hosts=ring.hosts, agreements=self.agreements
+            )
+        except Refused as refused:
+            await self._refuse(session, batch, token, refused.header, refused.claims, refused.reason)
+            raise InboundRefused(refused.status, refused.reason) from refused
+        return token, claims, kid, sender, audience
 
     async def _store_in(
         self,
@@ -335,43 +362,22 @@ class ExchangeOffice:
     ) -> str | None:
         """Store a verified inbound message and compose its signed acknowledgement (None for an acknowledgement
         itself), in the caller's transaction (`fresh`: in answer to a message it stored)."""
-        msg = claims["msg"]
-        ident, kind, mrn = str(claims["jti"]), msg["kind"], msg["mrn"]
-        sent_at = _parse(msg.get("sent_at")) or datetime.fromtimestamp(int(claims["iat"]), UTC)
-        row = ExchangeMessage(
-            id=ident,
-            direction="in",
-            mrn=mrn,
-            kind=kind,
-            from_agency=sender.id,
-            to_agency=audience,
-            status="received",
-            in_reply_to=msg.get("in_reply_to"),
-            sent_at=sent_at,
-            received_at=utcnow(),
-            payload=msg["payload"],
-            jws=token,
-            signature={"alg": "EdDSA", "key_id": kid, "verified": True},
-        )
+        row = received_message(token, claims, kid, sender, audience, utcnow())
         row = await exchange_store.add(session, row, "exchange_received", None, batch=batch, known_new=fresh)
         await self._on_received(session, row, batch)
-        if kind == "acknowledgement":
+        if row.kind == "acknowledgement":
             return None
         ack = await self.compose_in(
             session,
             batch,
             kind="acknowledgement",
-            mrn=mrn,
+            mrn=row.mrn,
             sender=audience,
             recipient=sender.id,
-            payload={
-                "acknowledges": ident,
-                "kind": kind,
-                "received_at": row.received_at.isoformat() if row.received_at else None,
-            },
-            in_reply_to=ident,
+            payload=acknowledgement_payload(row),
+            in_reply_to=row.id,
             actor=None,
-            msg_id=message_id(mrn, "acknowledgement", ident),
+            msg_id=message_id(row.mrn, "acknowledgement", row.id),
             status="delivered",  # it travels back in the response
             fresh=fresh,
         )
@@ -399,37 +405,9 @@ class ExchangeOffice:
         reason: str,
     ) -> None:
         """Keep a refused message (rejected, with why) in the caller's transaction."""
-        found = claims.get("msg")
-        msg: dict[str, Any] = found if isinstance(found, dict) else {}
-        named = msg.get("mrn")
-        mrn = named if isinstance(named, str) and len(named) == 18 else "?" * 18
-        kind = str(msg.get("kind")) if msg.get("kind") in MESSAGE_KINDS else "unknown"
-        iss, aud = claims.get("iss"), claims.get("aud")
-        row = ExchangeMessage(
-            id=str(uuid.uuid4()),
-            direction="in",
-            mrn=mrn,
-            kind=kind,
-            from_agency=str(iss)[:40] if iss else "?",
-            to_agency=str(aud)[:40] if aud else "?",
-            status="rejected",
-            reason=reason[:400],
-            in_reply_to=None,
-            sent_at=utcnow(),
-            received_at=utcnow(),
-            payload={},
-            jws=token[:20000],
-            signature={"alg": str(header.get("alg")), "key_id": header.get("kid"), "verified": False},
-        )
+        row = rejected_message(token, header, claims, reason, str(uuid.uuid4()), utcnow())
         session.add(row)
         await session.flush()
-        if mrn != "?" * 18:
+        if row.mrn != "?" * 18:
             await exchange_store.audit(session, row, "exchange_rejected", None, batch=batch, reason=reason[:400])
-        log.warning("exchange_message_refused", reason=reason, sender=iss)
-
-
-def _parse(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
+        log.warning("exchange_message_refused", reason=reason, sender=claims.get("iss"))

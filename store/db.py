@@ -3,33 +3,136 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+import aiosqlite
+import structlog
+from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store import migrations
 
+log = structlog.get_logger("store")
+CHECKPOINT_SECONDS = 1.0
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+class _RunHere:
+    """aiosqlite's queue to its connection thread, run in the caller's thread instead."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:  # handed to the awaiting caller, as aiosqlite's thread does
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose calls run in the event loop's thread, for `Database.writer()` on SQLite.
+
+    A write transaction holds the file's one writer. Through aiosqlite each statement is a round trip to the
+    connection's thread and back through the event loop's queue, behind whatever else the loop has to do: under
+    load, a transaction of ten short statements held the writer for 50-70 ms, of which the statements themselves
+    took a few. Here the statements run inline: the writer is held for the time SQLite needs (the writer lock
+    makes sure no other process holds it meanwhile, so SQLite does not wait either)."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, 64)
+        self._tx = _RunHere()  # type: ignore[assignment]
+
+    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
+        return self._connect().__await__()  # no thread to start
+
+
+def _inline_engine(url: str) -> AsyncEngine:
+    database = make_url(url).database or ""
+
+    def connector() -> sqlite3.Connection:
+        return sqlite3.connect(database, timeout=30, check_same_thread=False)
+
+    engine = create_async_engine(url, async_creator=lambda: InlineConnection(connector))
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _no_inline_checkpoints)
+    return engine
+
+
+def _no_inline_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """A commit that fills the WAL past its threshold would copy it back into the database there and then, in the
+    event loop's thread: the writer's connections leave that to `Database`'s checkpointer instead."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+class WriterLock:
+    """The SQLite file's one writer, across processes: an advisory lock (flock) on `<database>.writer`, taken
+    before a write transaction begins. SQLite's own busy handler polls a held database with sleeps that grow to
+    100 ms, so with the API and the worker writing the same file each waited tens of milliseconds for locks held
+    for a few; a process blocked in flock wakes the moment the holder lets go. Released by the kernel when a
+    process dies. Where flock is missing (or the database is in memory) SQLite's busy handler alone remains."""
+
+    def __init__(self, url: str) -> None:
+        database = make_url(url).database
+        self._path = f"{database}.writer" if database and database != ":memory:" and fcntl is not None else None
+        self._fd: int | None = None
+
+    async def acquire(self) -> None:
+        if self._path is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[union-attr]
+        except BlockingIOError:  # another process writes: wait for it off the event loop
+            await asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)  # type: ignore[union-attr]
+
+    @property
+    def enabled(self) -> bool:
+        return self._path is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class Database:
@@ -39,15 +142,35 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        # SQLite has one writer at a time and its busy handler sleeps up to 100 ms between retries; queueing this
-        # process's writers here instead keeps write latency at the cost of the write itself.
+        # SQLite has one writer at a time: this process's writers queue here, then take the file's writer lock
+        # from other processes (WriterLock), so a write waits for the writes before it and not for a busy poll.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
+        self._writer = WriterLock(url) if url.startswith("sqlite") else None
+        self._checkpointer: asyncio.Task[None] | None = None
+        inline = url.startswith("sqlite") and self._writer is not None and self._writer.enabled
+        self._write_engine = _inline_engine(url) if inline else None
+        self._writes = (
+            async_sessionmaker(self._write_engine, class_=AsyncSession, expire_on_commit=False)
+            if self._write_engine is not None
+            else self._sessions
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session for reads (and for writes on PostgreSQL; prefer `writer()` for writes)."""
         async with self._sessions() as session:
             yield session
+
+    async def _checkpoints(self) -> None:
+        """The WAL copied back into the database every CHECKPOINT_SECONDS from a connection of the regular
+        engine (its own thread), since the inline writer never does it (PASSIVE: never waits for readers)."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # the next round tries again; the WAL only grows meanwhile
+                log.warning("wal_checkpoint_failed", error=str(exc))
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncSession]:
@@ -56,15 +179,32 @@ class Database:
             async with self._sessions() as session:
                 yield session
             return
-        async with self._write_lock, self._sessions() as session:
-            yield session
+        assert self._writer is not None
+        if self._write_engine is not None and self._checkpointer is None:
+            self._checkpointer = asyncio.create_task(self._checkpoints(), name="wal-checkpoints")
+        async with self._write_lock:
+            await self._writer.acquire()
+            try:
+                async with self._writes() as session:
+                    yield session
+            finally:
+                self._writer.release()
 
     async def init(self) -> None:
         """Upgrade the schema to this code's head (creating it in a fresh database); see `store/migrations`."""
         await migrations.upgrade(self.engine)
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._checkpointer
+            self._checkpointer = None
         await self.engine.dispose()
+        if self._write_engine is not None:
+            await self._write_engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
     @property
     def dialect(self) -> str:

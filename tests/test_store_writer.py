@@ -1,0 +1,89 @@
+"""The SQLite file's one writer (`store/db.py`): writers of two `Database`s on the same file (as the API and the
+worker are) take turns through the file's writer lock and all land; a failed write transaction rolls back and lets
+the next writer in; what a writer commits is what readers of the other engine see; the WAL is checkpointed by the
+background checkpointer although the inline writer never checkpoints itself."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from store import exchange as exchange_store
+from store.db import Database
+from tests.test_store import new_mrn
+from tests.test_store_exits import RELEASED
+
+pytestmark = pytest.mark.store
+
+
+async def _count(db: Database, mrns: list[str]) -> int:
+    async with db.session() as session:
+        found = 0
+        for mrn in mrns:
+            found += await exchange_store.get_exit(session, mrn) is not None
+        return found
+
+
+async def test_two_databases_on_one_file_take_turns_and_every_write_lands(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'one.db'}"
+    api, worker = Database(url), Database(url)
+    await api.init()
+    mrns = [new_mrn() for _ in range(60)]
+
+    async def write(db: Database, mrn: str) -> None:
+        async with db.writer() as session:
+            await exchange_store.start_exit(session, mrn, RELEASED)
+            await asyncio.sleep(0)  # another writer's turn would come here if the lock did not hold
+            await session.commit()
+
+    try:
+        await asyncio.gather(*(write(api if i % 2 else worker, mrn) for i, mrn in enumerate(mrns)))
+        assert await _count(api, mrns) == len(mrns) and await _count(worker, mrns) == len(mrns)
+    finally:
+        await api.dispose()
+        await worker.dispose()
+
+
+async def test_a_failed_write_rolls_back_and_the_next_writer_gets_in(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'two.db'}")
+    await db.init()
+    lost, kept = new_mrn(), new_mrn()
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.writer() as session:
+                await exchange_store.start_exit(session, lost, RELEASED)
+                raise RuntimeError("the activity failed half way")
+        async with db.writer() as session:
+            await exchange_store.start_exit(session, kept, RELEASED)
+            await session.commit()
+        assert await _count(db, [lost]) == 0 and await _count(db, [kept]) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("store.db.CHECKPOINT_SECONDS", 0.05)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'three.db'}")
+    await db.init()
+    rounds: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "wal_checkpoint" in statement:
+            rounds.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(5):
+            async with db.writer() as session:
+                await exchange_store.start_exit(session, new_mrn(), RELEASED)
+                await session.commit()
+                # the writer's own connection leaves checkpoints to the checkpointer
+                assert (await session.exec(text("PRAGMA wal_autocheckpoint"))).one()[0] == 0  # type: ignore[call-overload]
+        await asyncio.sleep(0.4)
+        assert len(rounds) >= 3  # PRAGMA wal_checkpoint(PASSIVE) from the regular engine, every 50 ms here
+    finally:
+        await db.dispose()
+    assert db._checkpointer is None  # stopped with the database
