@@ -146,6 +146,12 @@ async def view_body(services: Services, record: ClearanceRecord, reader_agency: 
             tasks += await clearance_store.list_tasks(
                 session, agency=agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
             )
+        # The view read again after its tasks: a task and the view that opened it are written in one transaction,
+        # and each read sees the database as committed when it ran, so a view read first could lag a task read
+        # after it (an approval task open beside a view without the inspection that led to it).
+        fresh = await clearance_store.get_record(session, record.mrn)
+    if fresh is not None and fresh.revision >= record.revision:
+        body = dict(fresh.view)
     body["tasks"] = [_task_summary(t.data) for t in tasks]
     return body
 
