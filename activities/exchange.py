@@ -29,6 +29,7 @@ from domain.exchange import (
     export_data_set,
     message_id,
 )
+from store import agencies as agency_store
 from store import clearances as clearance_store
 from store import exchange as exchange_store
 from store.db import Database
@@ -176,7 +177,7 @@ class ExchangeActivities:
     ) -> tuple[Agency | None, ExchangeAgreement | None, str | None]:
         """The partner of the destination country and the agreement naming export notifications, or why not."""
         country = view.declaration.country_of_destination
-        partner = self._office.partner_for_country(registry, country)
+        partner = agency_store.partner_among(registry.values(), country)
         if partner is None:
             return None, None, f"no partner administration acts for {country}"
         if self._office.ring is None or not self._office.ring.hosts(view.agency):

@@ -18,8 +18,8 @@ import structlog
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.clearance import ClearanceSubject
 from domain.exchange import ExportExchangeInput, FollowUp, exchange_workflow_id
+from domain.webhooks import subject_of
 from store import clearances as clearance_store
 from store import exchange as exchange_store
 from store.db import Database
@@ -76,15 +76,7 @@ class ExitSweeper:
                     mrn=mrn,
                     agency=view.agency,
                     released_at=follow_up_at - timedelta(seconds=self._follow_up),
-                    notify=ClearanceSubject(
-                        mrn=mrn,
-                        lrn=view.lrn,
-                        agency=view.agency,
-                        declarant_eori=view.declarant_eori,
-                        status=view.status.value,
-                        lane=view.lane.value if view.lane else None,
-                        outcome=view.outcome.value if view.outcome else None,
-                    ),
+                    notify=subject_of(view),
                     follow_up=FollowUp(follow_up_at=follow_up_at, due_seconds=self._due),
                 ),
                 id=exchange_workflow_id(mrn),

@@ -90,9 +90,6 @@ class ExchangeOffice:
             self._registry_at = now
         return self._registry
 
-    def partner_for_country(self, registry: dict[str, Agency], country: str) -> Agency | None:
-        return agency_store.partner_among(registry.values(), country)
-
     # --- sending ------------------------------------------------------------------------------------------
 
     def agreement(self, partner: str, country: str | None = None, kind: str | None = None) -> ExchangeAgreement:

@@ -148,8 +148,9 @@ async def view_body(services: Services, record: ClearanceRecord, reader_agency: 
             )
         # The view read again after its tasks: a task and the view that opened it are written in one transaction,
         # and each read sees the database as committed when it ran, so a view read first could lag a task read
-        # after it (an approval task open beside a view without the inspection that led to it).
-        fresh = await clearance_store.get_record(session, record.mrn)
+        # after it (an approval task open beside a view without the inspection that led to it). Without tasks
+        # there is nothing for it to lag (the green lane's polling reads once).
+        fresh = await clearance_store.get_record(session, record.mrn) if tasks else None
     if fresh is not None and fresh.revision >= record.revision:
         body = dict(fresh.view)
     body["tasks"] = [_task_summary(t.data) for t in tasks]
