@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     screening_service_url: str = ""
     screening_service_token: str = ""
     adapter_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The worker runs workflow code outside Temporal's sandbox (a tenth of its CPU per clearance); the test suite
+    # runs every workflow and replay in the strict sandbox. "on" runs the worker's workflows in the sandbox too.
+    workflow_sandbox: Literal["on", "off"] = "off"
     rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
     # Cross-border exchange (reference/exchange-agreements.yaml): a released export whose exit is not confirmed
     # within this many days opens an `exit_follow_up` task for customs (the EU's practice: 90, invalidation at 150)

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.clearance import ClearanceActivities
@@ -69,13 +69,24 @@ TUNING = {
 log = structlog.get_logger("worker")
 
 
-def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
-    """The sandbox re-imports (and recompiles) every module it does not pass through, for every workflow run;
-    for our own workflow modules that was a third of the worker's CPU per green-lane clearance. The worker
-    passes them through too; `strict=True` (workflow and replay tests) re-imports them in the sandbox, so a
-    non-deterministic call in workflow code still fails the suite."""
-    modules = PASSTHROUGH if strict else (*PASSTHROUGH, "workflows")
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules))
+def workflow_runner(*, strict: bool = False, sandbox: bool = True) -> WorkflowRunner:
+    """How the worker runs workflow code.
+
+    The sandbox re-imports (and recompiles) every module it does not pass through, for every workflow run, and
+    enters itself (an `exec` of a code string) for every activation and every payload it converts: a tenth of
+    the worker's CPU per green-lane clearance even with our own modules passed through. The worker therefore
+    runs unsandboxed (`sandbox=False`, WORKFLOW_SANDBOX=off, the default), which Temporal supports for
+    workflow code known to be deterministic. What makes ours known to be: `strict=True`, used by every workflow
+    and replay test, runs it in the sandbox and re-imports our modules there, so a non-deterministic call in
+    workflow code fails the suite. `sandbox=True` without `strict` is the sandbox with our modules passed through
+    (WORKFLOW_SANDBOX=on)."""
+    if strict:
+        return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+    if not sandbox:
+        return UnsandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, "workflows")
+    )
 
 
 def licence_registry(settings: Settings, db: Database) -> LicenceRegistry:
@@ -149,7 +160,7 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         task_queue=queue,
         workflows=list(WORKFLOWS),
         activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all(), *exchange.all()],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandbox=settings.workflow_sandbox == "on"),
         **TUNING,  # type: ignore[arg-type]
     )
 

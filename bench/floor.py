@@ -1,5 +1,5 @@
 """The bare-Temporal floor: a workflow with no activities, served by a worker with the clearance worker's
-tuning. `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the environment)."""
+tuning and workflow runner (WORKFLOW_SANDBOX). `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the environment)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def main() -> None:
         client,
         task_queue=settings.temporal_task_queue,
         workflows=[FloorWorkflow],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandbox=settings.workflow_sandbox == "on"),
         **TUNING,
     ):  # type: ignore[arg-type]
         await stop.wait()
