@@ -90,7 +90,7 @@ class ExchangeActivities:
         notification not stored yet — the whole exchange built in memory (`ExchangeOffice.prepare_embedded`)."""
         await self._office.keys()
         msg_id = message_id(view.mrn, "export_notification")
-        async with self._db.session() as session:
+        async with self._db.reader() as session:
             registry = await self._office.registry(session)
             stored = await exchange_store.get(session, msg_id, "out")
         partner, agreement, reason = self._plan(registry, view)

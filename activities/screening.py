@@ -91,7 +91,7 @@ class ScreeningActivities:
     ) -> dict[tuple[str, str], str]:
         if agency is None or not matches:
             return {}
-        async with self._db.session() as session:
+        async with self._db.reader() as session:
             return await false_positives.suppressions(
                 session,
                 agency=agency,

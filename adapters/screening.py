@@ -81,7 +81,7 @@ class EmbeddedScreeningService:
     async def indexes(self, wanted: Mapping[str, int] | None = None) -> ListIndexes:
         """The indexes with every list at least at its revision in `wanted` (None: the store's current ones)."""
         if wanted is None:
-            async with self._db.session() as session:
+            async with self._db.reader() as session:
                 wanted = await screening_lists.revisions(session)
         joined_fresh = False
         while True:
@@ -185,7 +185,7 @@ class EmbeddedScreeningService:
             by_list.setdefault(hit.list, set()).add(hit.entry_id)
         entries: dict[tuple[str, str], ListEntry] = {}
         stale: set[str] = set()
-        async with self._db.session() as session:
+        async with self._db.reader() as session:
             for list_name, ids in by_list.items():
                 found = await screening_lists.entries_as_of(
                     session, list_name, ids, revision=revisions.get(list_name, 0)

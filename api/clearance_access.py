@@ -48,7 +48,7 @@ async def _with_task_party(services: Services, principal: Principal, ref: Cleara
     """An agency with a task on the clearance takes part in it, standing or not (a post-release alert)."""
     if principal.agency == ref.agency or principal.agency in ref.parties or not policy.is_reader(principal):
         return ref
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         tasks = await clearance_store.list_tasks(
             session, agency=principal.agency, roles=list(policy.TASK_ROLES), state=None, mrn=ref.mrn, limit=1
         )
@@ -78,7 +78,7 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
     structlog.contextvars.bind_contextvars(mrn=mrn)
     if not is_valid_mrn(mrn):
         raise invalid(["path", "mrn"], "not a valid MRN (18 characters with an ISO 6346 check character)")
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         record = await clearance_store.get_record(session, mrn)
     if record is not None:
         ref = ClearanceRef(
@@ -141,7 +141,7 @@ async def view_body(services: Services, record: ClearanceRecord, reader_agency: 
         [reader_agency] if reader_agency else list(dict.fromkeys([record.agency, *standing_agencies(record.view)]))
     )
     tasks = []
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         for agency in agencies:
             tasks += await clearance_store.list_tasks(
                 session, agency=agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
@@ -164,7 +164,7 @@ async def settle(services: Services, ref: ClearanceRef, wait: float) -> Clearanc
         return ref
     if await services.watcher.wait(ref.mrn, wait) is None:
         return ref
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         record = await clearance_store.get_record(session, ref.mrn)
     return ClearanceRef(
         ref.mrn, ref.workflow_id, ref.declarant_eori, ref.agency, record or ref.record, ref.memo, ref.parties
@@ -175,7 +175,7 @@ async def settled_body(services: Services, mrn: str, wait: float) -> dict[str, A
     """For `Prefer: wait` on lodging: the clearance's view with `links` once settled within `wait` seconds."""
     if await services.watcher.wait(mrn, wait) is None:
         return None
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         record = await clearance_store.get_record(session, mrn)
     if record is None:  # pragma: no cover - the watcher saw the row
         return None

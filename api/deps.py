@@ -63,7 +63,7 @@ class Services:
         if cached and cached.until > now and (cached.expires_at is None or cached.expires_at > utcnow()):
             self._note_use("tokens", cached.token_id)
             return cached.principal
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             found = await principals.resolve(session, token)
         if found is None:
             self._tokens.pop(token, None)
@@ -82,7 +82,7 @@ class Services:
 
     async def console_principal(self, session_id: str) -> Principal | None:
         """The principal of a live console session; never cached, so signing out ends it at once everywhere."""
-        async with self.db.session() as session:
+        async with self.db.reader() as session:
             found = await principals.session_principal(session, session_id)
         if found is None:
             return None
@@ -124,7 +124,7 @@ class Services:
         (so a version published through any process counts at once); a definition is read and validated once.
         In the caller's session when it has one (lodging reads the list revisions in the same)."""
         if session is None:
-            async with self.db.session() as own:
+            async with self.db.reader() as own:
                 return await self.latest_sop(name, own)
         version = await sops.latest_version(session, name)
         if version is None:

@@ -97,7 +97,7 @@ class ClearanceWatcher:
             started = time.monotonic()
             look = datetime.now(UTC)
             try:
-                async with self._db.session() as session:
+                async with self._db.reader() as session:
                     for mrn, status in await clearance_store.settled_since(session, since, SETTLED):
                         self._wake(mrn, status)
                     self.queries += 1

@@ -77,7 +77,7 @@ class InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no thread to start
 
 
-def _inline_engine(url: str) -> AsyncEngine:
+def _inline_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database or ""
 
     def connector() -> sqlite3.Connection:
@@ -85,8 +85,16 @@ def _inline_engine(url: str) -> AsyncEngine:
 
     engine = create_async_engine(url, async_creator=lambda: InlineConnection(connector))
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(engine.sync_engine, "connect", _no_inline_checkpoints)
+    event.listen(engine.sync_engine, "connect", _query_only if read_only else _no_inline_checkpoints)
     return engine
+
+
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    """A reader's connection refuses writes at once (a write there would take no writer lock and could wait in
+    SQLite's busy handler inside the event loop's thread)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 def _no_inline_checkpoints(dbapi_connection: Any, _record: Any) -> None:
@@ -153,11 +161,27 @@ class Database:
             if self._write_engine is not None
             else self._sessions
         )
+        self._read_engine = _inline_engine(url, read_only=True) if inline else None
+        self._reads = (
+            async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
+            if self._read_engine is not None
+            else self._sessions
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session for reads (and for writes on PostgreSQL; prefer `writer()` for writes)."""
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for short reads on a hot path (a request's principal, a clearance's view, an activity's
+        look-ups). On SQLite its statements run inline, in the caller's thread, like `writer()`'s: through
+        aiosqlite each statement was a round trip to a connection thread and back through the event loop, which
+        cost the API more CPU than the statements (a WAL reader never waits for the writer, so inline it never
+        blocks). Its connection is query-only; long reads (reports, exports, verification) stay on `session()`."""
+        async with self._reads() as session:
             yield session
 
     async def _checkpoints(self) -> None:
@@ -200,8 +224,9 @@ class Database:
                 await self._checkpointer
             self._checkpointer = None
         await self.engine.dispose()
-        if self._write_engine is not None:
-            await self._write_engine.dispose()
+        for inline in (self._write_engine, self._read_engine):
+            if inline is not None:
+                await inline.dispose()
         if self._writer is not None:
             self._writer.close()
 

@@ -87,3 +87,26 @@ async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path, monkeyp
     finally:
         await db.dispose()
     assert db._checkpointer is None  # stopped with the database
+
+
+async def test_a_reader_sees_what_the_other_process_committed_and_refuses_to_write(tmp_path: Path) -> None:
+    """`reader()` runs inline on SQLite: it sees a commit of another `Database` at once, and its connection is
+    query-only, so a write through it fails at once and lands nowhere (never a wait for the writer in the loop)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'four.db'}"
+    api, worker = Database(url), Database(url)
+    await api.init()
+    written, refused = new_mrn(), new_mrn()
+    try:
+        async with worker.writer() as session:
+            await exchange_store.start_exit(session, written, RELEASED)
+            await session.commit()
+        async with api.reader() as session:
+            assert await exchange_store.get_exit(session, written) is not None
+        with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
+            async with api.reader() as session:
+                await exchange_store.start_exit(session, refused, RELEASED)
+                await session.commit()
+        assert await _count(worker, [refused]) == 0
+    finally:
+        await api.dispose()
+        await worker.dispose()

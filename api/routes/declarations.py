@@ -67,20 +67,19 @@ async def lodge_declaration(
 ) -> JSONResponse:
     check(policy.may_lodge(principal, declaration.declarant.eori))
     wait = wait_preference(prefer or [])
-    async with services.db.session() as session:  # one session for both catalogue reads
+    now = datetime.now(UTC)
+    async with services.db.reader() as session:  # one session for the catalogue's and the registers' reads
         published = await services.latest_sop(services.settings.sop_name, session)
         # screening will use at least these: a list imported before this instant applies to this declaration
         list_revisions = await screening_lists.revisions(session)
-    if published is None:
-        raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
-    if declaration.declaration_type.value not in published.definition.declaration_types:
-        raise invalid(
-            ["body", "declaration_type"],
-            f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
-            f"{declaration.declaration_type.value}",
-        )
-    now = datetime.now(UTC)
-    async with services.db.session() as session:
+        if published is None:
+            raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
+        if declaration.declaration_type.value not in published.definition.declaration_types:
+            raise invalid(
+                ["body", "declaration_type"],
+                f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
+                f"{declaration.declaration_type.value}",
+            )
         trade = await trade_service.standing(
             session=session,
             principal=principal,
@@ -182,7 +181,7 @@ async def _existing(services: ServicesDep, workflow_id: str, inp: ClearanceInput
             f"LRN {lrn} was already lodged by this declarant with a different declaration "
             f"(MRN {memo.get('mrn')}); use a new LRN or invalidate the first",
         )
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         record = await clearance_store.get_record(session, memo["mrn"])
     if record is not None:
         status = record.status

@@ -22,7 +22,7 @@ async def parties_for(services: Services, *, customs: str, country: str) -> dict
     if cached is not None and cached[0] > now:
         return dict(cached[1])
     parties = {CUSTOMS: customs}
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         authority = await agencies.export_control_for(session, country)
     if authority is not None:
         parties[EXPORT_CONTROL] = authority.id
