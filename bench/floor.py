@@ -1,5 +1,6 @@
 """The bare-Temporal floor: a workflow with no activities, served by a worker with the clearance worker's
-tuning and workflow runner (WORKFLOW_SANDBOX). `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the environment)."""
+tuning and workflow runner (WORKFLOW_SANDBOX). `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS,
+TEMPORAL_TASK_QUEUE from the environment)."""
 
 from __future__ import annotations
 
