@@ -79,7 +79,7 @@ def checked_inbound(
     if sender is None:
         raise Refused(403, f"unknown sender {issuer!r}", header, claims)
     try:
-        checked, kid = verify(token, sender, audience)
+        checked, kid = verify(token, sender, audience, header)
     except SignatureRefused as exc:
         raise Refused(403, str(exc), header, claims) from exc
     msg = checked["msg"] if isinstance(checked.get("msg"), dict) else {}

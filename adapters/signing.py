@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +41,11 @@ class SigningKey:
     agency: str
     private_key: Ed25519PrivateKey
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         return raw_public_key(self.private_key.public_key())
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return key_id_of(self.agency, self.public_key)
 
@@ -81,25 +83,34 @@ def keyring(*, administration: str, audit_key: Path, keys_dir: Path, embedded: l
 def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims, unchecked: to find the sender and its key, and to record a refused message."""
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+        unchecked = jwt.api_jws.decode_complete(token, options={"verify_signature": False})
+        header, claims = unchecked["header"], json.loads(unchecked["payload"])
+    except (jwt.PyJWTError, ValueError) as exc:
         raise SignatureRefused(f"not a compact JWS: {exc}") from exc
     if not isinstance(claims, dict):
         raise SignatureRefused("the JWS payload is not a JSON object")
     return header, claims
 
 
-def verify(token: str, sender: Agency, audience: str) -> tuple[dict[str, Any], str]:
-    """The verified claims and the key id they were signed with; SignatureRefused otherwise."""
-    header, _ = unverified(token)
+@lru_cache(maxsize=256)
+def _public_key(encoded: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(encoded))
+
+
+def verify(
+    token: str, sender: Agency, audience: str, header: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The verified claims and the key id they were signed with; SignatureRefused otherwise. `header`: the
+    token's unverified header when the caller has read it already (`unverified`)."""
+    if header is None:
+        header, _ = unverified(token)
     if header.get("alg") != ALG:
         raise SignatureRefused(f"unsigned or not EdDSA (alg {header.get('alg')!r}): refused")
     kid = header.get("kid")
     key = next((k for k in sender.keys if k.key_id == kid), None)
     if key is None:
         raise SignatureRefused(f"{sender.id} has no registered key {kid!r}")
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
+    public = _public_key(key.public_key)
     try:
         claims = jwt.decode(
             token,

@@ -57,7 +57,7 @@ async def clearance_exchange(
     services: Services, mrn: str, agency: str
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A clearance's messages with partner administrations (as its agency sees them) and its exit state."""
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         rows = await exchange_store.visible_to(session, agency, mrn=mrn)
         exit_row = await exchange_store.get_exit(session, mrn)
     messages = [
