@@ -142,7 +142,8 @@ class Services:
         return ClearanceWatcher(self.db)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread round trip for every request
     services: Services = request.app.state.services
     return services
 
