@@ -15,11 +15,13 @@ class ExpressionError(ValueError):
 
 
 @lru_cache(maxsize=1024)
-def _compile(expression: str) -> Any:
+def _compile(expression: str) -> tuple[Any, frozenset[str]]:
+    """The program and the names it refers to (its variables, and its comprehensions' own)."""
     try:
-        return cel.compile(expression)
+        program = cel.compile(expression)
     except (ValueError, RuntimeError, TypeError) as exc:
         raise ExpressionError(f"cannot parse {expression!r}: {_first_line(exc)}") from exc
+    return program, frozenset(program.variables())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -40,9 +42,11 @@ def to_cel(value: Any) -> Any:
 
 
 def evaluate_condition(expression: str, context: dict[str, Any]) -> bool:
-    program = _compile(expression)
+    """Only the variables the expression names are handed to CEL: each one is converted to a CEL value for
+    every evaluation, and the declaration, which most conditions (`lane == 'red'`) never read, is most of it."""
+    program, names = _compile(expression)
     try:
-        result = program.execute(context)
+        result = program.execute({name: value for name, value in context.items() if name in names})
     except Exception as exc:  # the CEL runtime raises several kinds (IndexError, KeyError, TypeError, ...)
         raise ExpressionError(f"cannot evaluate {expression!r}: {_first_line(exc)}") from exc
     if not isinstance(result, bool):
