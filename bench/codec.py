@@ -10,17 +10,15 @@ import argparse
 import asyncio
 import time
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-
 from bench.throughput import clearance_input
 from sop.model import SopRef
-from stack.codec import EncryptionCodec, converter_for
+from stack.codec import PLAIN, EncryptionCodec, converter_for
 from stack.crypto import Keyring
 from tests.support import sop_definition
 
 
 async def per_round_trip(n: int, encrypted: bool) -> tuple[float, int]:
-    converter = converter_for(Keyring.generate()) if encrypted else pydantic_data_converter
+    converter = converter_for(Keyring.generate()) if encrypted else PLAIN
     sop = sop_definition(1, name="bench-clearance")
     value = clearance_input(sop, SopRef(name=sop.name, version=sop.version, hash="0" * 64))
     [payload] = await converter.encode([value])
@@ -35,7 +33,7 @@ async def codec_only(n: int) -> float:
     """Encrypt + decrypt of the already-converted payload: what the codec adds per payload."""
     codec = EncryptionCodec(Keyring.generate())
     sop = sop_definition(1, name="bench-clearance")
-    [payload] = await pydantic_data_converter.encode([clearance_input(sop, SopRef(name=sop.name, version=1, hash=""))])
+    [payload] = await PLAIN.encode([clearance_input(sop, SopRef(name=sop.name, version=1, hash=""))])
     started = time.perf_counter()
     for _ in range(n):
         codec.decrypt(codec.encrypt(payload))

@@ -10,10 +10,12 @@ cannot be encrypted: domain/search.py keeps them free of personal data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from settings import Settings
@@ -52,6 +54,24 @@ class EncryptionCodec(PayloadCodec):
         return plain
 
 
+_TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class PayloadConverter(PydanticPayloadConverter):
+    """Temporal's pydantic payload converter with one cache of type adapters per process. The SDK builds a new
+    payload converter for every workflow it runs, each with an empty cache, so every result a workflow received
+    built its pydantic TypeAdapter (and for a union, `ReleaseExchange | None`, its whole schema) anew."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _TYPE_ADAPTERS
+
+
+PLAIN = DataConverter(payload_converter_class=PayloadConverter)  # PAYLOAD_ENCRYPTION=off (measurements only)
+
+
 def keyring_for(settings: Settings) -> Keyring:
     return Keyring.from_file(settings.resolved_payload_keys_file)
 
@@ -60,9 +80,9 @@ def converter_for(keyring: Keyring | None) -> DataConverter:
     """The pydantic converter (domain models cross as themselves) + the codec; failure messages and stack traces
     travel as an encoded payload too, so a refusal naming a party is sealed like everything else."""
     if keyring is None:
-        return pydantic_data_converter
+        return PLAIN
     return DataConverter(
-        payload_converter_class=pydantic_data_converter.payload_converter_class,
+        payload_converter_class=PayloadConverter,
         payload_codec=EncryptionCodec(keyring),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

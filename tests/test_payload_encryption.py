@@ -296,19 +296,36 @@ async def test_codec_endpoint_decrypts_for_the_agencys_officers_only(stack: Stac
     assert "POST" in allowed.headers["access-control-allow-methods"]
     elsewhere = await stack.http.options("/codec/decode", headers={**preflight, "Origin": "https://evil.example"})
     assert elsewhere.status_code == 403 and "access-control-allow-origin" not in elsewhere.headers
-    api = await post(
-        "/v1/declarations", json=example("green-lane"), headers={**stack.auth("declarant"), "Origin": ui}
-    )
+    api = await post("/v1/declarations", json=example("green-lane"), headers={**stack.auth("declarant"), "Origin": ui})
     assert "access-control-allow-origin" not in api.headers  # CORS only on the codec paths
 
 
 def test_payload_encryption_off_is_the_plain_pydantic_converter(tmp_path: Path) -> None:
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
     from settings import Settings
-    from stack.codec import data_converter
+    from stack.codec import PLAIN, PayloadConverter, data_converter
 
-    assert data_converter(Settings(data_dir=tmp_path, payload_encryption="off")) is pydantic_data_converter
+    off = data_converter(Settings(data_dir=tmp_path, payload_encryption="off"))
+    assert off is PLAIN and off.payload_codec is None and off.payload_converter_class is PayloadConverter
     assert not (tmp_path / "keys").exists()
     on = data_converter(Settings(data_dir=tmp_path))
     assert on.payload_codec is not None and (tmp_path / "keys" / "payload-keys.json").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_type_adapter_is_built_once_per_process_not_once_per_workflow() -> None:
+    """The SDK builds a payload converter per workflow it runs; ours share one cache of pydantic type adapters, so
+    the second workflow's `ReleaseExchange | None` result does not build its schema again."""
+    from temporalio.converter import DataConverter
+
+    from domain.exchange import ReleaseExchange
+    from stack.codec import _TYPE_ADAPTERS, PayloadConverter
+
+    value = ReleaseExchange(delivery="delivered", message_id="m-1")
+    first, second = (DataConverter(payload_converter_class=PayloadConverter) for _ in range(2))
+    assert first.payload_converter is not second.payload_converter
+    assert PayloadConverter().converters[b"json/plain"]._type_adapter is _TYPE_ADAPTERS  # type: ignore[attr-defined]
+    [payload] = await first.encode([value])
+    hint: Any = ReleaseExchange | None  # as `workflows.acts.record_outcome` asks for it
+    assert await first.decode([payload], [hint]) == [value]
+    built = _TYPE_ADAPTERS.cache_info().misses
+    assert await second.decode([payload], [hint]) == [value]
+    assert _TYPE_ADAPTERS.cache_info().misses == built
