@@ -30,7 +30,7 @@ from adapters.webhook_endpoints import EndpointPolicy
 from adapters.witness import close as close_witnesses
 from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
-from stack import gc_policy
+from stack import gc_policy, loop
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
 from store import audit_cosign, audit_log
@@ -204,4 +204,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    loop.run(main())

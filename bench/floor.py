@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module: keep the wiring out
     from settings import get_settings
+    from stack import loop
     from stack.temporal import connect
     from worker import TUNING, workflow_runner
 
@@ -43,4 +44,4 @@ if __name__ == "__main__":
     # Import ourselves by name: the sandbox must be able to re-import the workflow's module (not __main__).
     from bench.floor import main as run_worker
 
-    asyncio.run(run_worker())
+    loop.run(run_worker())
