@@ -41,6 +41,7 @@ from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 from stack.codec import data_converter
+from stack.temporal import dev_server_environment
 from store import clearances, principals, sops
 from store.db import Database
 from store.seed import load_reference_data
@@ -251,6 +252,7 @@ async def embedded_stack() -> AsyncIterator[tuple[Path, WorkflowEnvironment, Dat
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         # The bench's client encrypts as the API and worker processes do (PAYLOAD_ENCRYPTION, same DATA_DIR keyring)
+        dev_server_environment()  # the Go runtime `make run` gives its dev server
         server = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(TEMPORAL_BIN),
             data_converter=data_converter(Settings(data_dir=tmp)),

@@ -25,6 +25,7 @@ from domain.search import ALL as SEARCH_ATTRIBUTES
 from settings import ROOT, Settings, get_settings
 from stack.audit_cli import audit_app
 from stack.supervisor import Supervisor
+from stack.temporal import dev_server_environment
 from stack.tokens_cli import remove_demo_principals, revoke_token
 
 app = typer.Typer(help="Clearance engine: embedded stack and administration.", no_args_is_help=True)
@@ -118,6 +119,7 @@ def run() -> None:
     signal.signal(signal.SIGTERM, _stop)
     try:
         with console.status("Starting the Temporal dev server…"):
+            dev_server_environment()
             server = stack.start("temporal", temporal_server_command(settings, settings.data_dir / "temporal.db"))
             _wait_for_port(t_host, t_port, 60, server, "Temporal dev server")
         with console.status("Loading SOPs, reference data and demo principals…"):

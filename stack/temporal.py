@@ -4,6 +4,7 @@ encrypted, so no declaration text rests in Temporal's history."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from temporalio.client import Client, TLSConfig
@@ -17,6 +18,18 @@ from stack.codec import data_converter
 FAIL_FAST_RETRIES = RetryConfig(
     initial_interval_millis=100, multiplier=1.5, max_interval_millis=400, max_elapsed_time_millis=1000, max_retries=5
 )
+
+
+# The embedded dev server's Go runtime (unless set in the environment): a collection when the heap has grown 4x
+# since the last one instead of 2x, under a 1 GiB soft limit. Under the green-lane load the server spent about a
+# tenth of its CPU collecting garbage at Go's default.
+DEV_SERVER_GO_RUNTIME = {"GOGC": "400", "GOMEMLIMIT": "1GiB"}
+
+
+def dev_server_environment() -> None:
+    """Give the dev server this process starts (it inherits the environment) DEV_SERVER_GO_RUNTIME."""
+    for name, value in DEV_SERVER_GO_RUNTIME.items():
+        os.environ.setdefault(name, value)
 
 
 def rpc_timeout(settings: Settings) -> timedelta:

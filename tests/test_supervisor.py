@@ -74,3 +74,15 @@ def test_backoff_resets_once_a_child_has_stayed_up(tmp_path: Path) -> None:
     finally:
         supervisor.stop()
     assert said[0].endswith("restarting it in 0.1 s")
+
+
+def test_the_dev_server_gets_its_go_runtime_unless_the_environment_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from stack.temporal import DEV_SERVER_GO_RUNTIME, dev_server_environment
+
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.setenv("GOMEMLIMIT", "2GiB")
+    dev_server_environment()
+    assert os.environ["GOGC"] == DEV_SERVER_GO_RUNTIME["GOGC"]
+    assert os.environ["GOMEMLIMIT"] == "2GiB"  # an operator's own choice stays
