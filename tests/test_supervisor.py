@@ -8,7 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from stack.supervisor import Supervisor
+from stack.temporal import DEV_SERVER_GO_RUNTIME, dev_server_environment
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "import sys; sys.exit(3)"]
@@ -77,10 +80,6 @@ def test_backoff_resets_once_a_child_has_stayed_up(tmp_path: Path) -> None:
 
 
 def test_the_dev_server_gets_its_go_runtime_unless_the_environment_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    from stack.temporal import DEV_SERVER_GO_RUNTIME, dev_server_environment
-
     monkeypatch.delenv("GOGC", raising=False)
     monkeypatch.setenv("GOMEMLIMIT", "2GiB")
     dev_server_environment()
