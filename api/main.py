@@ -185,6 +185,9 @@ class Draining:
             raise
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 class DrainingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         Draining.draining = True
@@ -203,6 +206,9 @@ def serve() -> None:
         access_log=False,
         # In-flight requests finish: an officer's action may wait for its workflow up to the update timeout.
         timeout_graceful_shutdown=int(settings.update_timeout_seconds) + 5,
+        # An idle connection is closed well after a client's pool gives it up (httpx: 5 s, uvicorn's default too):
+        # with both at 5 s a client reused a connection the API was closing that instant (a ReadError under load).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     DrainingServer(config).run()
 
