@@ -35,7 +35,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.clearance import ClearanceInput
+from domain.clearance import INTERPRETER_GENERATION, ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from domain.search import ALL as SEARCH_ATTRIBUTES
@@ -109,6 +109,7 @@ def clearance_input(sop: Any, ref: Any) -> ClearanceInput:
         declaration=declaration,
         sop=sop,
         sop_ref=ref,
+        interpreter=INTERPRETER_GENERATION,
     )
 
 

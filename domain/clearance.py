@@ -302,6 +302,12 @@ class InspectionResult(Model):
 # --- the clearance ---------------------------------------------------------------------------------------
 
 
+# What new clearances start on (ClearanceInput.interpreter): a clearance of generation N takes every workflow patch of
+# generations 1..N as in effect without asking Temporal (workflows/versions.py); each ask is a marker and a
+# TemporalChangeVersion upsert in its history, a visibility write on the server.
+INTERPRETER_GENERATION = 1
+
+
 class ClearanceInput(Model):
     mrn: str
     lrn: str
@@ -321,6 +327,13 @@ class ClearanceInput(Model):
     )
     trade: TradeStanding | None = Field(
         default=None, description="representation and AEO status from the registers at acceptance"
+    )
+    interpreter: int = Field(
+        default=0,
+        ge=0,
+        le=INTERPRETER_GENERATION,
+        description="the interpreter generation the clearance started on (workflows/versions.py): 0 for one "
+        "accepted before generations, which asks Temporal for every patch",
     )
 
 

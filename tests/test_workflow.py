@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.clearance import (
+    INTERPRETER_GENERATION,
     Actor,
     CheckLicencesInput,
     ClaimTask,
@@ -120,7 +121,9 @@ def actor(who: str, *roles: str, agency: str = "DEMO-CUSTOMS", eori: str | None 
     return Actor(id=who, name=who, agency=agency, roles=list(roles or [who]), eori=eori)
 
 
-def clearance_input(body: dict[str, Any], sop: SopDefinition) -> ClearanceInput:
+def clearance_input(
+    body: dict[str, Any], sop: SopDefinition, interpreter: int = INTERPRETER_GENERATION
+) -> ClearanceInput:
     declaration = Declaration.model_validate(body)
     mrn = "26DE" + uuid.uuid4().hex[:13].upper() + "0"
     return ClearanceInput(
@@ -132,6 +135,7 @@ def clearance_input(body: dict[str, Any], sop: SopDefinition) -> ClearanceInput:
         declaration=declaration,
         sop=sop,
         sop_ref=SopRef(name=sop.name, version=sop.version, hash=sop.content_hash()),
+        interpreter=interpreter,
     )
 
 
@@ -373,3 +377,40 @@ async def test_an_escalated_inspection_task_is_a_decision_of_the_clearance(
         view: ClearanceView = await handle.result()
     assert view.outcome is not None and view.outcome.value == "released"
     assert [d.task_id for d in view.decisions if d.kind == "escalation"] == [late.id]
+
+
+async def test_a_clearance_of_this_generation_asks_for_no_patch_and_one_before_generations_asks_as_before(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """workflows/versions.py: generation 1 takes its patches as in effect (no marker, no TemporalChangeVersion
+    upsert); interpreter 0, as every clearance accepted before generations, asks for each one. Both release."""
+    env, fakes, tq = time_skipping_env, FakeAgencies(), f"tq-{uuid.uuid4().hex[:6]}"
+    sop = SopDefinition.model_validate(sop_data())
+    events: dict[int, list[Any]] = {}
+    async with worker(env, fakes, tq):
+        for interpreter in (0, INTERPRETER_GENERATION):
+            handle = await start(env.client, clearance_input(example("green-lane"), sop, interpreter), tq)
+            view: ClearanceView = await handle.result()
+            assert view.outcome is not None and view.outcome.value == "released"
+            events[interpreter] = [e async for e in handle.fetch_history_events()]
+
+    def patches(history: list[Any]) -> list[str]:
+        return [
+            e.marker_recorded_event_attributes.marker_name
+            for e in history
+            if e.HasField("marker_recorded_event_attributes")
+            and e.marker_recorded_event_attributes.marker_name == "core_patch"
+        ]
+
+    def change_versions(history: list[Any]) -> int:
+        return sum(
+            1
+            for e in history
+            if e.HasField("upsert_workflow_search_attributes_event_attributes")
+            and "TemporalChangeVersion"
+            in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        )
+
+    assert len(patches(events[0])) == 3 and change_versions(events[0]) == 3  # standing, parking, release exchange
+    assert patches(events[INTERPRETER_GENERATION]) == [] and change_versions(events[INTERPRETER_GENERATION]) == 0
+    assert len(events[INTERPRETER_GENERATION]) == len(events[0]) - 6

@@ -41,7 +41,7 @@ from domain.clearance import (
 )
 from domain.vocabulary import Outcome, Status, TaskKind, TaskState
 from sop.model import RiskStep, ScreeningStep, Step, TaskSpec
-from workflows import endings, officers
+from workflows import endings, officers, versions
 from workflows.inspection import TASK_ESCALATED_SIGNAL
 from workflows.journal import Journal
 from workflows.parking import AgencyParking
@@ -86,6 +86,10 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         )
         self._journal = Journal(mrn=inp.mrn, view=view)
         self._standing = Standings(self)
+
+    def _patched(self, patch_id: str) -> bool:
+        """`workflow.patched(patch_id)`, unless the clearance's interpreter generation has it in effect."""
+        return versions.patched(self._inp.interpreter, patch_id)
 
     # --- queries, updates and signals ------------------------------------------------------------------------
 

@@ -30,11 +30,11 @@ async def finish(wf: ClearanceWorkflow, outcome: Outcome, reason: str) -> None:
         restore_reason = f"{outcome.value}: {reason}"
         await acts.restore_licences(ReleaseDepletionsInput(mrn=wf._mrn, reason=restore_reason))
         mark_restored(wf, restore_reason)
-    exchange = outcome == Outcome.released and workflow.patched(RELEASE_EXCHANGE_PATCH)
+    exchange = outcome == Outcome.released and wf._patched(RELEASE_EXCHANGE_PATCH)
     done = await record_outcome(wf, outcome, Status.completed, exchange=exchange)
     if exchange:
         await redeliver_if_needed(done)
-    elif outcome == Outcome.released and workflow.patched(EXPORT_EXCHANGE_PATCH):
+    elif outcome == Outcome.released and wf._patched(EXPORT_EXCHANGE_PATCH):
         await start_export_exchange(wf)
 
 

@@ -48,8 +48,10 @@ class AgencyParking:
 
         def _check_invalidated(self) -> None: ...
 
+        def _patched(self, patch_id: str) -> bool: ...
+
     async def _agency_call(self, name: str, arg: Any, result_type: type, agency: str) -> Any:
-        if not workflow.patched(AGENCY_PARKING_PATCH):
+        if not self._patched(AGENCY_PARKING_PATCH):
             return await run_local(name, arg, result_type)
         while True:
             try:

@@ -55,11 +55,13 @@ class RescreenHits(HumanTasks):
 
         def _open_task(self, kind: TaskKind, spec: TaskSpec, title: str, subject: dict[str, Any]) -> Task: ...
 
+        def _patched(self, patch_id: str) -> bool: ...
+
     # --- receiving a hit ----------------------------------------------------------------------------------
 
     @workflow.signal(name=RESCREEN_HIT_SIGNAL)
     async def rescreen_hit(self, hit: RescreenHit) -> None:
-        if not workflow.patched(RESCREEN_PATCH):
+        if not self._patched(RESCREEN_PATCH):
             return
         if self._journal.view.outcome is not None or self._progress.invalidation is not None:
             return

@@ -48,7 +48,7 @@ class Standings:
 
     def begin(self) -> None:
         """At the start of the run: customs takes part in every clearance."""
-        self.enabled = workflow.patched(STANDING_PATCH)
+        self.enabled = self._wf._patched(STANDING_PATCH)
         if self.enabled:
             self.require(rules.CUSTOMS)
 

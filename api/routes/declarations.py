@@ -21,7 +21,7 @@ from api.service import trade as trade_service
 from api.service.parties import parties_for
 from api.waiting import applied, wait_preference
 from domain import policy, search
-from domain.clearance import ClearanceInput
+from domain.clearance import INTERPRETER_GENERATION, ClearanceInput
 from domain.declaration import Declaration
 from domain.mrn import declaration_key, make_mrn, workflow_id_for_key
 from stack.temporal import rpc_timeout
@@ -120,6 +120,7 @@ async def lodge_declaration(
             services, customs=published.definition.agency, country=declaration.office_of_export[:2]
         ),
         trade=trade,
+        interpreter=INTERPRETER_GENERATION,
     )
     try:
         await services.temporal.start_workflow(
