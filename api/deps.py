@@ -159,6 +159,16 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_writer(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """For a route that writes (or audits what it reads): the database's writer, so that on SQLite the write waits
+    its turn for the file instead of failing on a snapshot another write has superseded."""
+    async with services.db.writer() as session:
+        yield session
+
+
+WriterDep = Annotated[AsyncSession, Depends(get_writer)]
+
+
 async def current_principal(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if not authorization or not authorization.lower().startswith("bearer "):

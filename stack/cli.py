@@ -223,7 +223,7 @@ def add_principal(
         db = Database(get_settings().resolved_database_url)
         try:
             await db.init()
-            async with db.session() as session:
+            async with db.writer() as session:
                 await principals.upsert_principal(session, id=id, name=name, agency=agency, roles=role, eori=eori)
                 lifetime = days or get_settings().token_days
                 return await principals.issue_token(session, principal_id=id, label="cli", days=lifetime)

@@ -14,6 +14,7 @@ import aiosqlite
 import structlog
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +22,8 @@ from store import migrations
 
 log = structlog.get_logger("store")
 CHECKPOINT_SECONDS = 1.0
+BUSY_SECONDS = 30.0  # how long a write waits for a database another connection holds (SQLite's busy timeout)
+BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 try:
     import fcntl
@@ -81,12 +84,44 @@ def _inline_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database or ""
 
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(database, timeout=30, check_same_thread=False)
+        if read_only:
+            return sqlite3.connect(database, timeout=30, check_same_thread=False)
+        # the writer's transactions are begun explicitly (`_begin_immediate`), not by the sqlite3 module
+        return sqlite3.connect(database, timeout=30, check_same_thread=False, isolation_level=None)
 
     engine = create_async_engine(url, async_creator=lambda: InlineConnection(connector))
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(engine.sync_engine, "connect", _query_only if read_only else _no_inline_checkpoints)
+    if read_only:
+        event.listen(engine.sync_engine, "connect", _query_only)
+    else:
+        event.listen(engine.sync_engine, "connect", _inline_writer)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _inline_writer(dbapi_connection: Any, _record: Any) -> None:
+    """The inline writer never waits in SQLite's busy handler: that handler sleeps in the event loop's thread, and
+    when the database's lock is held by a write of this same process that runs on a connection thread (through
+    `session()`, or a tool's), that write needs the loop to finish - both waited out the 30 s timeout and the write
+    failed ("database is locked"). A begin that finds the database taken is retried by `Database.writer()`
+    asynchronously instead. Nor does it copy the WAL back: a commit that fills the WAL past its threshold would
+    do it there and then, in the event loop's thread; `Database`'s checkpointer does it instead."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    """A write transaction takes the database's write lock when it begins, not at its first write: a deferred one
+    that read first could no longer write once another connection had committed (SQLITE_BUSY_SNAPSHOT, which no
+    waiting resolves)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _busy(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in BUSY_CODES  # the primary code of an extended one
 
 
 def _query_only(dbapi_connection: Any, _record: Any) -> None:
@@ -94,14 +129,6 @@ def _query_only(dbapi_connection: Any, _record: Any) -> None:
     SQLite's busy handler inside the event loop's thread)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
-    cursor.close()
-
-
-def _no_inline_checkpoints(dbapi_connection: Any, _record: Any) -> None:
-    """A commit that fills the WAL past its threshold would copy it back into the database there and then, in the
-    event loop's thread: the writer's connections leave that to `Database`'s checkpointer instead."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
@@ -209,9 +236,28 @@ class Database:
             await self._writer.acquire()
             try:
                 async with self._writes() as session:
+                    if self._write_engine is not None:
+                        await self._begin(session)
                     yield session
             finally:
                 self._writer.release()
+
+    async def _begin(self, session: AsyncSession) -> None:
+        """Begin the inline writer's transaction, waiting without blocking the event loop while another connection
+        (one that takes no writer lock: a `session()` write, a migration, a command-line tool) holds the database."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_SECONDS
+        delay = 0.001
+        while True:
+            try:
+                await session.connection()
+                return
+            except OperationalError as exc:
+                await session.rollback()
+                if not _busy(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def init(self) -> None:
         """Upgrade the schema to this code's head (creating it in a fresh database); see `store/migrations`."""

@@ -52,7 +52,7 @@ DEMO_PRINCIPALS = {
 
 async def publish_sops(db: Database, sop_dir: Path) -> list[str]:
     published = []
-    async with db.session() as session:
+    async with db.writer() as session:
         for definition in discover(sop_dir):
             result, created = await sops.publish(session, definition, by="catalogue")
             published.append(f"{result.ref.name} v{result.ref.version}{' (new)' if created else ''}")
@@ -60,7 +60,7 @@ async def publish_sops(db: Database, sop_dir: Path) -> list[str]:
 
 
 async def load_reference_data(db: Database, reference_dir: Path) -> None:
-    async with db.session() as session:
+    async with db.writer() as session:
         registry = reference_dir / "agencies.yaml"
         if registry.exists():
             await agencies.load(session, load_registry(registry))
@@ -105,7 +105,7 @@ async def demo_principals(db: Database, tokens_file: Path, *, days: float = 90) 
         except ValueError:
             existing = {}
     tokens: dict[str, str] = {}
-    async with db.session() as session:
+    async with db.writer() as session:
         for role, (pid, name, agency, eori) in DEMO_PRINCIPALS.items():
             await principals.upsert_principal(session, id=pid, name=name, agency=agency, roles=[role], eori=eori)
             kept = existing.get(role)

@@ -110,3 +110,38 @@ async def test_a_reader_sees_what_the_other_process_committed_and_refuses_to_wri
     finally:
         await api.dispose()
         await worker.dispose()
+
+
+async def test_a_writer_waits_for_a_write_that_needs_the_event_loop_without_blocking_it(tmp_path: Path) -> None:
+    """A write that takes no writer lock (through `session()`, on aiosqlite's thread) holds the database and needs
+    the event loop to commit; the inline writer that comes meanwhile waits for it off the loop and both land. (It
+    used to wait in SQLite's busy handler in the loop's thread: both waited out 30 s and the writer failed.) A
+    writer's transaction holds the database from its beginning, so its own read-then-write never finds the
+    snapshot it read superseded."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'five.db'}")
+    await db.init()
+    first, second, third = new_mrn(), new_mrn(), new_mrn()
+    holding = asyncio.Event()
+
+    async def unlocked_write() -> None:
+        async with db.session() as session:
+            await exchange_store.start_exit(session, first, RELEASED)
+            await session.flush()  # the database's write lock is taken here, on the connection's thread
+            holding.set()
+            await asyncio.sleep(0.3)  # the loop must run for this write to finish
+            await session.commit()
+
+    async def writer() -> None:
+        await holding.wait()
+        async with db.writer() as session:
+            assert await exchange_store.get_exit(session, first) is not None  # began after the other committed
+            await exchange_store.start_exit(session, second, RELEASED)
+            await session.commit()
+            await exchange_store.start_exit(session, third, RELEASED)  # a second transaction in the same session
+            await session.commit()
+
+    try:
+        await asyncio.wait_for(asyncio.gather(unlocked_write(), writer()), timeout=10)
+        assert await _count(db, [first, second, third]) == 3
+    finally:
+        await db.dispose()

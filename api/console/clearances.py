@@ -42,7 +42,7 @@ async def licence_balances(officer: Principal, services: ServicesDep, view: dict
     references = sorted({i["licence_reference"] for i in items if i.get("licence_reference")})
     balances = []
     for reference in references:
-        async with services.db.session() as session:
+        async with services.db.writer() as session:  # a cross-agency read of a licence is audited
             try:
                 licence = await licence_service.get_licence(session=session, principal=officer, reference=reference)
             except ApiError as exc:

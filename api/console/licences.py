@@ -26,7 +26,7 @@ async def licences(request: Request, officer: Officer, services: ServicesDep) ->
 
 @router.get("/licences/{reference}")
 async def licence(request: Request, reference: str, officer: Officer, services: ServicesDep) -> HTMLResponse:
-    async with services.db.session() as session:
+    async with services.db.writer() as session:  # a cross-agency read of a licence is audited
         ledger = await licence_service.ledger(session=session, principal=officer, reference=reference)
         view = await licence_service.get_licence(session=session, principal=officer, reference=reference)
     may_act = policy.may_manage_licence(officer, view.issuer_agency) is None

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, SessionDep, WriterDep
 from api.service import licences as service
 from domain.licence import (
     DepletionRequest,
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["licences"])
     response_model=LicenceView,
     responses={409: {"description": "a licence with this reference exists"}},
 )
-async def register_licence(licence: LicenceCreate, principal: CurrentPrincipal, session: SessionDep) -> JSONResponse:
+async def register_licence(licence: LicenceCreate, principal: CurrentPrincipal, session: WriterDep) -> JSONResponse:
     view = await service.register(session=session, principal=principal, request=licence)
     return JSONResponse(
         status_code=201, content=view.model_dump(mode="json"), headers={"Location": f"/v1/licences/{view.reference}"}
@@ -42,7 +42,7 @@ async def register_licence(licence: LicenceCreate, principal: CurrentPrincipal, 
     response_model=LicenceView,
     summary="A licence with the remaining balance per item and its depletions by MRN",
 )
-async def get_licence(reference: str, principal: CurrentPrincipal, session: SessionDep) -> LicenceView:
+async def get_licence(reference: str, principal: CurrentPrincipal, session: WriterDep) -> LicenceView:
     return await service.get_licence(session=session, principal=principal, reference=reference)
 
 
@@ -52,14 +52,14 @@ async def get_licence(reference: str, principal: CurrentPrincipal, session: Sess
     summary="Amend validity, destinations or item totals (the issuing authority's export-control officers)",
 )
 async def amend_licence(
-    reference: str, amendment: LicenceAmendment, principal: CurrentPrincipal, session: SessionDep
+    reference: str, amendment: LicenceAmendment, principal: CurrentPrincipal, session: WriterDep
 ) -> LicenceView:
     return await service.amend(session=session, principal=principal, reference=reference, amendment=amendment)
 
 
 def _state_route(path: str, action: str, summary: str) -> None:
     async def change(
-        reference: str, body: LicenceStateChange, principal: CurrentPrincipal, session: SessionDep
+        reference: str, body: LicenceStateChange, principal: CurrentPrincipal, session: WriterDep
     ) -> LicenceView:
         return await service.change_state(
             session=session, principal=principal, reference=reference, action=action, reason=body.reason
@@ -88,10 +88,10 @@ async def licence_ledger(reference: str, principal: CurrentPrincipal, session: S
     response_model=DepletionResult,
     summary="Deplete a covering licence for one goods item, exactly once per (MRN, item)",
 )
-async def deplete(request: DepletionRequest, principal: CurrentPrincipal, session: SessionDep) -> DepletionResult:
+async def deplete(request: DepletionRequest, principal: CurrentPrincipal, session: WriterDep) -> DepletionResult:
     return await service.deplete(session=session, principal=principal, request=request)
 
 
 @router.post("/licence-depletions/restorations", summary="Give back every depletion of an MRN")
-async def restore(request: RestoreRequest, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+async def restore(request: RestoreRequest, principal: CurrentPrincipal, session: WriterDep) -> dict[str, Any]:
     return {"restored": await service.restore(session=session, principal=principal, request=request)}

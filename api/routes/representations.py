@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, SessionDep, WriterDep
 from api.service import trade as service
 from domain.trade import RepresentationCreate, RepresentationView
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["trade registers"])
     summary="Register that a declarant may lodge for an exporter (direct or indirect representation)",
 )
 async def register_representation(
-    body: RepresentationCreate, principal: CurrentPrincipal, session: SessionDep
+    body: RepresentationCreate, principal: CurrentPrincipal, session: WriterDep
 ) -> RepresentationView:
     return await service.register(session=session, principal=principal, request=body)
 
@@ -45,6 +45,6 @@ async def list_representations(
     summary="End a representation (kept in the register with who removed it and when)",
 )
 async def remove_representation(
-    representation_id: str, principal: CurrentPrincipal, session: SessionDep
+    representation_id: str, principal: CurrentPrincipal, session: WriterDep
 ) -> RepresentationView:
     return await service.remove(session=session, principal=principal, representation_id=representation_id)

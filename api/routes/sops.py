@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import CurrentPrincipal, SessionDep
+from api.deps import CurrentPrincipal, ServicesDep, SessionDep
 from api.service import sops as service
 
 router = APIRouter(prefix="/v1/sops", tags=["sops"])
@@ -35,9 +35,11 @@ async def list_sops(principal: CurrentPrincipal, session: SessionDep) -> list[di
     openapi_extra=PUBLISH_BODY,
     summary="Publish a new SOP version (YAML or JSON); published versions are immutable",
 )
-async def publish(request: Request, principal: CurrentPrincipal, session: SessionDep) -> JSONResponse:
+async def publish(request: Request, principal: CurrentPrincipal, services: ServicesDep) -> JSONResponse:
+    document = await request.body()  # read before the writer is taken: a slow upload holds no one's writes up
     try:
-        published, created = await service.publish(session=session, principal=principal, document=await request.body())
+        async with services.db.writer() as session:
+            published, created = await service.publish(session=session, principal=principal, document=document)
     except service.Invalid as exc:
         return JSONResponse(status_code=422, content={"detail": "the SOP is not valid", "errors": exc.errors})
     body = {
