@@ -293,14 +293,15 @@ def _out(args: argparse.Namespace, name: str) -> list[str]:
 
 
 async def cpu_per_clearance(
-    http: httpx.AsyncClient, clients: int, n: int, pids: dict[str, int], sampled: bool = False
+    http: httpx.AsyncClient, clients: int, n: int, pids: dict[str, int], sampled: bool = False, wait: bool = True
 ) -> tuple[Phase, dict[str, float]]:
-    """CPU ms per clearance of each process over `n` green-lane clearances (`clients` at once, Prefer: wait)."""
+    """CPU ms per clearance of each process over `n` green-lane clearances (`clients` at once, Prefer: wait, or
+    polling every 250 ms with `--cpu-polling`)."""
     if sampled:  # bench.sampler: count from here on
         for name in ("worker", "api"):
             os.kill(pids[name], signal.SIGUSR1)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    phase = await closed_loop(http, clients, wait=True, duration=3600, total=n)
+    phase = await closed_loop(http, clients, wait=wait, duration=3600, total=n)
     done = max(1, len(phase.latencies))
     return phase, {name: round((cpu_seconds(pid) - before[name]) * 1000 / done, 2) for name, pid in pids.items()}
 
@@ -360,9 +361,10 @@ async def _load(
     rss.point("first release after the import", 1)
     print(f"   first release {out['first_release_after_import_s']} s after the import", flush=True)
 
-    print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, Prefer: wait) …")
+    how = "polling" if args.cpu_polling else "Prefer: wait"
+    print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, {how}) …", flush=True)
     cpu_phase, out["cpu_ms"] = await cpu_per_clearance(
-        http, args.clients, args.cpu_clearances, pids, sampled=bool(args.sample)
+        http, args.clients, args.cpu_clearances, pids, sampled=bool(args.sample), wait=not args.cpu_polling
     )
     out["cpu_phase"] = cpu_phase.summary()
     print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
@@ -478,6 +480,7 @@ if __name__ == "__main__":
     parser.add_argument("--total", type=int, default=10_000, help="clearances in all before the worker's RSS")
     parser.add_argument("--cpu-clearances", type=int, default=1000, help="clearances of g. (CPU per clearance)")
     parser.add_argument("--cpu-only", action="store_true", help="only the floor, the import and g.")
+    parser.add_argument("--cpu-polling", action="store_true", help="g. with clients polling instead of waiting")
     parser.add_argument("--smoke", action="store_true", help="small and quick (CI)")
     parser.add_argument("--sample", metavar="DIR", help="run the worker and the API under bench.sampler, files in DIR")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
