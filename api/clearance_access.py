@@ -140,12 +140,10 @@ async def view_body(services: Services, record: ClearanceRecord, reader_agency: 
     agencies = (
         [reader_agency] if reader_agency else list(dict.fromkeys([record.agency, *standing_agencies(record.view)]))
     )
-    tasks = []
     async with services.db.reader() as session:
-        for agency in agencies:
-            tasks += await clearance_store.list_tasks(
-                session, agency=agency, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
-            )
+        tasks = await clearance_store.list_tasks(
+            session, agency=agencies, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
+        )
         # The view read again after its tasks: a task and the view that opened it are written in one transaction,
         # and each read sees the database as committed when it ran, so a view read first could lag a task read
         # after it (an approval task open beside a view without the inspection that led to it). Without tasks

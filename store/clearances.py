@@ -219,19 +219,26 @@ async def get_task(session: AsyncSession, task_id: str) -> TaskRecord | None:
 async def list_tasks(
     session: AsyncSession,
     *,
-    agency: str,
+    agency: str | list[str],
     roles: list[str],
     state: str | None,
     mrn: str | None,
     limit: int = 200,
 ) -> list[TaskRecord]:
-    query = select(TaskRecord).where(TaskRecord.agency == agency, col(TaskRecord.role).in_(roles))
+    """Tasks of an agency (or of several, in the order given: each agency's by due time), for its roles."""
+    agencies = [agency] if isinstance(agency, str) else agency
+    owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
+    query = select(TaskRecord).where(owner, col(TaskRecord.role).in_(roles))
     if state is not None:
         query = query.where(TaskRecord.state == state)
     if mrn is not None:
         query = query.where(TaskRecord.mrn == mrn)
     query = query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
-    return list((await session.exec(query)).all())
+    found = list((await session.exec(query)).all())
+    if len(agencies) > 1:
+        rank = {a: i for i, a in enumerate(agencies)}
+        found.sort(key=lambda t: rank[t.agency])  # stable: by due time within each agency
+    return found
 
 
 async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:

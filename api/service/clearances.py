@@ -107,9 +107,11 @@ async def get_clearance(*, services: Services, principal: Principal, mrn: str, w
     reader = principal.agency if policy.is_reader(principal) else None
     body = provisional_view(ref) if ref.record is None else await view_body(services, ref.record, reader)
     if ref.record is not None and ref.record.revision > 0:
-        messages, exit_state = await exchange_service.clearance_exchange(services, mrn, ref.agency)
         # the messages with partner administrations are the agency's business; the exit is the declarant's too
-        body["exchange"] = messages if policy.is_reader(principal) else []
+        messages, exit_state = await exchange_service.clearance_exchange(
+            services, mrn, ref.agency, messages=policy.is_reader(principal)
+        )
+        body["exchange"] = messages
         body["exit"] = exit_state
     return ClearanceRead.model_validate(audience.view_for(principal, body))
 

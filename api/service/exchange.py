@@ -54,11 +54,12 @@ async def list_messages(
 
 
 async def clearance_exchange(
-    services: Services, mrn: str, agency: str
+    services: Services, mrn: str, agency: str, *, messages: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """A clearance's messages with partner administrations (as its agency sees them) and its exit state."""
+    """A clearance's messages with partner administrations (as its agency sees them; none read with
+    `messages=False`) and its exit state."""
     async with services.db.reader() as session:
-        rows = await exchange_store.visible_to(session, agency, mrn=mrn)
+        rows = await exchange_store.visible_to(session, agency, mrn=mrn) if messages else []
         exit_row = await exchange_store.get_exit(session, mrn)
     messages = [
         exchange_store.summary(r, agency) for r in sorted(rows, key=lambda r: r.sent_at) if r.status != "rejected"
