@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,23 @@ from store.db import Database
 from store.seed import load_reference_data
 from tests.support import PRINCIPALS, ROOT, TEMPORAL_BIN, TEST_CONVERTER, TEST_SERVER_BIN, sop_definition
 from tests.webhook_receiver import receiver  # noqa: F401 (a fixture for every test module)
+from tests.write_guard import guarded
 from worker import build_worker
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 
 
 # --- databases -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def writes_go_through_the_writer() -> Iterator[None]:
+    """Every write of application code goes through `Database.writer()` (tests/write_guard.py)."""
+    with guarded() as violations:
+        before = len(violations)
+        yield
+        found, violations[before:] = violations[before:], []
+    assert not found, "writes through Database.session() instead of writer(): " + "; ".join(dict.fromkeys(found))
 
 
 @pytest.fixture(scope="session")
