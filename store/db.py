@@ -244,7 +244,10 @@ class Database:
 
     async def _begin(self, session: AsyncSession) -> None:
         """Begin the inline writer's transaction, waiting without blocking the event loop while another connection
-        (one that takes no writer lock: a `session()` write, a migration, a command-line tool) holds the database."""
+        (one that takes no writer lock: a migration, a command-line tool, a `session()` write where one slipped
+        through - tests/write_guard.py fails the suite on those) holds the database. A later transaction of the same
+        session, after a commit, begins inline: this process still holds the writer lock then, so only such a
+        connection could be in its way, and the begin fails at once rather than stalling the loop."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_SECONDS
         delay = 0.001
