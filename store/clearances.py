@@ -227,6 +227,8 @@ async def list_tasks(
 ) -> list[TaskRecord]:
     """Tasks of an agency (or of several, in the order given: each agency's by due time), for its roles."""
     agencies = [agency] if isinstance(agency, str) else agency
+    if not agencies:
+        return []
     owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
     query = select(TaskRecord).where(owner, col(TaskRecord.role).in_(roles))
     if state is not None:
