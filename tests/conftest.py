@@ -41,10 +41,10 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.
 def writes_go_through_the_writer() -> Iterator[None]:
     """Every write of application code goes through `Database.writer()` (tests/write_guard.py)."""
     with guarded() as violations:
-        before = len(violations)
         yield
-        found, violations[before:] = violations[before:], []
-    assert not found, "writes through Database.session() instead of writer(): " + "; ".join(dict.fromkeys(found))
+    assert not violations, "writes through Database.session() instead of writer(): " + "; ".join(
+        dict.fromkeys(violations)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ async def test_a_reader_sees_what_the_other_process_committed_and_refuses_to_wri
 async def test_a_writer_waits_for_a_write_that_needs_the_event_loop_without_blocking_it(tmp_path: Path) -> None:
     """A write that takes no writer lock (through `session()`, on aiosqlite's thread) holds the database and needs
     the event loop to commit; the inline writer that comes meanwhile waits for it off the loop and both land. (It
-    used to wait in SQLite's busy handler in the loop's thread: both waited out 30 s and the writer failed.) A
+    used to fail: in SQLite's busy handler, in the loop's thread, or at once on its superseded snapshot.) A
     writer's transaction holds the database from its beginning, so its own read-then-write never finds the
     snapshot it read superseded."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'five.db'}")

@@ -21,8 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 _SKIP = (str(Path(__file__).resolve()), str(ROOT / "store" / "db.py"), "contextlib")
 
-violations: list[str] = []
-
 
 def _opener() -> str | None:
     """The application's file and line that opened the session, or None when a test (or a library) did."""
@@ -37,7 +35,7 @@ def _opener() -> str | None:
     return f"{path.relative_to(ROOT)}:{frame.f_lineno}"
 
 
-def _refuse_writes(session: AsyncSession, opener: str) -> None:
+def _refuse_writes(session: AsyncSession, opener: str, violations: list[str]) -> None:
     def flush(sync_session: Any, _context: Any, _instances: Any) -> None:
         if sync_session.new or sync_session.dirty or sync_session.deleted:
             violations.append(f"{opener}: a flush of ORM objects")
@@ -56,14 +54,16 @@ def _refuse_writes(session: AsyncSession, opener: str) -> None:
 
 @contextmanager
 def guarded() -> Iterator[list[str]]:
+    """While open, the writes application code attempts through `session()`, one line each."""
     original = Database.session
+    violations: list[str] = []
 
     @asynccontextmanager
     async def session(self: Database) -> AsyncIterator[AsyncSession]:
         opener = _opener()
         async with original(self) as opened:
             if opener is not None:
-                _refuse_writes(opened, opener)
+                _refuse_writes(opened, opener, violations)
             yield opened
 
     Database.session = session  # type: ignore[method-assign]
