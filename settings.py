@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # The worker runs workflow code outside Temporal's sandbox (a tenth of its CPU per clearance); the test suite
     # runs every workflow and replay in the strict sandbox. "on" runs the worker's workflows in the sandbox too.
     workflow_sandbox: Literal["on", "off"] = "off"
+    # "inline" activates workflows on the worker's event loop; "thread" hands each activation to a thread as
+    # Temporal does by default, which detects a workflow that does not yield within 2 s (worker.py: TUNING)
+    workflow_activation: Literal["inline", "thread"] = "inline"
     rescreen_lookback_days: int = Field(default=30, ge=0, le=3650)
     # Cross-border exchange (reference/exchange-agreements.yaml): a released export whose exit is not confirmed
     # within this many days opens an `exit_follow_up` task for customs (the EU's practice: 90, invalidation at 150)

@@ -59,6 +59,12 @@ PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry",
 # keeps open clearances (those awaiting people for days included) in memory between their tasks: 500 is well above
 # the clearances in flight at once under load (the SDK's default, 1000, let the cache alone reach hundreds of MB);
 # one evicted is replayed from its history when it is next woken.
+# Activations run inline on the worker's event loop (WORKFLOW_ACTIVATION=inline: Temporal's `debug_mode`, which
+# besides that only installs a `breakpoint()` hook for workflow code). Handing each to a thread and back, as
+# Temporal does by default to detect a workflow that blocks, cost the worker 6 % of its CPU per green-lane
+# clearance (three activations) in thread hand-offs and GIL switches. What that detection guards against,
+# workflow code that blocks or spins, the strict sandbox of every workflow and replay test catches instead
+# (non-deterministic and blocking calls fail there); WORKFLOW_ACTIVATION=thread brings the detection back.
 TUNING = {
     "max_cached_workflows": 500,
     "max_concurrent_workflow_tasks": 100,
@@ -161,6 +167,7 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
         workflows=list(WORKFLOWS),
         activities=[*acts.all(), *webhooks.all(), *RescreenActivities(db=db).all(), *exchange.all()],
         workflow_runner=workflow_runner(sandbox=settings.workflow_sandbox == "on"),
+        debug_mode=settings.workflow_activation == "inline",
         **TUNING,  # type: ignore[arg-type]
     )
 

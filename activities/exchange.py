@@ -90,14 +90,16 @@ class ExchangeActivities:
         notification not stored yet — the whole exchange built in memory (`ExchangeOffice.prepare_embedded`)."""
         await self._office.keys()
         msg_id = message_id(view.mrn, "export_notification")
-        async with self._db.reader() as session:
-            registry = await self._office.registry(session)
-            stored = await exchange_store.get(session, msg_id, "out")
+        registry = self._office.cached_registry()
+        if registry is None:
+            async with self._db.reader() as session:
+                registry = await self._office.registry(session)
+        stored = await exchange_store.stored(self._db, msg_id, "out")
         partner, agreement, reason = self._plan(registry, view)
         if partner is None or agreement is None:
             return PreparedRelease(done=ReleaseExchange(reason=reason, partner=partner.id if partner else None))
         prepared = PreparedRelease(partner=partner, agreement=agreement)
-        if stored is not None or partner.endpoint:
+        if stored or partner.endpoint:
             return prepared  # a retry, or a remote partner: composed in the transaction
         try:
             rows, events = await self._office.prepare_embedded(

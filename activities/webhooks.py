@@ -45,10 +45,7 @@ async def plan(db: Database, subject: ClearanceSubject, audit: list[AuditEvent])
     events = [(e, FROM_AUDIT[e.kind]) for e in audit if e.kind in FROM_AUDIT]
     if not events:
         return []
-    async with db.reader() as session:
-        subscribers = await webhook_store.matching(
-            session, agency=subject.agency, declarant_eori=subject.declarant_eori
-        )
+    subscribers = await webhook_store.read_matching(db, agency=subject.agency, declarant_eori=subject.declarant_eori)
     rows = []
     for s in subscribers:
         for e, name in events:

@@ -81,6 +81,12 @@ class ExchangeOffice:
             self._ring, self._registry = ring, None  # the registry now lists our keys
         return self._ring
 
+    def cached_registry(self) -> dict[str, Agency] | None:
+        """The registry as last read, while it is younger than REGISTRY_SECONDS (no session needed then)."""
+        if self._registry is None or time.monotonic() - self._registry_at > REGISTRY_SECONDS:
+            return None
+        return self._registry
+
     async def registry(self, session: Any) -> dict[str, Agency]:
         """The agency registry by id, read at most every REGISTRY_SECONDS (a release reads it four times: the
         partner, and each signature's sender): a key added to the registry is used within that time."""

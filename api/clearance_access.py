@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import Row
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Services
@@ -29,7 +30,7 @@ class ClearanceRef:
     workflow_id: str
     declarant_eori: str
     agency: str
-    record: ClearanceRecord | None
+    record: ClearanceRecord | Row[Any] | None  # a row on the hot path (store.clearances.read_record)
     memo: dict[str, Any]
     parties: tuple[str, ...] = ()  # the other agencies with a standing or a task on it
 
@@ -78,8 +79,7 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
     structlog.contextvars.bind_contextvars(mrn=mrn)
     if not is_valid_mrn(mrn):
         raise invalid(["path", "mrn"], "not a valid MRN (18 characters with an ISO 6346 check character)")
-    async with services.db.reader() as session:
-        record = await clearance_store.get_record(session, mrn)
+    record = await clearance_store.read_record(services.db, mrn)
     if record is not None:
         ref = ClearanceRef(
             mrn, record.workflow_id, record.declarant_eori, record.agency, record, {}, standing_agencies(record.view)
@@ -129,7 +129,9 @@ def _task_summary(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data.get(k) for k in keys}
 
 
-async def view_body(services: Services, record: ClearanceRecord, reader_agency: str | None = None) -> dict[str, Any]:
+async def view_body(
+    services: Services, record: ClearanceRecord | Row[Any], reader_agency: str | None = None
+) -> dict[str, Any]:
     """What GET /v1/clearances/{mrn} answers for a clearance with a read model: its view and its tasks — an officer's
     view those of its own agency (`reader_agency`: an agency never sees another's tasks); without one (the declarant's
     view, `Prefer: wait`) those of every agency taking part, as before agencies were parties."""
@@ -140,15 +142,14 @@ async def view_body(services: Services, record: ClearanceRecord, reader_agency: 
     agencies = (
         [reader_agency] if reader_agency else list(dict.fromkeys([record.agency, *standing_agencies(record.view)]))
     )
-    async with services.db.reader() as session:
-        tasks = await clearance_store.list_tasks(
-            session, agency=agencies, roles=list(policy.TASK_ROLES), state=None, mrn=record.mrn
-        )
-        # The view read again after its tasks: a task and the view that opened it are written in one transaction,
-        # and each read sees the database as committed when it ran, so a view read first could lag a task read
-        # after it (an approval task open beside a view without the inspection that led to it). Without tasks
-        # there is nothing for it to lag (the green lane's polling reads once).
-        fresh = await clearance_store.get_record(session, record.mrn) if tasks else None
+    tasks = await clearance_store.read_tasks(
+        services.db, agency=agencies, roles=list(policy.TASK_ROLES), mrn=record.mrn
+    )
+    # The view read again after its tasks: a task and the view that opened it are written in one transaction,
+    # and each read sees the database as committed when it ran, so a view read first could lag a task read
+    # after it (an approval task open beside a view without the inspection that led to it). Without tasks
+    # there is nothing for it to lag (the green lane's polling reads once).
+    fresh = await clearance_store.read_record(services.db, record.mrn) if tasks else None
     if fresh is not None and fresh.revision >= record.revision:
         body = dict(fresh.view)
     body["tasks"] = [_task_summary(t.data) for t in tasks]
@@ -162,8 +163,7 @@ async def settle(services: Services, ref: ClearanceRef, wait: float) -> Clearanc
         return ref
     if await services.watcher.wait(ref.mrn, wait) is None:
         return ref
-    async with services.db.reader() as session:
-        record = await clearance_store.get_record(session, ref.mrn)
+    record = await clearance_store.read_record(services.db, ref.mrn)
     return ClearanceRef(
         ref.mrn, ref.workflow_id, ref.declarant_eori, ref.agency, record or ref.record, ref.memo, ref.parties
     )
@@ -173,8 +173,7 @@ async def settled_body(services: Services, mrn: str, wait: float) -> dict[str, A
     """For `Prefer: wait` on lodging: the clearance's view with `links` once settled within `wait` seconds."""
     if await services.watcher.wait(mrn, wait) is None:
         return None
-    async with services.db.reader() as session:
-        record = await clearance_store.get_record(session, mrn)
+    record = await clearance_store.read_record(services.db, mrn)
     if record is None:  # pragma: no cover - the watcher saw the row
         return None
     # only a declarant lodges: it gets the declarant's view

@@ -119,19 +119,16 @@ class Services:
         if self._flushing is not None:
             await asyncio.gather(self._flushing, return_exceptions=True)
 
-    async def latest_sop(self, name: str, session: AsyncSession | None = None) -> PublishedSop | None:
+    async def latest_sop(self, name: str) -> PublishedSop | None:
         """The latest published version of SOP `name`. Asks the catalogue only for the latest version number
-        (so a version published through any process counts at once); a definition is read and validated once.
-        In the caller's session when it has one (lodging reads the list revisions in the same)."""
-        if session is None:
-            async with self.db.reader() as own:
-                return await self.latest_sop(name, own)
-        version = await sops.latest_version(session, name)
+        (so a version published through any process counts at once); a definition is read and validated once."""
+        version = await sops.read_latest_version(self.db, name)
         if version is None:
             return None
         published = self._sops.get((name, version))
         if published is None:
-            published = await sops.get(session, name, version)
+            async with self.db.reader() as session:
+                published = await sops.get(session, name, version)
             if published is not None:
                 self._sops[(name, version)] = published
         return published

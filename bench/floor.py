@@ -1,6 +1,6 @@
 """The bare-Temporal floor: a workflow with no activities, served by a worker with the clearance worker's
-tuning and workflow runner (WORKFLOW_SANDBOX). `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS,
-TEMPORAL_TASK_QUEUE from the environment)."""
+tuning, workflow runner (WORKFLOW_SANDBOX) and activation (WORKFLOW_ACTIVATION). `python -m bench.floor` runs
+the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the environment)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ async def main() -> None:
         task_queue=settings.temporal_task_queue,
         workflows=[FloorWorkflow],
         workflow_runner=workflow_runner(sandbox=settings.workflow_sandbox == "on"),
+        debug_mode=settings.workflow_activation == "inline",  # activated as the clearance worker activates
         **TUNING,
     ):  # type: ignore[arg-type]
         await stop.wait()

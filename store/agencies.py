@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.agencies import Agency, AgencyKey
+from store.db import Database
 from store.models import AgencyRecord, utcnow
+
+_COUNTRY = select(AgencyRecord.country).where(AgencyRecord.id == bindparam("id"))
 
 
 def to_agency(row: AgencyRecord) -> Agency:
@@ -68,6 +72,12 @@ async def load(session: AsyncSession, agencies: list[Agency]) -> list[str]:
 async def get(session: AsyncSession, agency_id: str) -> Agency | None:
     row = await session.get(AgencyRecord, agency_id)
     return to_agency(row) if row is not None else None
+
+
+async def read_country(db: Database, agency_id: str) -> str | None:
+    """An agency's country, on lodging's path (`Database.rows`)."""
+    found = await db.rows(_COUNTRY, {"id": agency_id})
+    return str(found[0][0]) if found else None
 
 
 async def all_agencies(session: AsyncSession) -> list[Agency]:

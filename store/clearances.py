@@ -12,13 +12,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Row, and_, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Task
 from store import audit_log
-from store.db import upsert
+from store.db import Database, upsert
 from store.models import AuditRecord, ClearanceRecord, DocumentRecord, TaskRecord
 
 _CLEARANCE = ClearanceRecord.__table__  # type: ignore[attr-defined]
@@ -26,6 +26,17 @@ _TASKS = TaskRecord.__table__  # type: ignore[attr-defined]
 _DOCUMENTS = DocumentRecord.__table__  # type: ignore[attr-defined]
 _FORWARD_ONLY_COLUMNS = [c.name for c in _CLEARANCE.columns if c.name != "mrn"]
 _TASK_UPDATE_COLUMNS = ("role", "state", "assignee", "due_at", "version", "data")
+_RECORD_BY_MRN = select(_CLEARANCE).where(_CLEARANCE.c.mrn == bindparam("mrn"))
+_TASKS_OF_CLEARANCE = (
+    select(_TASKS)
+    .where(
+        _TASKS.c.agency.in_(bindparam("agencies", expanding=True)),
+        _TASKS.c.role.in_(bindparam("roles", expanding=True)),
+        _TASKS.c.mrn == bindparam("mrn"),
+    )
+    .order_by(_TASKS.c.due_at, _TASKS.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 @lru_cache
@@ -157,6 +168,12 @@ async def get_record(session: AsyncSession, mrn: str) -> ClearanceRecord | None:
     return await session.get(ClearanceRecord, mrn)
 
 
+async def read_record(db: Database, mrn: str) -> Row[Any] | None:
+    """A clearance's read model as a row (ClearanceRecord's attributes), on the hot path (`Database.rows`)."""
+    found = await db.rows(_RECORD_BY_MRN, {"mrn": mrn})
+    return found[0] if found else None
+
+
 def encode_cursor(accepted_at: datetime, mrn: str) -> str:
     return base64.urlsafe_b64encode(f"{accepted_at.isoformat()}|{mrn}".encode()).decode().rstrip("=")
 
@@ -216,6 +233,25 @@ async def get_task(session: AsyncSession, task_id: str) -> TaskRecord | None:
     return await session.get(TaskRecord, task_id)
 
 
+def _tasks_query(
+    target: Any, agencies: list[str], roles: list[str], state: str | None, mrn: str | None, limit: int
+) -> Any:
+    owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
+    query = select(target).where(owner, col(TaskRecord.role).in_(roles))
+    if state is not None:
+        query = query.where(TaskRecord.state == state)
+    if mrn is not None:
+        query = query.where(TaskRecord.mrn == mrn)
+    return query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
+
+
+def _by_agency(found: list[Any], agencies: list[str]) -> list[Any]:
+    if len(agencies) > 1:
+        rank = {a: i for i, a in enumerate(agencies)}
+        found.sort(key=lambda t: rank[t.agency])  # stable: by due time within each agency
+    return found
+
+
 async def list_tasks(
     session: AsyncSession,
     *,
@@ -229,18 +265,19 @@ async def list_tasks(
     agencies = [agency] if isinstance(agency, str) else agency
     if not agencies:
         return []
-    owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
-    query = select(TaskRecord).where(owner, col(TaskRecord.role).in_(roles))
-    if state is not None:
-        query = query.where(TaskRecord.state == state)
-    if mrn is not None:
-        query = query.where(TaskRecord.mrn == mrn)
-    query = query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
-    found = list((await session.exec(query)).all())
-    if len(agencies) > 1:
-        rank = {a: i for i, a in enumerate(agencies)}
-        found.sort(key=lambda t: rank[t.agency])  # stable: by due time within each agency
-    return found
+    query = _tasks_query(TaskRecord, agencies, roles, state, mrn, limit)
+    return _by_agency(list((await session.exec(query)).all()), agencies)
+
+
+async def read_tasks(
+    db: Database, *, agency: str | list[str], roles: list[str], mrn: str, limit: int = 200
+) -> list[Row[Any]]:
+    """`list_tasks` of one clearance, in any state, as rows (TaskRecord's attributes), on the hot path."""
+    agencies = [agency] if isinstance(agency, str) else agency
+    if not agencies:
+        return []
+    found = await db.rows(_TASKS_OF_CLEARANCE, {"agencies": agencies, "roles": roles, "mrn": mrn, "limit": limit})
+    return _by_agency(list(found), agencies)
 
 
 async def audit_trail(session: AsyncSession, mrn: str) -> list[AuditRecord]:

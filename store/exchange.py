@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, bindparam, update
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
 from domain.exchange import ExitRecord, audit_seq
 from store import audit_log
-from store.db import upsert
+from store.db import Database, upsert
 from store.models import ExchangeMessage, ExportExit, utcnow
 
 CREATED = "exchange_messages_created"  # session.info: (id, direction) of the messages this transaction stored
@@ -79,6 +79,17 @@ async def audit(
 
 async def get(session: AsyncSession, message_id: str, direction: str) -> ExchangeMessage | None:
     return await session.get(ExchangeMessage, (message_id, direction))
+
+
+_MESSAGES = ExchangeMessage.__table__  # type: ignore[attr-defined]
+_STORED = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.id == bindparam("id"), _MESSAGES.c.direction == bindparam("direction")
+)
+
+
+async def stored(db: Database, message_id: str, direction: str) -> bool:
+    """Whether the message is stored (`Database.rows`: a release asks before it builds one)."""
+    return bool(await db.rows(_STORED, {"id": message_id, "direction": direction}))
 
 
 async def add(
@@ -225,6 +236,16 @@ async def record_exit(session: AsyncSession, record: ExitRecord) -> None:
 
 async def get_exit(session: AsyncSession, mrn: str) -> ExportExit | None:
     return await session.get(ExportExit, mrn)
+
+
+_EXITS = ExportExit.__table__  # type: ignore[attr-defined]
+_EXIT_BY_MRN = select(_EXITS).where(_EXITS.c.mrn == bindparam("mrn"))
+
+
+async def read_exit(db: Database, mrn: str) -> Row[Any] | None:
+    """A clearance's exit as a row (ExportExit's attributes), on the hot path (`Database.rows`)."""
+    found = await db.rows(_EXIT_BY_MRN, {"mrn": mrn})
+    return found[0] if found else None
 
 
 def exit_record(row: ExportExit) -> ExitRecord:

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from screening.entries import IndexedEntry
 from screening.lists import ListEntry
+from store.db import Database
 from store.models import ScreeningList, ScreeningListEntry, utcnow
 
 
@@ -227,6 +228,14 @@ async def revision(session: AsyncSession) -> tuple[int, int]:
 async def revisions(session: AsyncSession) -> dict[str, int]:
     """The current revision of every list, by list name."""
     return dict((await session.exec(select(ScreeningList.name, ScreeningList.revision))).all())
+
+
+_REVISIONS = select(ScreeningList.name, ScreeningList.revision)
+
+
+async def read_revisions(db: Database) -> dict[str, int]:
+    """`revisions` on lodging's path (`Database.rows`)."""
+    return {str(row.name): int(row.revision) for row in await db.rows(_REVISIONS)}
 
 
 async def all_entries(session: AsyncSession) -> list[ListEntry]:

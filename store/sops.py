@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sop.model import MAX_SOP_VERSION, PublishedSop, SopDefinition, SopRef
+from store.db import Database
 from store.models import SopVersionRecord
+
+_LATEST_VERSION = select(func.max(SopVersionRecord.version).label("latest")).where(
+    SopVersionRecord.name == bindparam("name")
+)
 
 
 class SopConflict(Exception):
@@ -62,6 +67,12 @@ async def latest_version(session: AsyncSession, name: str) -> int | None:
     """The latest version number of SOP `name` (primary-key index), None when none is published."""
     result = await session.exec(select(func.max(SopVersionRecord.version)).where(SopVersionRecord.name == name))
     return result.one()
+
+
+async def read_latest_version(db: Database, name: str) -> int | None:
+    """`latest_version` on lodging's path (`Database.rows`)."""
+    version = (await db.rows(_LATEST_VERSION, {"name": name}))[0].latest
+    return None if version is None else int(version)
 
 
 async def get(session: AsyncSession, name: str, version: int) -> PublishedSop | None:

@@ -6,12 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Row, bindparam, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.webhooks import WebhookCreate
-from store.db import upsert
+from store.db import Database, upsert
 from store.models import WebhookDelivery, WebhookSubscription, utcnow
 from store.secrets import SecretBox
 
@@ -81,16 +81,27 @@ async def subscriptions(session: AsyncSession, *, agency: str, declarant_eori: s
     return list((await session.exec(query.order_by(col(WebhookSubscription.created_at)))).all())
 
 
-async def matching(session: AsyncSession, *, agency: str, declarant_eori: str) -> list[WebhookSubscription]:
-    """The clearance agency's own subscriptions, and the declarant's."""
-    query = select(WebhookSubscription).where(
+def _matching(target: Any, agency: Any, declarant_eori: Any) -> Any:
+    return select(target).where(
         col(WebhookSubscription.active),
         or_(
             (col(WebhookSubscription.agency) == agency) & col(WebhookSubscription.declarant_eori).is_(None),
             col(WebhookSubscription.declarant_eori) == declarant_eori,
         ),
     )
-    return list((await session.exec(query)).all())
+
+
+_MATCHING = _matching(WebhookSubscription.__table__, bindparam("agency"), bindparam("declarant"))  # type: ignore[attr-defined]
+
+
+async def matching(session: AsyncSession, *, agency: str, declarant_eori: str) -> list[WebhookSubscription]:
+    """The clearance agency's own subscriptions, and the declarant's."""
+    return list((await session.exec(_matching(WebhookSubscription, agency, declarant_eori))).all())
+
+
+async def read_matching(db: Database, *, agency: str, declarant_eori: str) -> list[Row[Any]]:
+    """`matching` as rows (WebhookSubscription's attributes), on a clearance's projection path (`Database.rows`)."""
+    return list(await db.rows(_MATCHING, {"agency": agency, "declarant": declarant_eori}))
 
 
 async def unsubscribe(session: AsyncSession, subscription_id: str) -> None:

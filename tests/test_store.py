@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Status, Task, TaskKind, TaskState
 from domain.declaration import Declaration, Money, Quantity
@@ -191,6 +192,34 @@ async def test_read_model_only_moves_forward_and_audit_is_written_once(store_db:
         trail = await clearances.audit_trail(s, mrn)
     assert record is not None and record.status == "awaiting_decision" and record.revision == 2
     assert [e.seq for e in trail] == [1]
+
+
+async def test_hot_path_rows_read_each_commit_as_it_lands_and_read_like_the_models(store_db: Database) -> None:
+    """`Database.rows` (a declarant's poll, lodging's look-ups) runs on SQLite on one long-lived autocommit
+    connection: each read sees what was committed before it, never an older snapshot, and its rows read by
+    attribute as the models do. A failed statement costs the connection, not the next read."""
+    mrn = new_mrn()
+    assert await clearances.read_record(store_db, mrn) is None
+    async with store_db.writer() as s:
+        await clearances.project(s, ProjectionInput(view=view(mrn, 1, Status.in_progress), audit=[]))
+    first = await clearances.read_record(store_db, mrn)
+    async with store_db.writer() as s:
+        await clearances.project(s, ProjectionInput(view=view(mrn, 2, Status.awaiting_decision), audit=[]))
+    second = await clearances.read_record(store_db, mrn)
+    async with store_db.session() as s:
+        model = await clearances.get_record(s, mrn)
+        latest = await sops.latest_version(s, "export-clearance")
+        revisions = await screening_lists.revisions(s)
+    assert first is not None and first.revision == 1 and first.status == "in_progress"
+    assert second is not None and model is not None and second.revision == 2 and second.status == "awaiting_decision"
+    assert (second.view, second.updated_at, second.accepted_at) == (model.view, model.updated_at, model.accepted_at)
+    assert await sops.read_latest_version(store_db, "export-clearance") == latest
+    assert await sops.read_latest_version(store_db, "no-such-sop") is None
+    assert await screening_lists.read_revisions(store_db) == revisions
+    with pytest.raises(Exception, match="no_such_table"):
+        await store_db.rows(text("SELECT * FROM no_such_table"))
+    again = await clearances.read_record(store_db, mrn)
+    assert again is not None and again.revision == 2
 
 
 async def test_task_rows_take_only_newer_versions(store_db: Database) -> None:

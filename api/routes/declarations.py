@@ -68,25 +68,25 @@ async def lodge_declaration(
     check(policy.may_lodge(principal, declaration.declarant.eori))
     wait = wait_preference(prefer or [])
     now = datetime.now(UTC)
-    async with services.db.reader() as session:  # one session for the catalogue's and the registers' reads
-        published = await services.latest_sop(services.settings.sop_name, session)
-        # screening will use at least these: a list imported before this instant applies to this declaration
-        list_revisions = await screening_lists.revisions(session)
-        if published is None:
-            raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
-        if declaration.declaration_type.value not in published.definition.declaration_types:
-            raise invalid(
-                ["body", "declaration_type"],
-                f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
-                f"{declaration.declaration_type.value}",
-            )
-        trade = await trade_service.standing(
-            session=session,
-            principal=principal,
-            declaration=declaration,
-            agency=published.definition.agency,
-            on=now.date(),
+    # each read on the database's hot path (`Database.rows`: no session per request)
+    published = await services.latest_sop(services.settings.sop_name)
+    # screening will use at least these: a list imported before this instant applies to this declaration
+    list_revisions = await screening_lists.read_revisions(services.db)
+    if published is None:
+        raise ApiError(503, f"no version of SOP {services.settings.sop_name} is published")
+    if declaration.declaration_type.value not in published.definition.declaration_types:
+        raise invalid(
+            ["body", "declaration_type"],
+            f"SOP {published.ref.name} v{published.ref.version} does not handle declaration type "
+            f"{declaration.declaration_type.value}",
         )
+    trade = await trade_service.standing(
+        db=services.db,
+        principal=principal,
+        declaration=declaration,
+        agency=published.definition.agency,
+        on=now.date(),
+    )
     key = declaration_key(declaration.declarant.eori, declaration.lrn)
     workflow_id = workflow_id_for_key(key)
     mrn = make_mrn(year=now.year, country=declaration.office_of_export[:2], key=key)

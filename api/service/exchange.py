@@ -58,10 +58,12 @@ async def clearance_exchange(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A clearance's messages with partner administrations (as its agency sees them; none read with
     `messages=False`) and its exit state."""
-    async with services.db.reader() as session:
-        rows = await exchange_store.visible_to(session, agency, mrn=mrn) if messages else []
-        exit_row = await exchange_store.get_exit(session, mrn)
-    messages = [
+    rows: list[ExchangeMessage] = []
+    if messages:
+        async with services.db.reader() as session:
+            rows = await exchange_store.visible_to(session, agency, mrn=mrn)
+    exit_row = await exchange_store.read_exit(services.db, mrn)
+    listed = [
         exchange_store.summary(r, agency) for r in sorted(rows, key=lambda r: r.sent_at) if r.status != "rejected"
     ]
     exit_view = None
@@ -72,7 +74,7 @@ async def clearance_exchange(
             "follow_up_at": exchange_store._ts(exit_row.follow_up_at),
             "task_id": exit_row.task_id,
         }
-    return messages, exit_view
+    return listed, exit_view
 
 
 async def _received(services: Services, principal: Principal, ident: str) -> ExchangeMessage:

@@ -14,6 +14,7 @@ from domain.declaration import Declaration
 from domain.trade import AeoApplied, RepresentationCreate, RepresentationView, TradeStanding, aeo_applies
 from store import agencies as agency_store
 from store import register_audit, trade
+from store.db import Database
 from store.models import Principal
 
 
@@ -56,18 +57,18 @@ async def _audit(session: AsyncSession, entry: RepresentationView, kind: str, ac
 
 
 async def standing(
-    *, session: AsyncSession, principal: Principal, declaration: Declaration, agency: str, on: date
+    *, db: Database, principal: Principal, declaration: Declaration, agency: str, on: date
 ) -> TradeStanding:
     """May the declarant lodge for this exporter (403 naming only its own standing), and is the exporter an AEO
     by the register (the declaration's `aeo` claim is recorded, never applied)."""
     exporter = declaration.exporter.eori
     representation = None
     if principal.eori != exporter:
-        representation = await trade.in_force(session, declaration.declarant.eori, exporter, on)
+        representation = await trade.read_in_force(db, declaration.declarant.eori, exporter, on)
     check(policy.may_lodge_for(principal, exporter, representation is not None))
-    home = await agency_store.get(session, agency)
-    entry = await trade.aeo_of(session, exporter)
-    applied = aeo_applies(entry, home.country if home else "")
+    home_country = await agency_store.read_country(db, agency)
+    entry = await trade.read_aeo(db, exporter)
+    applied = aeo_applies(entry, home_country or "")
     return TradeStanding(
         representation="self" if representation is None else representation.kind,  # type: ignore[arg-type]
         representation_id=representation.id if representation else None,
