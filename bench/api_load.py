@@ -42,6 +42,8 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
+from bench.http_client import ERRORS as HTTP_ERRORS
+from bench.http_client import DeclarantClient
 from bench.screening import Names, make_list
 from bench.throughput import (
     RESULTS,
@@ -158,7 +160,9 @@ def green_lane() -> dict[str, Any]:
 class Declarant:
     """One declarant system: lodges a green-lane declaration and learns its outcome, by polling or waiting."""
 
-    def __init__(self, http: httpx.AsyncClient, phase: Phase, give_up: float = GIVE_UP_SECONDS) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient | DeclarantClient, phase: Phase, give_up: float = GIVE_UP_SECONDS
+    ) -> None:
         self.http = http
         self.phase = phase
         self.give_up = give_up
@@ -186,23 +190,17 @@ class Declarant:
                     self.phase.errors[f"GET {read.status_code}"] += 1
                     continue
                 view = read.json()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, *HTTP_ERRORS) as exc:
             self.phase.errors[type(exc).__name__] += 1
             return
         self.phase.latencies.append(time.perf_counter() - t0)
         self.phase.outcomes[view["outcome"]] += 1
 
 
-def own_client(http: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A declarant system's own HTTP client (its own connection), as `http` is configured. One client shared by 50
-    declarants spent most of the benchmark's CPU in httpcore's pool, which looks at every connection for every
-    request: the load generator took as much CPU per clearance as the dev server, on the same two cores."""
-    return httpx.AsyncClient(
-        base_url=http.base_url,
-        headers=http.headers,
-        timeout=http.timeout,
-        limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
-    )
+def own_client(http: httpx.AsyncClient) -> DeclarantClient:
+    """A declarant system's own HTTP client and connections, to where `http` goes with its credentials
+    (bench/http_client.py: what the load generator costs, on the two cores it measures)."""
+    return DeclarantClient(str(http.base_url), http.headers["authorization"])
 
 
 async def closed_loop(http: httpx.AsyncClient, clients: int, *, wait: bool, duration: float, total: int = 0) -> Phase:

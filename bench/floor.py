@@ -36,8 +36,8 @@ async def main() -> None:
         workflows=[FloorWorkflow],
         workflow_runner=workflow_runner(sandbox=settings.workflow_sandbox == "on"),
         debug_mode=settings.workflow_activation == "inline",  # activated as the clearance worker activates
-        **TUNING,
-    ):  # type: ignore[arg-type]
+        **TUNING,  # type: ignore[arg-type]
+    ):
         await stop.wait()
 
 
