@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import socket
@@ -101,3 +102,20 @@ async def served(app: Any) -> AsyncIterator[str]:
         server.should_exit = True
         await serving
         sock.close()
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 that this test process has not handed out before. The kernel may give the same
+    free port to two binds in a row: a stack given two such ports had its API and its Temporal server race for one
+    (the README walkthrough's API lost it, and the stack never became ready)."""
+    with contextlib.ExitStack() as held:
+        while True:
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port

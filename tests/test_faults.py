@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,7 +34,7 @@ from domain.mrn import declaration_key, make_mrn, workflow_id_for_mrn
 from store.db import Database
 from store.models import AuditRecord
 from tests.e2e import licence_body, new_licence_reference, with_licence_document
-from tests.support import ROOT, example, sop_data
+from tests.support import ROOT, example, free_port, sop_data
 from tests.test_e2e_worker_restart import _count
 
 pytestmark = pytest.mark.e2e
@@ -43,9 +42,7 @@ INTERNALS = ("tcp connect", "Traceback", "RPCError", "transport", "tonic")
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()  # never one handed out before in this process (tests/support.py)
 
 
 @dataclass

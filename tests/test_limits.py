@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,16 +14,11 @@ import uvicorn
 from api.main import create_app
 from tests.conftest import Stack
 from tests.support import example
+from tests.support import free_port as _free_port
 
 pytestmark = pytest.mark.e2e
 LIMIT = 64 * 1024
 LIST_LIMIT = 512 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

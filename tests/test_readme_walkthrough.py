@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, free_port
 
 pytestmark = [
     pytest.mark.e2e,
@@ -31,12 +30,6 @@ def walkthrough() -> str:
     found = re.search(r"```bash\n(.*?)```", section, re.S)
     assert found, "the walkthrough has no bash block"
     return found.group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_ready(url: str, tokens: Path, deadline: float) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from store import webhooks as webhook_store
 from store.models import WebhookDelivery, WebhookSubscription, utcnow
 from store.secrets import secret_box
 from tests.conftest import Stack
+from tests.support import free_port
 from tests.webhook_receiver import Receiver, verify
 from worker import build_worker
 
@@ -51,16 +51,11 @@ INTERNAL = [
 @asynccontextmanager
 async def app_with(stack: Stack, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(stack.settings.model_copy(update=changes), temporal=stack.client, db=stack.db)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
         yield http
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def subscriptions(stack: Stack, who: str) -> list[dict[str, Any]]:
