@@ -90,10 +90,11 @@ class ExchangeOffice:
     async def registry(self, session: Any) -> dict[str, Agency]:
         """The agency registry by id, read at most every REGISTRY_SECONDS (a release reads it four times: the
         partner, and each signature's sender): a key added to the registry is used within that time."""
-        now = time.monotonic()
-        if self._registry is None or now - self._registry_at > REGISTRY_SECONDS:
-            self._registry = {a.id: a for a in await agency_store.all_agencies(session)}
-            self._registry_at = now
+        cached = self.cached_registry()
+        if cached is not None:
+            return cached
+        self._registry = {a.id: a for a in await agency_store.all_agencies(session)}
+        self._registry_at = time.monotonic()
         return self._registry
 
     # --- sending ------------------------------------------------------------------------------------------

@@ -233,18 +233,6 @@ async def get_task(session: AsyncSession, task_id: str) -> TaskRecord | None:
     return await session.get(TaskRecord, task_id)
 
 
-def _tasks_query(
-    target: Any, agencies: list[str], roles: list[str], state: str | None, mrn: str | None, limit: int
-) -> Any:
-    owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
-    query = select(target).where(owner, col(TaskRecord.role).in_(roles))
-    if state is not None:
-        query = query.where(TaskRecord.state == state)
-    if mrn is not None:
-        query = query.where(TaskRecord.mrn == mrn)
-    return query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
-
-
 def _by_agency(found: list[Any], agencies: list[str]) -> list[Any]:
     if len(agencies) > 1:
         rank = {a: i for i, a in enumerate(agencies)}
@@ -265,7 +253,13 @@ async def list_tasks(
     agencies = [agency] if isinstance(agency, str) else agency
     if not agencies:
         return []
-    query = _tasks_query(TaskRecord, agencies, roles, state, mrn, limit)
+    owner = TaskRecord.agency == agencies[0] if len(agencies) == 1 else col(TaskRecord.agency).in_(agencies)
+    query = select(TaskRecord).where(owner, col(TaskRecord.role).in_(roles))
+    if state is not None:
+        query = query.where(TaskRecord.state == state)
+    if mrn is not None:
+        query = query.where(TaskRecord.mrn == mrn)
+    query = query.order_by(col(TaskRecord.due_at), col(TaskRecord.id)).limit(limit)
     return _by_agency(list((await session.exec(query)).all()), agencies)
 
 

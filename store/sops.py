@@ -63,14 +63,9 @@ async def latest(session: AsyncSession, name: str) -> PublishedSop | None:
     return _published(row) if row else None
 
 
-async def latest_version(session: AsyncSession, name: str) -> int | None:
-    """The latest version number of SOP `name` (primary-key index), None when none is published."""
-    result = await session.exec(select(func.max(SopVersionRecord.version)).where(SopVersionRecord.name == name))
-    return result.one()
-
-
 async def read_latest_version(db: Database, name: str) -> int | None:
-    """`latest_version` on lodging's path (`Database.rows`)."""
+    """The latest version number of SOP `name` (primary-key index), None when none is published; on lodging's
+    path (`Database.rows`)."""
     version = (await db.rows(_LATEST_VERSION, {"name": name}))[0].latest
     return None if version is None else int(version)
 

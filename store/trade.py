@@ -55,45 +55,32 @@ async def listing(
     return [to_view(r) for r in (await session.exec(query)).all()]
 
 
-def _in_force(target: Any, declarant_eori: Any, exporter_eori: Any, on: Any) -> Any:
-    return (
-        select(target)
-        .where(
-            Representation.declarant_eori == declarant_eori,
-            Representation.exporter_eori == exporter_eori,
-            col(Representation.removed_at).is_(None),
-            col(Representation.valid_from) <= on,
-            or_(col(Representation.valid_until).is_(None), col(Representation.valid_until) >= on),
-        )
-        .order_by(col(Representation.created_at))
-        .limit(1)
+_IN_FORCE = (
+    select(Representation.__table__)  # type: ignore[attr-defined]
+    .where(
+        Representation.declarant_eori == bindparam("declarant"),
+        Representation.exporter_eori == bindparam("exporter"),
+        col(Representation.removed_at).is_(None),
+        col(Representation.valid_from) <= bindparam("on"),
+        or_(col(Representation.valid_until).is_(None), col(Representation.valid_until) >= bindparam("on")),
     )
-
-
-_REPRESENTATIONS = Representation.__table__  # type: ignore[attr-defined]
-_IN_FORCE = _in_force(_REPRESENTATIONS, bindparam("declarant"), bindparam("exporter"), bindparam("on"))
+    .order_by(col(Representation.created_at))
+    .limit(1)
+)
 _AEO_BY_EORI = select(AeoRegistration.__table__).where(  # type: ignore[attr-defined]
     AeoRegistration.eori == bindparam("eori")
 )
 
 
-async def in_force(session: AsyncSession, declarant_eori: str, exporter_eori: str, on: date) -> Representation | None:
-    """The representation that lets `declarant_eori` lodge for `exporter_eori` on `on`, if any (not removed)."""
-    return (await session.exec(_in_force(Representation, declarant_eori, exporter_eori, on))).first()
-
-
 async def read_in_force(db: Database, declarant_eori: str, exporter_eori: str, on: date) -> Any | None:
-    """`in_force` as a row (Representation's attributes), on lodging's path (`Database.rows`)."""
+    """The representation that lets `declarant_eori` lodge for `exporter_eori` on `on`, if any (not removed), as a
+    row (Representation's attributes), on lodging's path (`Database.rows`)."""
     found = await db.rows(_IN_FORCE, {"declarant": declarant_eori, "exporter": exporter_eori, "on": on})
     return found[0] if found else None
 
 
-async def aeo_of(session: AsyncSession, eori: str) -> AeoEntry | None:
-    return _aeo_entry(await session.get(AeoRegistration, eori))
-
-
 async def read_aeo(db: Database, eori: str) -> AeoEntry | None:
-    """`aeo_of` on lodging's path (`Database.rows`)."""
+    """The exporter's AEO registration, on lodging's path (`Database.rows`)."""
     found = await db.rows(_AEO_BY_EORI, {"eori": eori})
     return _aeo_entry(found[0] if found else None)
 

@@ -81,26 +81,18 @@ async def subscriptions(session: AsyncSession, *, agency: str, declarant_eori: s
     return list((await session.exec(query.order_by(col(WebhookSubscription.created_at)))).all())
 
 
-def _matching(target: Any, agency: Any, declarant_eori: Any) -> Any:
-    return select(target).where(
-        col(WebhookSubscription.active),
-        or_(
-            (col(WebhookSubscription.agency) == agency) & col(WebhookSubscription.declarant_eori).is_(None),
-            col(WebhookSubscription.declarant_eori) == declarant_eori,
-        ),
-    )
-
-
-_MATCHING = _matching(WebhookSubscription.__table__, bindparam("agency"), bindparam("declarant"))  # type: ignore[attr-defined]
-
-
-async def matching(session: AsyncSession, *, agency: str, declarant_eori: str) -> list[WebhookSubscription]:
-    """The clearance agency's own subscriptions, and the declarant's."""
-    return list((await session.exec(_matching(WebhookSubscription, agency, declarant_eori))).all())
+_MATCHING = select(WebhookSubscription.__table__).where(  # type: ignore[attr-defined]
+    col(WebhookSubscription.active),
+    or_(
+        (col(WebhookSubscription.agency) == bindparam("agency")) & col(WebhookSubscription.declarant_eori).is_(None),
+        col(WebhookSubscription.declarant_eori) == bindparam("declarant"),
+    ),
+)
 
 
 async def read_matching(db: Database, *, agency: str, declarant_eori: str) -> list[Row[Any]]:
-    """`matching` as rows (WebhookSubscription's attributes), on a clearance's projection path (`Database.rows`)."""
+    """The clearance agency's own subscriptions, and the declarant's, as rows (WebhookSubscription's attributes),
+    on a clearance's projection path (`Database.rows`)."""
     return list(await db.rows(_MATCHING, {"agency": agency, "declarant": declarant_eori}))
 
 

@@ -206,15 +206,19 @@ async def test_hot_path_rows_read_each_commit_as_it_lands_and_read_like_the_mode
     async with store_db.writer() as s:
         await clearances.project(s, ProjectionInput(view=view(mrn, 2, Status.awaiting_decision), audit=[]))
     second = await clearances.read_record(store_db, mrn)
+    name = f"hot-{uuid.uuid4().hex[:8]}"
+    assert await sops.read_latest_version(store_db, name) is None
+    async with store_db.writer() as s:
+        for version in (1, 2):
+            await sops.publish(s, sop_definition(version, name=name), by="tests")
+        await s.commit()
     async with store_db.session() as s:
         model = await clearances.get_record(s, mrn)
-        latest = await sops.latest_version(s, "export-clearance")
         revisions = await screening_lists.revisions(s)
     assert first is not None and first.revision == 1 and first.status == "in_progress"
     assert second is not None and model is not None and second.revision == 2 and second.status == "awaiting_decision"
     assert (second.view, second.updated_at, second.accepted_at) == (model.view, model.updated_at, model.accepted_at)
-    assert await sops.read_latest_version(store_db, "export-clearance") == latest
-    assert await sops.read_latest_version(store_db, "no-such-sop") is None
+    assert await sops.read_latest_version(store_db, name) == 2
     assert await screening_lists.read_revisions(store_db) == revisions
     with pytest.raises(Exception, match="no_such_table"):
         await store_db.rows(text("SELECT * FROM no_such_table"))
