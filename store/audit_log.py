@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
 from store import audit_merkle as merkle
+from store import fastsql
 from store.audit_note import Checkpoint, LogSigner, b64
 from store.db import Database, upsert
 from store.models import AuditCheckpoint, AuditLogHead, AuditLogNode, AuditRecord
@@ -138,12 +139,11 @@ def _dialect(session: AsyncSession) -> str:
 async def _locked(session: AsyncSession, name: str, params: dict[str, Any] | None = None) -> Any:
     # Core statements on the session's own connection (same transaction): the ORM's execute path cost more CPU
     # than the statements themselves.
-    conn = await session.connection()
     statements = _statements(_dialect(session))
-    row = (await conn.execute(statements[name], params or {})).first()
+    row = await fastsql.first(session, statements[name], params)
     if row is None:  # the log's first write
-        await conn.execute(statements["create_head"], {"id": HEAD_ID, "tree_size": 0, "frontier": b""})
-        row = (await conn.execute(statements[name], params or {})).first()
+        await fastsql.execute(session, statements["create_head"], {"id": HEAD_ID, "tree_size": 0, "frontier": b""})
+        row = await fastsql.first(session, statements[name], params)
     return row
 
 
@@ -208,10 +208,11 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
     if not rows:
         return 0
     new_size, new_frontier, created = merkle.append_leaves(size, frontier, leaves)
-    conn = await session.connection()
-    await conn.execute(statements["events"], rows)
-    await conn.execute(statements["nodes"], [{"level": level, "idx": idx, "hash": h} for (level, idx), h in created])
-    await conn.execute(statements["move_head"], {"tree_size": new_size, "frontier": b"".join(new_frontier)})
+    await fastsql.execute(session, statements["events"], rows)
+    await fastsql.execute(
+        session, statements["nodes"], [{"level": lv, "idx": idx, "hash": h} for (lv, idx), h in created]
+    )
+    await fastsql.execute(session, statements["move_head"], {"tree_size": new_size, "frontier": b"".join(new_frontier)})
     signer = _signer_for(session)
     if signer is not None and any(r["kind"] in OUTCOME_KINDS for r in rows):
         await _store_checkpoint(session, signer, new_size, merkle.root_from_frontier(new_frontier), "outcome")
@@ -223,8 +224,8 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
 
 async def _store_checkpoint(session: AsyncSession, signer: LogSigner, size: int, root: bytes, reason: str) -> None:
     checkpoint = Checkpoint(origin=signer.name, tree_size=size, root_hash=root)
-    conn = await session.connection()  # Core on the session's connection, as the append's statements
-    await conn.execute(
+    await fastsql.execute(  # Core in the session's transaction, as the append's statements
+        session,
         _statements(_dialect(session))["checkpoint"],
         {
             "tree_size": size,

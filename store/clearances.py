@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent, ClearanceView, ProjectionInput, Task
-from store import audit_log
+from store import audit_log, fastsql
 from store.db import Database, upsert
 from store.models import AuditRecord, ClearanceRecord, DocumentRecord, TaskRecord
 
@@ -90,7 +90,7 @@ def _clearance_row(view: ClearanceView) -> dict[str, Any]:
 async def project(session: AsyncSession, projection: ProjectionInput) -> None:
     statements = _statements(_dialect(session))
     view = projection.view
-    await session.exec(statements["clearance"], params=_clearance_row(view))  # type: ignore[call-overload]
+    await fastsql.execute(session, statements["clearance"], _clearance_row(view))
     await _write_tasks(session, statements, projection.tasks)
     await _write_audit(session, statements, view.mrn, projection.audit)
     await session.commit()
@@ -100,11 +100,9 @@ async def record_accepted(session: AsyncSession, view: ClearanceView) -> bool:
     """The read model of a clearance just accepted (revision 0), written by the API once the workflow started.
     Never overwrites: when the worker's first projection (revision >= 1) got there first, it stays; when this row
     is first, that projection supersedes it. Returns whether the row was written."""
-    result = await session.exec(  # type: ignore[call-overload]
-        _statements(_dialect(session))["accepted"], params=_clearance_row(view)
-    )
+    written = await fastsql.changed(session, _statements(_dialect(session))["accepted"], _clearance_row(view))
     await session.commit()
-    return bool(result.rowcount)
+    return bool(written)
 
 
 async def settled_since(session: AsyncSession, since: datetime, statuses: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -135,9 +133,10 @@ async def project_tasks(session: AsyncSession, tasks: list[Task], mrn: str, audi
 
 async def _write_tasks(session: AsyncSession, statements: dict[str, Any], tasks: list[Task]) -> None:
     for task in tasks:
-        await session.exec(
+        await fastsql.execute(
+            session,
             statements["task"],
-            params={  # type: ignore[call-overload]
+            {
                 "id": task.id,
                 "mrn": task.mrn,
                 "workflow_id": task.workflow_id,
@@ -284,9 +283,10 @@ async def store_document(
     session: AsyncSession, *, mrn: str, kind: str, html: str, issued_at: datetime, commit: bool = True
 ) -> None:
     """Issued once: a retried write keeps the first document."""
-    await session.exec(  # type: ignore[call-overload]
+    await fastsql.execute(
+        session,
         _statements(_dialect(session))["document"],
-        params={"mrn": mrn, "kind": kind, "html": html, "issued_at": issued_at},
+        {"mrn": mrn, "kind": kind, "html": html, "issued_at": issued_at},
     )
     if commit:
         await session.commit()

@@ -6,6 +6,7 @@ event in the same transaction, under a sequence number derived from the message 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, update
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.clearance import AuditEvent
 from domain.exchange import ExitRecord, audit_seq
-from store import audit_log
+from store import audit_log, fastsql
 from store.db import Database, upsert
 from store.models import ExchangeMessage, ExportExit, utcnow
 
@@ -82,6 +83,8 @@ async def get(session: AsyncSession, message_id: str, direction: str) -> Exchang
 
 
 _MESSAGES = ExchangeMessage.__table__  # type: ignore[attr-defined]
+_EXITS = ExportExit.__table__  # type: ignore[attr-defined]
+_INSERT_MESSAGES = insert(_MESSAGES)
 _STORED = select(_MESSAGES.c.id).where(
     _MESSAGES.c.id == bindparam("id"), _MESSAGES.c.direction == bindparam("direction")
 )
@@ -121,8 +124,8 @@ async def insert_prepared(session: AsyncSession, rows: list[ExchangeMessage]) ->
     insert. They are not in the session afterwards (nothing in the transaction reads them back)."""
     if rows:
         columns = [c.name for c in _MESSAGES.columns]
-        await session.exec(  # type: ignore[call-overload]
-            insert(_MESSAGES), params=[{name: getattr(row, name) for name in columns} for row in rows]
+        await fastsql.execute(
+            session, _INSERT_MESSAGES, [{name: getattr(row, name) for name in columns} for row in rows]
         )
 
 
@@ -265,12 +268,16 @@ def exit_record(row: ExportExit) -> ExitRecord:
 
 async def start_exit(session: AsyncSession, mrn: str, follow_up_at: datetime) -> None:
     """A released export is awaited at exit from now on; a retried release changes nothing already recorded."""
-    statement = (
-        upsert(session.get_bind().dialect.name, ExportExit.__table__)  # type: ignore[attr-defined]
-        .values(mrn=mrn, status="awaiting_exit", follow_up_at=follow_up_at, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["mrn"])
+    await fastsql.execute(
+        session,
+        _start_exit(session.get_bind().dialect.name),
+        {"mrn": mrn, "status": "awaiting_exit", "follow_up_at": follow_up_at, "updated_at": utcnow()},
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+
+
+@lru_cache
+def _start_exit(dialect: str) -> Any:
+    return upsert(dialect, _EXITS).on_conflict_do_nothing(index_elements=["mrn"])
 
 
 async def _settle_if_awaited(session: AsyncSession, mrn: str, **values: Any) -> bool:

@@ -1,0 +1,111 @@
+"""store/fastsql.py: hot-path Core statements on SQLite's DBAPI connection store and read exactly what SQLAlchemy's
+own execution does, in the caller's transaction; elsewhere (PostgreSQL) they go through SQLAlchemy unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+
+from domain.clearance import AuditEvent, ProjectionInput, Status
+from store import audit_log, clearances, exchange, fastsql
+from store.db import Database
+from store.models import ClearanceRecord, ExportExit, Principal
+from tests.test_store import new_mrn, view
+
+pytestmark = pytest.mark.store
+
+CLEARANCES = ClearanceRecord.__table__  # type: ignore[attr-defined]
+EXITS = ExportExit.__table__  # type: ignore[attr-defined]
+INSERT_CLEARANCE = insert(CLEARANCES)
+INSERT_PRINCIPAL = insert(Principal.__table__)  # type: ignore[attr-defined]
+BY_MRNS = select(CLEARANCES).where(CLEARANCES.c.mrn.in_(bindparam("mrns", expanding=True))).order_by(CLEARANCES.c.mrn)
+
+
+def _columns(mrn: str, revision: int) -> dict[str, object]:
+    row = clearances._clearance_row(view(mrn, revision, Status.in_progress))
+    row["lane"] = None  # a None next to values: stored as SQL NULL, as SQLAlchemy stores it
+    return row
+
+
+async def _stored(db: Database, mrn: str) -> tuple[object, ...]:
+    """The row as the database holds it (text, not decoded)."""
+    cast = "CAST({} AS TEXT)" if db.dialect == "postgresql" else "quote({})"
+    columns = ", ".join(cast.format(c.name) for c in CLEARANCES.columns if c.name != "mrn")
+    async with db.session() as s:
+        conn = await s.connection()
+        found = (await conn.execute(text(f"SELECT {columns} FROM clearances WHERE mrn = :mrn"), {"mrn": mrn})).one()
+    return tuple(found)
+
+
+async def test_a_write_stores_what_sqlalchemy_stores_and_reads_back_the_same(store_db: Database) -> None:
+    fast_mrn, slow_mrn = new_mrn(), new_mrn()
+    fast, slow = _columns(fast_mrn, 3), _columns(slow_mrn, 3)
+    slow.update({k: v for k, v in fast.items() if k not in ("mrn", "workflow_id")})
+    slow["workflow_id"] = fast["workflow_id"]
+    before = fastsql.fallbacks
+    async with store_db.writer() as s:
+        written = await fastsql.changed(s, INSERT_CLEARANCE, fast)
+        assert written == 1 or (store_db.dialect == "postgresql" and written == -1)  # psycopg's INSERT: unknown
+        await (await s.connection()).execute(INSERT_CLEARANCE, slow)  # SQLAlchemy's own execution
+        await s.commit()
+    assert fastsql.fallbacks == before
+    assert await _stored(store_db, fast_mrn) == await _stored(store_db, slow_mrn)
+    found = await store_db.rows(BY_MRNS, {"mrns": sorted([fast_mrn, slow_mrn])})  # an expanding IN
+    assert len(found) == 2
+    by_mrn = {row.mrn: row for row in found}
+    async with store_db.session() as s:
+        model = await s.get(ClearanceRecord, fast_mrn)
+    assert model is not None
+    for name in ("view", "accepted_at", "updated_at", "revision", "lane", "status"):
+        assert getattr(by_mrn[fast_mrn], name) == getattr(model, name) == getattr(by_mrn[slow_mrn], name), name
+    assert by_mrn[fast_mrn].accepted_at.tzinfo is not None  # the column type's result processing applied
+    assert found[0][0] == sorted([fast_mrn, slow_mrn])[0]  # by position too
+
+
+async def test_the_outcome_transaction_runs_on_the_fast_path_and_in_the_callers_transaction(
+    store_db: Database,
+) -> None:
+    """The statements of an outcome (the read model, the notice, the audit log with its checkpoint, the exit)
+    take the fast path on SQLite, and a rollback takes them all back."""
+    mrn = new_mrn()
+    now = datetime.now(UTC)
+    events = [AuditEvent(seq=1, at=now, kind="accepted", actor="t", detail={"n": 1})]
+    before = fastsql.fallbacks
+    async with store_db.writer() as s:
+        await clearances.store_document(s, mrn=mrn, kind="notice", html="<p>x</p>", issued_at=now, commit=False)
+        await exchange.start_exit(s, mrn, now + timedelta(days=30))
+        await clearances.project(s, ProjectionInput(view=view(mrn, 1, Status.in_progress), audit=events))
+    assert fastsql.fallbacks == before
+    async with store_db.session() as s:
+        trail = await audit_log.trail(s, mrn)
+        exit_row = await exchange.get_exit(s, mrn)
+        document = await clearances.get_document(s, mrn, "notice")
+    assert [e.seq for e in trail] == [1] and trail[0].detail == {"n": 1}
+    assert exit_row is not None and exit_row.status == "awaiting_exit" and exit_row.confirmed_at is None
+    assert document is not None and document.html == "<p>x</p>"
+
+    other = new_mrn()
+    async with store_db.writer() as s:
+        await clearances.store_document(s, mrn=other, kind="notice", html="y", issued_at=now, commit=False)
+        assert await fastsql.first(s, select(CLEARANCES.c.mrn).where(CLEARANCES.c.mrn == mrn)) is not None
+        await s.rollback()
+    async with store_db.session() as s:
+        assert await clearances.get_document(s, other, "notice") is None
+
+
+async def test_an_insert_leaving_out_a_python_default_goes_through_sqlalchemy(store_db: Database) -> None:
+    """A column's Python-side default is computed by SQLAlchemy's execution: such an insert is not run as compiled
+    (it would store NULL) but handed back to SQLAlchemy."""
+    pid = f"p-{uuid.uuid4().hex[:8]}"
+    before = fastsql.fallbacks
+    async with store_db.writer() as s:
+        await fastsql.execute(s, INSERT_PRINCIPAL, {"id": pid, "name": "n", "agency": "DEMO-CUSTOMS", "roles": []})
+        await s.commit()
+    if store_db.dialect == "sqlite":
+        assert fastsql.fallbacks == before + 1
+    async with store_db.session() as s:
+        row = await s.get(Principal, pid)
+    assert row is not None and row.created_at is not None
