@@ -97,17 +97,16 @@ class ClearanceWatcher:
             started = time.monotonic()
             look = datetime.now(UTC)
             try:
-                async with self._db.reader() as session:
-                    for mrn, status in await clearance_store.settled_since(session, since, SETTLED):
-                        self._wake(mrn, status)
+                for mrn, status in await clearance_store.settled_since(self._db, since, SETTLED):
+                    self._wake(mrn, status)
+                self.queries += 1
+                if started - swept >= self._sweep_every and self._waiters:
+                    swept = started
+                    current = await clearance_store.statuses_of(self._db, list(self._waiters))
                     self.queries += 1
-                    if started - swept >= self._sweep_every and self._waiters:
-                        swept = started
-                        current = await clearance_store.statuses_of(session, list(self._waiters))
-                        self.queries += 1
-                        for mrn, status in current.items():
-                            if status in SETTLED:
-                                self._wake(mrn, status)
+                    for mrn, status in current.items():
+                        if status in SETTLED:
+                            self._wake(mrn, status)
                 since = look - self._look_back
             except Exception as exc:  # a database hiccup: waiters time out at worst and read the row themselves
                 log.warning("watcher_query_failed", error=str(exc))

@@ -105,22 +105,26 @@ async def record_accepted(session: AsyncSession, view: ClearanceView) -> bool:
     return bool(written)
 
 
-async def settled_since(session: AsyncSession, since: datetime, statuses: tuple[str, ...]) -> list[tuple[str, str]]:
+_SETTLED_SINCE = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
+    _CLEARANCE.c.updated_at > bindparam("since"), _CLEARANCE.c.status.in_(bindparam("statuses", expanding=True))
+)
+_STATUSES_OF = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
+    _CLEARANCE.c.mrn.in_(bindparam("mrns", expanding=True))
+)
+
+
+async def settled_since(db: Database, since: datetime, statuses: tuple[str, ...]) -> list[tuple[str, str]]:
     """(mrn, status) of the clearances in one of `statuses` whose view moved on since `since` (indexed on
-    updated_at): what a watcher of waiting requests asks every few tens of milliseconds."""
-    query = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
-        _CLEARANCE.c.updated_at > since, _CLEARANCE.c.status.in_(statuses)
-    )
-    return [(mrn, status) for mrn, status in (await session.exec(query)).all()]  # type: ignore[call-overload]
+    updated_at): what a watcher of waiting requests asks every few tens of milliseconds (`Database.rows`)."""
+    found = await db.rows(_SETTLED_SINCE, {"since": since, "statuses": list(statuses)})
+    return [(row.mrn, row.status) for row in found]
 
 
-async def statuses_of(session: AsyncSession, mrns: list[str]) -> dict[str, str]:
+async def statuses_of(db: Database, mrns: list[str]) -> dict[str, str]:
     """The current status of each of `mrns` that has a read model (by primary key)."""
     found: dict[str, str] = {}
     for start in range(0, len(mrns), 500):
-        chunk = mrns[start : start + 500]
-        query = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(_CLEARANCE.c.mrn.in_(chunk))
-        found.update((await session.exec(query)).all())  # type: ignore[call-overload]
+        found.update((row.mrn, row.status) for row in await db.rows(_STATUSES_OF, {"mrns": mrns[start : start + 500]}))
     return found
 
 

@@ -34,7 +34,7 @@ _RAW = "fastsql.raw"  # session.info: (transaction, sqlite3 connection or None)
 class Prepared:
     """A statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("binds", "compiled", "defaults", "expanding", "names", "results", "row", "sql")
+    __slots__ = ("binds", "by_size", "compiled", "defaults", "expanding", "lists", "names", "results", "row", "sql")
 
     def __init__(self, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
@@ -51,6 +51,10 @@ class Prepared:
             if not bind.required and name not in computed
         }
         self.expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
+        # IN lists (expanding parameters): the SQL depends only on their lengths, so it is expanded once per lengths
+        # (literal-execute parameters render their values into the SQL: expanded for every call)
+        self.lists = tuple(b.key for b in compiled.post_compile_params) if not compiled.literal_execute_params else None
+        self.by_size: dict[tuple[int, ...], tuple[str, tuple[tuple[str, int | None], ...]]] = {}
         columns = list(compiled._result_columns)
         self.row: type | None = namedtuple("Row", [c.keyname for c in columns]) if columns else None  # type: ignore[misc]
         self.results: list[Callable[[Any], Any] | None] = [
@@ -63,12 +67,7 @@ class Prepared:
 
     def bind(self, params: Params) -> tuple[str, tuple[Any, ...]]:
         if self.expanding:
-            state = self.compiled.construct_expanded_state(dict(params))
-            binds = {**self.binds, **state.processors}
-            values = state.parameters
-            return state.statement, tuple(
-                binds[name](values[name]) if name in binds else values[name] for name in state.positiontup or ()
-            )
+            return self._bind_expanding(params)
         binds, defaults = self.binds, self.defaults
         out = []
         for name in self.names:
@@ -76,6 +75,34 @@ class Prepared:
             processor = binds.get(name)
             out.append(value if processor is None else processor(value))  # None too: JSON stores it as null
         return self.sql, tuple(out)
+
+    def _bind_expanding(self, params: Params) -> tuple[str, tuple[Any, ...]]:
+        if self.lists is None:
+            state = self.compiled.construct_expanded_state(dict(params))
+            binds = {**self.binds, **state.processors}
+            values = state.parameters
+            return state.statement, tuple(
+                binds[name](values[name]) if name in binds else values[name] for name in state.positiontup or ()
+            )
+        sizes = tuple(len(params[name]) for name in self.lists)
+        plan = self.by_size.get(sizes)
+        if plan is None:  # each expanded name comes from (its list, its index in it)
+            state = self.compiled.construct_expanded_state(dict(params))
+            origin: dict[str, tuple[str, int | None]] = {}
+            for name, expanded in state.parameter_expansion.items():
+                origin.update((each, (name, i)) for i, each in enumerate(expanded))
+            plan = (state.statement, tuple(origin.get(name, (name, None)) for name in state.positiontup or ()))
+            self.by_size[sizes] = plan
+        sql, slots = plan
+        binds, defaults = self.binds, self.defaults
+        out = []
+        for name, index in slots:
+            value = params[name] if name in params else defaults[name]
+            if index is not None:
+                value = value[index]
+            processor = binds.get(name)
+            out.append(value if processor is None else processor(value))
+        return sql, tuple(out)
 
     def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
         if self.row is None:

@@ -109,3 +109,20 @@ async def test_an_insert_leaving_out_a_python_default_goes_through_sqlalchemy(st
     async with store_db.session() as s:
         row = await s.get(Principal, pid)
     assert row is not None and row.created_at is not None
+
+
+async def test_in_lists_of_any_length_read_the_same_as_sqlalchemy(store_db: Database) -> None:
+    """An expanding IN is expanded once per list length and reused: each length reads its own rows."""
+    mrns = [new_mrn() for _ in range(3)]
+    async with store_db.writer() as s:
+        for mrn in mrns:
+            await fastsql.execute(s, INSERT_CLEARANCE, _columns(mrn, 1))
+        await s.commit()
+    for chosen in ([mrns[0]], mrns[:2], mrns, [mrns[2], mrns[0]], [], [mrns[1]]):
+        found = await store_db.rows(BY_MRNS, {"mrns": chosen})
+        async with store_db.session() as s:
+            expected = (await (await s.connection()).execute(BY_MRNS, {"mrns": chosen})).all()
+        assert [row.mrn for row in found] == [row.mrn for row in expected] == sorted(chosen)
+    settled = await clearances.settled_since(store_db, datetime.now(UTC) - timedelta(minutes=5), ("in_progress",))
+    assert set(mrns) <= {mrn for mrn, _ in settled}
+    assert await clearances.statuses_of(store_db, mrns[:2]) == dict.fromkeys(mrns[:2], "in_progress")
