@@ -83,7 +83,7 @@ def _clearance_row(view: ClearanceView) -> dict[str, Any]:
         "accepted_at": view.accepted_at,
         "updated_at": view.updated_at,
         "revision": view.revision,
-        "view": view.model_dump(mode="json"),
+        "view": fastsql.Json(view.model_dump_json()),
     }
 
 
