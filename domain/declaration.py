@@ -244,7 +244,7 @@ def _repeated_sequences(items: Any) -> list[tuple[tuple[int | str, ...], str]]:
     if not isinstance(items, list):
         return []
     seen: set[object] = set()
-    found = []
+    found: list[tuple[tuple[int | str, ...], str]] = []
     for index, item in enumerate(items):
         sequence = item.get("sequence") if isinstance(item, dict) else getattr(item, "sequence", None)
         if isinstance(sequence, int) and not isinstance(sequence, bool):
