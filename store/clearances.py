@@ -96,13 +96,12 @@ async def project(session: AsyncSession, projection: ProjectionInput) -> None:
     await session.commit()
 
 
-async def record_accepted(session: AsyncSession, view: ClearanceView) -> bool:
+async def record_accepted(db: Database, view: ClearanceView) -> bool:
     """The read model of a clearance just accepted (revision 0), written by the API once the workflow started.
     Never overwrites: when the worker's first projection (revision >= 1) got there first, it stays; when this row
-    is first, that projection supersedes it. Returns whether the row was written."""
-    written = await fastsql.changed(session, _statements(_dialect(session))["accepted"], _clearance_row(view))
-    await session.commit()
-    return bool(written)
+    is first, that projection supersedes it. Returns whether the row was written (True where the driver does not
+    say: psycopg)."""
+    return bool(await db.write(_statements(db.dialect)["accepted"], _clearance_row(view)))
 
 
 _SETTLED_SINCE = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(

@@ -88,6 +88,14 @@ def _raw_reader(database: str) -> sqlite3.Connection:
     return conn
 
 
+def _raw_writer(database: str) -> sqlite3.Connection:
+    """`Database.write()`'s connection on SQLite: set up as the inline writer's (`_inline_writer`)."""
+    conn = sqlite3.connect(database, timeout=30, check_same_thread=False, isolation_level=None)
+    _sqlite_pragmas(conn, None)
+    _inline_writer(conn, None)
+    return conn
+
+
 def _inline_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database or ""
 
@@ -204,6 +212,7 @@ class Database:
         )
         # rows(): one long-lived query-only sqlite3 connection in autocommit (opened on first use)
         self._read_raw: sqlite3.Connection | None = None
+        self._write_raw: sqlite3.Connection | None = None  # write(): the inline writer's own, kept
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -278,6 +287,58 @@ class Database:
             finally:
                 self._writer.release()
 
+    async def write(self, statement: Executable, params: Mapping[str, Any]) -> int:
+        """One Core statement in a transaction of its own (the API's accepted read model); how many rows it wrote.
+        On SQLite it runs on a kept `sqlite3` connection of the inline writer (`store/fastsql.py`), under the same
+        locks as `writer()`'s transactions, without a session: opening, beginning, committing and closing one cost
+        the API more than the statement (about 0.4 of its 5 ms per clearance)."""
+        if self._write_engine is None:
+            return await self._write_in_session(statement, params)
+        assert self._writer is not None and self._write_lock is not None
+        if self._checkpointer is None:
+            self._checkpointer = asyncio.create_task(self._checkpoints(), name="wal-checkpoints")
+        async with self._write_lock:
+            await self._writer.acquire()
+            try:
+                if self._write_raw is None:
+                    self._write_raw = _raw_writer(make_url(self.url).database or "")
+                conn = self._write_raw
+                await self._begin_raw(conn)
+                try:
+                    written = fastsql.changed_now(conn, self._write_engine.dialect, statement, params)
+                    conn.execute("COMMIT")
+                    return written
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    raise
+            except LookupError:  # needs SQLAlchemy's execution: in a session, as writer() runs it
+                pass
+            finally:
+                self._writer.release()
+        return await self._write_in_session(statement, params)
+
+    async def _write_in_session(self, statement: Executable, params: Mapping[str, Any]) -> int:
+        async with self.writer() as session:
+            written = await fastsql.changed(session, statement, params)
+            await session.commit()
+            return written
+
+    async def _begin_raw(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE on `write()`'s connection, waiting as `_begin` does while another connection holds it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_SECONDS
+        delay = 0.001
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in BUSY_CODES or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
     async def _begin(self, session: AsyncSession) -> None:
         """Begin the inline writer's transaction, waiting without blocking the event loop while another connection
         (one that takes no writer lock: a migration, a command-line tool, a `session()` write where one slipped
@@ -308,10 +369,11 @@ class Database:
                 self._checkpointer.cancel()
                 await self._checkpointer
             self._checkpointer = None
-        if self._read_raw is not None:
-            raw, self._read_raw = self._read_raw, None
-            with contextlib.suppress(Exception):
-                raw.close()
+        for raw in (self._read_raw, self._write_raw):
+            if raw is not None:
+                with contextlib.suppress(Exception):
+                    raw.close()
+        self._read_raw = self._write_raw = None
         await self.engine.dispose()
         for inline in (self._write_engine, self._read_engine):
             if inline is not None:

@@ -144,6 +144,11 @@ def run(conn: sqlite3.Connection, dialect: Dialect, statement: Any, params: Para
     return _run(conn, dialect, statement, params)[0]
 
 
+def changed_now(conn: sqlite3.Connection, dialect: Dialect, statement: Any, params: Params) -> int:
+    """`run()`, for how many rows the statement wrote."""
+    return _run(conn, dialect, statement, params)[1]
+
+
 def _run(
     conn: sqlite3.Connection, dialect: Dialect, statement: Any, params: Params | Sequence[Params]
 ) -> tuple[list[Any], int]:

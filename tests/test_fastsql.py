@@ -3,6 +3,7 @@ own execution does, in the caller's transaction; elsewhere (PostgreSQL) they go 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -131,3 +132,32 @@ async def test_in_lists_of_any_length_read_the_same_as_sqlalchemy(store_db: Data
     settled = await clearances.settled_since(store_db, datetime.now(UTC) - timedelta(minutes=5), ("in_progress",))
     assert set(mrns) <= {mrn for mrn, _ in settled}
     assert await clearances.statuses_of(store_db, mrns[:2]) == dict.fromkeys(mrns[:2], "in_progress")
+
+
+async def test_a_single_write_commits_on_its_own_waits_for_a_held_database_and_survives_a_failure(
+    store_db: Database,
+) -> None:
+    """`Database.write` (the API's accepted read model): one statement, its own transaction, under the writer's
+    locks; it waits (without blocking the loop) while another connection holds the database, and a statement
+    that fails takes nothing with it and leaves the next write working."""
+    mrn = new_mrn()
+    accepted = clearances._statements(store_db.dialect)["accepted"]
+    written = await store_db.write(accepted, _columns(mrn, 0))
+    assert written == 1 or (store_db.dialect == "postgresql" and written == -1)
+    if store_db.dialect == "sqlite":
+        assert await store_db.write(accepted, _columns(mrn, 0)) == 0  # on conflict: nothing
+    found = await clearances.read_record(store_db, mrn)
+    assert found is not None and found.revision == 0
+
+    with pytest.raises(Exception, match=r"(?i)not null|null value"):
+        await store_db.write(INSERT_CLEARANCE, {**_columns(new_mrn(), 0), "workflow_id": None})
+    if store_db.dialect == "sqlite":  # another connection (no writer lock: a tool's) holds the database a moment
+        other = new_mrn()
+        async with store_db.session() as held:
+            await (await held.connection()).exec_driver_sql("BEGIN IMMEDIATE")
+            waiting = asyncio.create_task(store_db.write(accepted, _columns(other, 0)))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+            await held.rollback()
+        assert await waiting == 1
+        assert (await clearances.read_record(store_db, other)) is not None

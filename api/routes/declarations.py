@@ -152,8 +152,7 @@ async def _record_accepted(services: ServicesDep, inp: ClearanceInput, workflow_
     """The read model from acceptance on, so reads never have to ask the workflow. The workflow runs already:
     when this write fails, its own first projection writes the row, and reads rebuild it from the memo until then."""
     try:
-        async with services.db.writer() as session:
-            await clearance_store.record_accepted(session, accepted_view(inp, workflow_id))
+        await clearance_store.record_accepted(services.db, accepted_view(inp, workflow_id))
     except Exception as exc:
         log.warning("accepted_read_model_not_written", error=str(exc))
 
