@@ -36,7 +36,9 @@ class Json(str):
     decoded, since its JSON type encodes what it is given."""
 
 
-fallbacks = 0  # statements an inline SQLite connection ran through SQLAlchemy instead (tests watch it)
+# statements an inline SQLite session ran on the fast path, and those it ran through SQLAlchemy (tests watch them)
+fast_statements = 0
+fallbacks = 0
 _RAW = "fastsql.raw"  # session.info: (transaction, sqlite3 connection or None)
 
 
@@ -198,10 +200,12 @@ async def changed(session: AsyncSession, statement: Any, params: Params) -> int:
 async def _execute(session: AsyncSession, statement: Any, params: Params | Sequence[Params]) -> tuple[list[Any], int]:
     raw = await _raw(session)
     if raw is not None:
+        global fast_statements, fallbacks
         try:
-            return _run(raw, session.get_bind().dialect, statement, params)
+            done = _run(raw, session.get_bind().dialect, statement, params)
+            fast_statements += 1
+            return done
         except LookupError:
-            global fallbacks
             fallbacks += 1
     conn = await session.connection()
     result = await conn.execute(statement, _decoded(params))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from store import fastsql
 from tests.conftest import Stack
 from tests.e2e import (
     CHECKED,
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_green_lane_is_released_with_a_release_notice(stack: Stack) -> None:
+    fallbacks, fast_statements = fastsql.fallbacks, fastsql.fast_statements
     accepted = await lodge(stack, example("green-lane"))
     assert accepted["status"] == "accepted"
     assert accepted["sop"] == {"name": "test-clearance", "version": 1}
@@ -32,6 +34,8 @@ async def test_green_lane_is_released_with_a_release_notice(stack: Stack) -> Non
 
     view = await wait_for(stack, mrn, completed)
     assert (view["status"], view["outcome"], view["lane"]) == ("completed", "released", "green")
+    if stack.db.dialect == "sqlite":  # every statement of lodging, outcome and reads ran on the fast path
+        assert fastsql.fallbacks == fallbacks and fastsql.fast_statements > fast_statements
     assert [p["status"] for p in view["screening"]["parties"]] == ["clear"] * 3
     assert view["licences"]["items"][0]["status"] == "not_controlled"
     assert [t["stage"] for t in view["timeline"]] == ["intake", "screening", "licence_check", "risk", "outcome"]
