@@ -9,6 +9,10 @@ they started with.
 Scores of different lists can be set side by side: every index weighs a token by the same background
 model blended with its own counts (:mod:`screening.background`), so a 50-entry list's tokens weigh as
 they would in a large list, and a match in the small list means what it means in the large one.
+
+Being immutable, a value remembers the hits of the names it was last asked for (``HITS_REMEMBERED``): the same
+exporter, declarant and regular consignee come back declaration after declaration, and against the same lists
+their hits are the same. A list import makes a new value, which starts with nothing remembered.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from screening.index import Hit, Match
 from screening.lists import ListEntry
 from screening.matches import ScreeningIndex
 
-__all__ = ["ListIndex", "ListIndexes"]
+__all__ = ["HITS_REMEMBERED", "ListIndex", "ListIndexes"]
+
+HITS_REMEMBERED = 8192  # names whose hits a value keeps (all forgotten at once when full)
 
 
 class ListIndex(Protocol):
@@ -39,12 +45,13 @@ class ListIndex(Protocol):
 class ListIndexes:
     """An index and its revision per list name; immutable."""
 
-    __slots__ = ("_indexes", "_revisions")
+    __slots__ = ("_indexes", "_recent", "_revisions")
 
     def __init__(self, indexes: Mapping[str, tuple[int, ListIndex]] | None = None) -> None:
         items = dict(indexes or {})
         self._indexes: Mapping[str, ListIndex] = MappingProxyType({n: i for n, (_, i) in items.items()})
         self._revisions: Mapping[str, int] = MappingProxyType({n: r for n, (r, _) in items.items()})
+        self._recent: dict[tuple[str, str | None, int, float], tuple[Hit, ...]] = {}
 
     @classmethod
     def empty(cls) -> ListIndexes:
@@ -96,11 +103,18 @@ class ListIndexes:
         list-name order), as ``NameIndex.hits`` scores them."""
         if limit <= 0:
             return []
-        found: list[Hit] = []
-        for list_name in sorted(self._indexes):
-            found.extend(self._indexes[list_name].hits(name, country, limit=limit, min_score=min_score))
-        found.sort(key=lambda h: -h.score)  # stable: equal scores keep list order, then each index's order
-        return found[:limit]
+        key = (name, country, limit, min_score)
+        remembered = self._recent.get(key)
+        if remembered is None:
+            found: list[Hit] = []
+            for list_name in sorted(self._indexes):
+                found.extend(self._indexes[list_name].hits(name, country, limit=limit, min_score=min_score))
+            found.sort(key=lambda h: -h.score)  # stable: equal scores keep list order, then each index's order
+            remembered = tuple(found[:limit])  # hits are frozen: shared safely
+            if len(self._recent) >= HITS_REMEMBERED:
+                self._recent.clear()  # (no eviction order to keep: safe beside a search in another thread)
+            self._recent[key] = remembered
+        return list(remembered)
 
     def search(self, name: str, country: str | None = None, *, limit: int = 10, min_score: float = 80.0) -> list[Match]:
         """``hits`` as matches, for lists whose index keeps its entries in memory (``with_list``); a compact

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -324,3 +325,34 @@ def test_a_small_list_next_to_a_big_one_scores_as_it_would_inside_it(big_entries
     # the tiny list's common words do not weigh like distinctive ones
     for unrelated in ("Golden Star Trading", "Crescent Moon General Trading", "Orion Logistics", "Sahab Trading"):
         assert [m for m in lists.search(unrelated, min_score=REVIEW_THRESHOLD) if m.list == "small"] == [], unrelated
+
+
+def test_a_value_remembers_the_hits_of_names_it_was_asked_for_and_a_new_list_forgets_them(
+    demo: ScreeningIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same party comes back declaration after declaration: against the same lists its hits are looked up
+    once. A new value (a list imported) searches again; asking with other bounds is another question."""
+    from screening import composite
+
+    lists = ListIndexes.empty().with_list("demo-csl", 1, demo.entries)
+    first = lists.hits("Golden Cresent Trading", min_score=0)
+    searched: list[str] = []
+    original = type(demo.names).hits
+
+    def counting(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        searched.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(type(demo.names), "hits", counting)
+    again = lists.hits("Golden Cresent Trading", min_score=0)
+    assert again == first and again is not lists.hits("Golden Cresent Trading", min_score=0) and searched == []
+    again.clear()  # a caller's list is its own
+    assert lists.hits("Golden Cresent Trading", min_score=0) == first
+    assert lists.hits("Golden Cresent Trading", min_score=0, limit=1) == first[:1] and len(searched) == 1
+    newer = lists.with_list("small", 1, SMALL_LIST)
+    assert newer.hits("Golden Cresent Trading", min_score=0)[0].list in ("demo-csl", "small")
+    assert len(searched) == 3  # the new value searched again, in each of its two lists
+    monkeypatch.setattr(composite, "HITS_REMEMBERED", 2)
+    for name in ("Orion Precision", "Sahab Logistics", "Volkov Dynamics"):
+        lists.hits(name)
+    assert len(lists._recent) <= 2  # full: forgotten at once, then remembered again
