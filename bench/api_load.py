@@ -148,12 +148,30 @@ class Phase:
 DESTINATION: str | None = None  # --destination: None keeps the example's (CA, which has a partner administration)
 
 
+# The declarant's client sells to a set of regular buyers: each declaration's consignee is one of CONSIGNEES, at
+# random, named as the example's with a made-up word of its own ("Maple Workshop Supplies Karovi Inc."), so no
+# listed party resembles it and each is a party of its own to screen (the engine remembers a name's hits against
+# the same lists: the exporter and the declarant come back on every declaration, a consignee now and then).
+CONSIGNEES = 1000
+_SYLLABLES = ("ka", "ro", "vi", "len", "dar", "mo", "sel", "tu", "bri", "no", "qua", "zel")
+_consignees = random.Random(7)
+
+
+def consignee_name(base: str, number: int) -> str:
+    word, n = "", number
+    for _ in range(3):
+        n, digit = divmod(n, len(_SYLLABLES))
+        word += _SYLLABLES[digit]
+    stem, _, form = base.rpartition(" ")
+    return f"{stem} {word.capitalize()} {form}"
+
+
 def green_lane() -> dict[str, Any]:
-    """The green-lane example, to `DESTINATION` if one is given (consignee there too)."""
-    if DESTINATION is None:
-        return example("green-lane")
-    body = example("green-lane", country_of_destination=DESTINATION)
-    body["consignee"]["address"]["country"] = DESTINATION
+    """The green-lane example (consignee one of CONSIGNEES), to `DESTINATION` if one is given (consignee there too)."""
+    body = example("green-lane") if DESTINATION is None else example("green-lane", country_of_destination=DESTINATION)
+    if DESTINATION is not None:
+        body["consignee"]["address"]["country"] = DESTINATION
+    body["consignee"]["name"] = consignee_name(body["consignee"]["name"], _consignees.randrange(CONSIGNEES))
     return body
 
 
