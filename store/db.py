@@ -308,9 +308,13 @@ class Database:
                     written = fastsql.changed_now(conn, self._write_engine.dialect, statement, params)
                     conn.execute("COMMIT")
                     return written
-                except BaseException:
+                except BaseException as exc:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                        self._write_raw = None  # the next write opens a new connection
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.close()
                     raise
             except LookupError:  # needs SQLAlchemy's execution: in a session, as writer() runs it
                 pass
