@@ -67,7 +67,7 @@ class Prepared:
         self.lists = tuple(b.key for b in compiled.post_compile_params) if not compiled.literal_execute_params else None
         self.by_size: dict[tuple[int, ...], tuple[str, tuple[tuple[str, int | None], ...]]] = {}
         columns = list(compiled._result_columns)
-        self.row: type | None = namedtuple("Row", [c.keyname for c in columns]) if columns else None  # type: ignore[misc]
+        self.row: type | None = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None  # type: ignore[misc]
         self.results: list[Callable[[Any], Any] | None] = [
             c.type._cached_result_processor(dialect, None) for c in columns
         ]
