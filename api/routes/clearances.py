@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentPrincipal, ServicesDep
 from api.service import clearances as service
@@ -32,12 +32,13 @@ WAIT = Query(
 )
 async def get_clearance(
     mrn: str, principal: CurrentPrincipal, services: ServicesDep, wait: Annotated[float | None, WAIT] = None
-) -> JSONResponse:
+) -> Response:
     wait = min(wait, MAX_WAIT_SECONDS) if wait else 0
     found = await service.get_clearance(services=services, principal=principal, mrn=mrn, wait=wait)
     # Already JSON-ready: answered as is, not validated again against the response model (the declarants' polling
-    # reads this route several times per clearance); the audience's fields only (domain/audience.py)
-    return JSONResponse(found.model_dump(mode="json", exclude_unset=True))
+    # reads this route several times per clearance), encoded by pydantic rather than dumped to Python objects and
+    # those to text; the audience's fields only (domain/audience.py)
+    return Response(found.model_dump_json(exclude_unset=True), media_type="application/json")
 
 
 @router.get("", summary="Clearances, newest first (declarants see their own only)")
