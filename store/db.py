@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -80,19 +80,13 @@ class InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no thread to start
 
 
-def _raw_reader(database: str) -> sqlite3.Connection:
-    """`Database.rows()`'s connection on SQLite: query-only, autocommit (each read sees the last commit)."""
+def _kept_connection(database: str, setup: Callable[[Any, Any], None]) -> sqlite3.Connection:
+    """A `sqlite3` connection `Database` keeps for itself, in autocommit (each statement sees the last commit; a
+    transaction only when begun explicitly), with the engine's pragmas and `setup`'s: `_query_only` for `rows()`,
+    `_inline_writer` for `write()`."""
     conn = sqlite3.connect(database, timeout=30, check_same_thread=False, isolation_level=None)
     _sqlite_pragmas(conn, None)
-    _query_only(conn, None)
-    return conn
-
-
-def _raw_writer(database: str) -> sqlite3.Connection:
-    """`Database.write()`'s connection on SQLite: set up as the inline writer's (`_inline_writer`)."""
-    conn = sqlite3.connect(database, timeout=30, check_same_thread=False, isolation_level=None)
-    _sqlite_pragmas(conn, None)
-    _inline_writer(conn, None)
+    setup(conn, None)
     return conn
 
 
@@ -135,9 +129,27 @@ def _begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _busy(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "sqlite_errorcode", None)
+def _busy(exc: Exception) -> bool:
+    """Whether SQLite refused because another connection holds the database (SQLAlchemy's error or the driver's)."""
+    code = getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None)
     return code is not None and code & 0xFF in BUSY_CODES  # the primary code of an extended one
+
+
+async def _begin_waiting(begin: Callable[[], Awaitable[None]]) -> None:
+    """`begin()` a write transaction, waiting without blocking the event loop (a back-off up to 50 ms, for at most
+    BUSY_SECONDS) while another connection holds the database; any other error at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BUSY_SECONDS
+    delay = 0.001
+    while True:
+        try:
+            await begin()
+            return
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if not _busy(exc) or loop.time() >= deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _query_only(dbapi_connection: Any, _record: Any) -> None:
@@ -243,7 +255,7 @@ class Database:
                 conn = await session.connection()
                 return (await conn.execute(statement, params)).all()
         if self._read_raw is None:
-            self._read_raw = _raw_reader(make_url(self.url).database or "")
+            self._read_raw = _kept_connection(make_url(self.url).database or "", _query_only)
         try:
             # the statement runs inline (store/fastsql.py): nothing is awaited, so no other read interleaves
             return fastsql.run(self._read_raw, self._read_engine.dialect, statement, params or {})  # type: ignore[return-value]
@@ -255,6 +267,11 @@ class Database:
             with contextlib.suppress(Exception):
                 raw.close()
             raise
+
+    def _start_checkpoints(self) -> None:
+        """The inline writer never copies the WAL back itself: `_checkpoints` does, from the first write on."""
+        if self._write_engine is not None and self._checkpointer is None:
+            self._checkpointer = asyncio.create_task(self._checkpoints(), name="wal-checkpoints")
 
     async def _checkpoints(self) -> None:
         """The WAL copied back into the database every CHECKPOINT_SECONDS from a connection of the regular
@@ -275,8 +292,7 @@ class Database:
                 yield session
             return
         assert self._writer is not None
-        if self._write_engine is not None and self._checkpointer is None:
-            self._checkpointer = asyncio.create_task(self._checkpoints(), name="wal-checkpoints")
+        self._start_checkpoints()
         async with self._write_lock:
             await self._writer.acquire()
             try:
@@ -295,15 +311,18 @@ class Database:
         if self._write_engine is None:
             return await self._write_in_session(statement, params)
         assert self._writer is not None and self._write_lock is not None
-        if self._checkpointer is None:
-            self._checkpointer = asyncio.create_task(self._checkpoints(), name="wal-checkpoints")
+        self._start_checkpoints()
         async with self._write_lock:
             await self._writer.acquire()
             try:
                 if self._write_raw is None:
-                    self._write_raw = _raw_writer(make_url(self.url).database or "")
+                    self._write_raw = _kept_connection(make_url(self.url).database or "", _inline_writer)
                 conn = self._write_raw
-                await self._begin_raw(conn)
+
+                async def begin() -> None:
+                    conn.execute("BEGIN IMMEDIATE")
+
+                await _begin_waiting(begin)
                 try:
                     written = fastsql.changed_now(conn, self._write_engine.dialect, statement, params)
                     conn.execute("COMMIT")
@@ -328,40 +347,21 @@ class Database:
             await session.commit()
             return written
 
-    async def _begin_raw(self, conn: sqlite3.Connection) -> None:
-        """BEGIN IMMEDIATE on `write()`'s connection, waiting as `_begin` does while another connection holds it."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_SECONDS
-        delay = 0.001
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF not in BUSY_CODES or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
-
     async def _begin(self, session: AsyncSession) -> None:
         """Begin the inline writer's transaction, waiting without blocking the event loop while another connection
         (one that takes no writer lock: a migration, a command-line tool, a `session()` write where one slipped
         through - tests/write_guard.py fails the suite on those) holds the database. A later transaction of the same
         session, after a commit, begins inline: this process still holds the writer lock then, so only such a
         connection could be in its way, and the begin fails at once rather than stalling the loop."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_SECONDS
-        delay = 0.001
-        while True:
+
+        async def begin() -> None:
             try:
                 await session.connection()
-                return
-            except OperationalError as exc:
+            except OperationalError:
                 await session.rollback()
-                if not _busy(exc) or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+                raise
+
+        await _begin_waiting(begin)
 
     async def init(self) -> None:
         """Upgrade the schema to this code's head (creating it in a fresh database); see `store/migrations`."""
