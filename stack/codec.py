@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
+from domain.payloads import Encoded
 from settings import Settings
 from stack.crypto import Keyring, KeyringError
 
 ENCODING = b"binary/encrypted"
+JSON_PLAIN = b"json/plain"
 KEY_ID = "encryption-key-id"
 ASSOCIATED_DATA = b"temporal-payload:"
 
@@ -67,6 +70,18 @@ class PayloadConverter(PydanticPayloadConverter):
         for converter in self.converters.values():
             if isinstance(converter, PydanticJSONPlainPayloadConverter):
                 converter._type_adapter = _TYPE_ADAPTERS
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        """As the pydantic converter does, but an `Encoded` value (domain/payloads.py) is JSON already."""
+        if not any(type(value) is Encoded for value in values):
+            return super().to_payloads(values)
+        convert = super().to_payloads
+        return [
+            Payload(metadata={"encoding": JSON_PLAIN}, data=value.data)
+            if type(value) is Encoded
+            else convert([value])[0]
+            for value in values
+        ]
 
 
 PLAIN = DataConverter(payload_converter_class=PayloadConverter)  # PAYLOAD_ENCRYPTION=off (measurements only)

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain.exchange import delivery_workflow_id, exchange_workflow_id
 from domain.rescreen import alert_workflow_id
 from domain.search import ALL as SEARCH_ATTRIBUTES
+from stack.codec import PLAIN
 from store import sops
 from tests.conftest import Stack, _fresh_db, make_stack
 from tests.e2e import (
@@ -260,11 +260,12 @@ async def record(names: list[str]) -> None:
         print("every scenario has a recorded history; name scenarios to record them again")
         return
     HISTORIES.mkdir(exist_ok=True)
-    # Plain payloads on purpose: the recorded histories are reviewable fixtures of invented data, and replaying
-    # them through the codec (tests/test_replay.py) proves that plain histories from before encryption still replay.
+    # Plain payloads (the pydantic converter without the codec) on purpose: the recorded histories are reviewable
+    # fixtures of invented data, and replaying them through the codec (tests/test_replay.py) proves that plain
+    # histories from before encryption still replay.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_BIN),
-        data_converter=pydantic_data_converter,
+        data_converter=PLAIN,
         search_attributes=list(SEARCH_ATTRIBUTES),
     )
     try:

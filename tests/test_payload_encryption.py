@@ -329,3 +329,27 @@ async def test_a_type_adapter_is_built_once_per_process_not_once_per_workflow() 
     built = _TYPE_ADAPTERS.cache_info().misses
     assert await second.decode([payload], [hint]) == [value]
     assert _TYPE_ADAPTERS.cache_info().misses == built
+
+
+async def test_an_encoded_input_is_the_value_as_it_was_encoded_and_crosses_sealed() -> None:
+    """A local activity's input is encoded when scheduled (`workflows.options.run_local`): later changes to the
+    object do not reach the payload, the codec seals it like any other, and it decodes into the declared type."""
+    from domain.clearance import AuditEvent, ProjectionInput
+    from domain.payloads import Encoded
+    from domain.vocabulary import Status
+    from tests.support import TEST_CONVERTER
+    from tests.test_store import view as a_view
+
+    view = a_view("26DE0000000000001X", 0, Status.in_progress)
+    projection = ProjectionInput(view=view, audit=[AuditEvent(seq=1, at=view.updated_at, kind="accepted")])
+    encoded = Encoded(projection)
+    view.revision, view.lrn = 99, "CHANGED-AFTERWARDS"
+    [sealed] = await TEST_CONVERTER.encode([encoded])
+    assert sealed.metadata["encoding"] == ENCODING and b"CHANGED" not in sealed.data
+    [decoded] = await TEST_CONVERTER.decode([sealed], [ProjectionInput])
+    assert isinstance(decoded, ProjectionInput)
+    assert decoded.view.revision == 0 and decoded.view.lrn != "CHANGED-AFTERWARDS"
+    assert decoded.audit[0].kind == "accepted"
+    payloads = TEST_CONVERTER.payload_converter.to_payloads([encoded, 7])  # mixed: each converted as it is
+    assert [p.metadata["encoding"] for p in payloads] == [b"json/plain", b"json/plain"]
+    assert payloads[0].data == encoded.data and payloads[1].data == b"7"

@@ -12,6 +12,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from domain.payloads import Encoded
+
 RETRY_UNTIL_DONE = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -50,10 +52,11 @@ DELIVERY_TIMEOUT = timedelta(seconds=30)
 
 
 async def run_local(name: str, arg: Any, result_type: Any = None) -> Any:
-    """Local activities: short, idempotent work that needs no separate task queue round trip."""
+    """Local activities: short, idempotent work that needs no separate task queue round trip. The input is encoded
+    as it stands now (`Encoded`): an attempt after a back-off gets this input, not the workflow's state by then."""
     return await workflow.execute_local_activity(
         name,
-        arg,
+        Encoded(arg),
         result_type=result_type,
         start_to_close_timeout=LOCAL_TIMEOUT,
         retry_policy=RETRY_UNTIL_DONE,
@@ -62,10 +65,10 @@ async def run_local(name: str, arg: Any, result_type: Any = None) -> Any:
 
 async def run_agency(name: str, arg: Any, result_type: type | None = None) -> Any:
     """A local activity that reaches an agency: raises ActivityError once the agency refused or stayed away for
-    AGENCY_PATIENCE, for the caller to park the clearance."""
+    AGENCY_PATIENCE, for the caller to park the clearance. The input is encoded as it stands now, as `run_local`'s."""
     return await workflow.execute_local_activity(
         name,
-        arg,
+        Encoded(arg),
         result_type=result_type,
         start_to_close_timeout=LOCAL_TIMEOUT,
         schedule_to_close_timeout=AGENCY_PATIENCE,
