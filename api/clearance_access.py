@@ -23,6 +23,15 @@ from store import clearances as clearance_store
 from store import cross_agency_reads
 from store.models import ClearanceRecord, Principal
 
+MEMO_KEY = "clearance"  # the workflow's memo: its fields under one entry (one payload to convert and seal)
+
+
+def clearance_memo(memo: dict[str, Any]) -> dict[str, Any]:
+    """What the API wrote in a clearance workflow's memo at lodging (`api/routes/declarations.py`): the fields
+    under one key, or, for clearances lodged before that, each field a key of its own."""
+    found = memo.get(MEMO_KEY)
+    return dict(found) if isinstance(found, dict) else dict(memo)
+
 
 @dataclass
 class ClearanceRef:
@@ -89,14 +98,14 @@ async def find_clearance(services: Services, principal: Principal, mrn: str) -> 
         try:
             handle = services.temporal.get_workflow_handle(workflow_id)
             description = await handle.describe(rpc_timeout=rpc_timeout(services.settings))
-            memo = await description.memo()
+            memo = clearance_memo(await description.memo())
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise not_found(f"clearance {mrn}") from exc
             raise unavailable("the workflow service is unavailable; retry shortly") from exc
         if memo.get("mrn") != mrn:
             raise not_found(f"clearance {mrn}")
-        ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, dict(memo))
+        ref = ClearanceRef(mrn, workflow_id, memo["declarant_eori"], memo["agency"], None, memo)
     ref = await _with_task_party(services, principal, ref)
     check(policy.may_read_clearance(principal, ref.scope))
     if policy.is_cross_agency_read(principal, ref.scope):

@@ -14,7 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import metrics
-from api.clearance_access import accepted_view, settled_body
+from api.clearance_access import MEMO_KEY, accepted_view, clearance_memo, settled_body
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, check, invalid, unavailable
 from api.service import trade as trade_service
@@ -96,8 +96,8 @@ async def lodge_declaration(
     structlog.contextvars.bind_contextvars(mrn=mrn, lrn=declaration.lrn)
     sop = {"name": published.ref.name, "version": published.ref.version}
     # The memo is encrypted by the codec (stack/codec.py) like every payload; the search attributes are not, so
-    # they carry no personal data (domain/search.py).
-    memo = {
+    # they carry no personal data (domain/search.py). One entry: each would be a payload converted and sealed.
+    fields = {
         "mrn": mrn,
         "lrn": declaration.lrn,
         "declarant_eori": declaration.declarant.eori,
@@ -106,6 +106,7 @@ async def lodge_declaration(
         "sop": sop,
         "accepted_at": now.isoformat(),
     }
+    memo = {MEMO_KEY: fields}
     inp = ClearanceInput(
         mrn=mrn,
         lrn=declaration.lrn,
@@ -173,7 +174,7 @@ async def _existing(services: ServicesDep, workflow_id: str, inp: ClearanceInput
     description = await services.temporal.get_workflow_handle(workflow_id).describe(
         rpc_timeout=rpc_timeout(services.settings)
     )
-    memo = await description.memo()
+    memo = clearance_memo(await description.memo())
     if memo.get("body_hash") != body_hash:
         metrics.DECLARATIONS.labels(result="conflict").inc()
         raise ApiError(
