@@ -175,7 +175,7 @@ def build_worker(client: Client, settings: Settings, db: Database, *, task_queue
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    gc_policy.install()  # full collections skip the screening index once it has settled (stack/gc_policy.py)
+    freezer = gc_policy.install()  # full collections skip the screening index once it has settled (stack/gc_policy.py)
     if settings.worker_metrics_port:
         Runtime.set_default(
             Runtime(
@@ -199,6 +199,7 @@ async def main() -> None:
     publisher = asyncio.create_task(
         audit_cosign.publish_and_witness(db, signer, settings.audit_checkpoint_interval_seconds, witnesses)
     )
+    freezer.settle()  # and what startup built, from the start
     async with worker:
         await stop.wait()
         log.info("worker_stopping")

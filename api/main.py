@@ -197,7 +197,7 @@ class DrainingServer(uvicorn.Server):
 def serve() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    gc_policy.install()  # full collections skip the screening index once it has settled (stack/gc_policy.py)
+    freezer = gc_policy.install()  # full collections skip the screening index once it has settled
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,
@@ -210,6 +210,7 @@ def serve() -> None:
         # with both at 5 s a client reused a connection the API was closing that instant (a ReadError under load).
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+    freezer.settle()  # and the modules, schemas and app built so far (stack/gc_policy.py)
     DrainingServer(config).run()
 
 

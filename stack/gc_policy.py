@@ -14,11 +14,13 @@ not one: under load every full collection (one every few seconds) frees the refe
 finished workflows, tens of thousands of objects, in 30-60 ms. Freezing after those pinned the workflows still in
 flight each time: their cycles, once finished, waited frozen for the thaw, and the worker grew by about 10 KB per
 clearance (300 -> 400 MB over 10,000 clearances).
-Frozen objects are still freed by reference counting when dropped, but a reference cycle among them is never
-collected while frozen, and the index is one (its caches hold its own bound methods): the index a new import
-replaces would stay. So every `thaw_seconds` (default 10 minutes) the frozen objects are given back to the
-collector (`gc.unfreeze()`): the next full collection walks them all once (the one slow collection of the interval,
-instead of one every few hundred clearances), frees the cycles that died, and freezes the survivors again.
+What a process builds before it serves is frozen at once (`settle`), and what a thaw gave back is frozen again by
+the next slow full collection, whatever the heap's size. Frozen objects are still freed by reference counting when
+dropped, but a reference cycle among them is never collected while frozen, and the index is one (its caches hold
+its own bound methods): the index a new import replaces would stay. So every `thaw_seconds` (default 10 minutes)
+the frozen objects are given back to the collector (`gc.unfreeze()`): the next full collection walks them all once
+(the one slow collection of the interval, instead of one every few hundred clearances), frees the cycles that died,
+and freezes the survivors again.
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ class FreezeSlowCollections:
         self.thaws = 0
         self._started = 0.0
         self._frozen_at: float | None = None
+        self._refreeze = False  # the first slow full collection after a thaw freezes, however small the heap
+
+    def settle(self) -> None:
+        """Freeze what the process built before serving (modules, pydantic schemas, the SDK, reference data):
+        ~200,000 objects that every full collection would otherwise walk again, 0.1-0.2 s each time on a 2-core
+        machine with no list larger than the demo's (under the `min_survivors` a later freeze needs)."""
+        gc.collect()
+        gc.freeze()
+        self.freezes += 1
+        self._frozen_at = time.perf_counter()
+        log.info("gc_startup_frozen", frozen=gc.get_freeze_count())
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if info.get("generation") != 2:
@@ -59,16 +72,16 @@ class FreezeSlowCollections:
             return
         now = time.perf_counter()
         took = now - self._started
-        if took >= self.slow_seconds and len(gc.get_objects(generation=2)) >= self.min_survivors:
+        if took >= self.slow_seconds and (self._refreeze or len(gc.get_objects(generation=2)) >= self.min_survivors):
             gc.freeze()
             self.freezes += 1
-            self._frozen_at = now
+            self._frozen_at, self._refreeze = now, False
             log.info("gc_survivors_frozen", full_collection_s=round(took, 3), frozen=gc.get_freeze_count())
         elif self._frozen_at is not None and now - self._frozen_at >= self.thaw_seconds:
             # the next full collection looks at everything once more: cycles that died while frozen are freed
             gc.unfreeze()
             self.thaws += 1
-            self._frozen_at = None
+            self._frozen_at, self._refreeze = None, True
 
 
 def install(

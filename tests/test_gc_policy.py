@@ -81,3 +81,21 @@ def test_a_collection_slow_for_what_it_frees_freezes_nothing(policy: FreezeSlowC
     assert took >= policy.slow_seconds, took
     assert policy.freezes == 0 and gc.get_freeze_count() == frozen
     del in_flight
+
+
+def test_what_startup_built_is_frozen_at_once_and_again_after_each_thaw(policy: FreezeSlowCollections) -> None:
+    """A process with only small lists never holds `min_survivors` objects, yet its modules and schemas cost every
+    full collection a walk: `settle` freezes them before it serves, and the first slow collection after a thaw
+    freezes them again, however small the heap."""
+    policy.min_survivors = 10**12  # no heap this test builds would freeze by size
+    startup = [Node([{"name": [i]}]) for i in range(300_000)]
+    policy.settle()
+    assert policy.freezes == 1 and gc.get_freeze_count() >= len(startup)
+    assert full_collection_seconds() < policy.slow_seconds  # frozen: not walked
+    policy.thaw_seconds = 0
+    gc.collect()  # the interval is over: given back to the collector
+    assert policy.thaws == 1 and gc.get_freeze_count() == 0
+    policy.thaw_seconds = 3600
+    assert full_collection_seconds() >= policy.slow_seconds  # walks everything once more, and freezes it
+    assert policy.freezes == 2 and gc.get_freeze_count() >= len(startup)
+    del startup
