@@ -34,7 +34,7 @@ from store import clearances as clearance_store
 from store import exchange as exchange_store
 from store.db import Database
 from store.exchange import AuditBatch
-from store.models import ExchangeMessage
+from store.models import MessageRow
 from workflows import options
 
 log = structlog.get_logger("exchange")
@@ -48,7 +48,7 @@ class PreparedRelease:
 
     partner: Agency | None = None
     agreement: ExchangeAgreement | None = None
-    rows: list[ExchangeMessage] = field(default_factory=list)
+    rows: list[MessageRow] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
     done: ReleaseExchange | None = None
 

@@ -31,7 +31,7 @@ from settings import Settings
 from store import agencies as agency_store
 from store import exchange as exchange_store
 from store.db import Database
-from store.models import ExchangeMessage, utcnow
+from store.models import ExchangeMessage, MessageRow, utcnow
 
 log = structlog.get_logger("exchange")
 AGREEMENTS_FILE = "exchange-agreements.yaml"
@@ -190,11 +190,12 @@ class ExchangeOffice:
         recipient: str,
         payload: dict[str, Any],
         msg_id: str,
-    ) -> tuple[list[ExchangeMessage], list[AuditEvent]]:
+    ) -> tuple[list[MessageRow], list[AuditEvent]]:
         """A message to a partner this engine embeds, delivered in memory: signed, checked and received as the
         partner's inbox receives it, acknowledged, and the acknowledgement checked and received back — the four
-        rows (the message `acknowledged` first) and their audit events in the order `send_in` would log them,
-        for the caller to store in its transaction. Refused when a check fails (then `send_in` records it)."""
+        rows (the message `acknowledged` first, plain `MessageRow`s for a Core insert) and their audit events in
+        the order `send_in` would log them, for the caller to store in its transaction. Refused when a check
+        fails (then `send_in` records it)."""
         ring = await self.keys()
         self.agreement(recipient, kind=kind)
         now = utcnow()
@@ -213,10 +214,11 @@ class ExchangeOffice:
             in_reply_to=None,
             status="pending",
             now=now,
+            row=MessageRow,
         )
         events = [exchange_store.audit_event(out, "exchange_composed")]
         claims, kid, source, audience = checked(out.jws or "")
-        received = received_message(out.jws or "", claims, kid, source, audience, now)
+        received = received_message(out.jws or "", claims, kid, source, audience, now, MessageRow)
         events.append(exchange_store.audit_event(received, "exchange_received"))
         ack = signed_message(
             ring.for_agency(audience),
@@ -229,12 +231,13 @@ class ExchangeOffice:
             in_reply_to=received.id,
             status="delivered",  # it travels back in the response
             now=now,
+            row=MessageRow,
         )
         events.append(exchange_store.audit_event(ack, "exchange_composed"))
         out.attempts, out.status, out.received_at = 1, "delivered", now
         events.append(exchange_store.audit_event(out, "exchange_delivered"))
         claims, kid, source, audience = checked(ack.jws or "")
-        ack_received = received_message(ack.jws or "", claims, kid, source, audience, utcnow())
+        ack_received = received_message(ack.jws or "", claims, kid, source, audience, utcnow(), MessageRow)
         events.append(exchange_store.audit_event(ack_received, "exchange_received"))
         out.status, out.acknowledged_at = "acknowledged", ack_received.received_at
         events.append(exchange_store.audit_event(out, "exchange_acknowledged"))

@@ -13,7 +13,7 @@ from typing import Any
 from adapters.signing import SignatureRefused, SigningKey, unverified, verify
 from domain.agencies import Agency
 from domain.exchange import MESSAGE_KINDS, ExchangeAgreement, agreement_with
-from store.models import ExchangeMessage
+from store.models import ExchangeMessage, MessageRow
 
 
 class Refused(Exception):
@@ -36,7 +36,9 @@ def signed_message(
     in_reply_to: str | None,
     status: str,
     now: datetime,
-) -> ExchangeMessage:
+    row: type[ExchangeMessage] | type[MessageRow] = ExchangeMessage,
+) -> Any:
+    """The message signed, as a row of `row`'s type (an ORM instance to add to a session, or a `MessageRow`)."""
     claims = {
         "jti": ident,
         "iss": sender,
@@ -44,7 +46,7 @@ def signed_message(
         "iat": int(now.timestamp()),
         "msg": {"kind": kind, "mrn": mrn, "in_reply_to": in_reply_to, "sent_at": now.isoformat(), "payload": payload},
     }
-    return ExchangeMessage(
+    return row(
         id=ident,
         direction="out",
         mrn=mrn,
@@ -104,10 +106,17 @@ def _problem(agreements: list[ExchangeAgreement], sender: Agency, kind: Any, mrn
 
 
 def received_message(
-    token: str, claims: dict[str, Any], kid: str, sender: Agency, audience: str, now: datetime
-) -> ExchangeMessage:
+    token: str,
+    claims: dict[str, Any],
+    kid: str,
+    sender: Agency,
+    audience: str,
+    now: datetime,
+    row: type[ExchangeMessage] | type[MessageRow] = ExchangeMessage,
+) -> Any:
+    """The verified message as it is kept, as a row of `row`'s type (as `signed_message`'s)."""
     msg = claims["msg"]
-    return ExchangeMessage(
+    return row(
         id=str(claims["jti"]),
         direction="in",
         mrn=msg["mrn"],

@@ -5,6 +5,7 @@ event in the same transaction, under a sequence number derived from the message 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -17,7 +18,7 @@ from domain.clearance import AuditEvent
 from domain.exchange import ExitRecord, audit_seq
 from store import audit_log, fastsql
 from store.db import Database, upsert
-from store.models import ExchangeMessage, ExportExit, utcnow
+from store.models import ExchangeMessage, ExportExit, MessageRow, utcnow
 
 CREATED = "exchange_messages_created"  # session.info: (id, direction) of the messages this transaction stored
 
@@ -42,7 +43,7 @@ class AuditBatch:
         self.events = {}
 
 
-def audit_event(row: ExchangeMessage, event: str, actor: str | None = None, **detail: Any) -> AuditEvent:
+def audit_event(row: ExchangeMessage | MessageRow, event: str, actor: str | None = None, **detail: Any) -> AuditEvent:
     """One audit event of the message's clearance: what happened, between whom (never the payload itself)."""
     base = {
         "message_id": row.id,
@@ -118,7 +119,7 @@ async def add(
     return row
 
 
-async def insert_prepared(session: AsyncSession, rows: list[ExchangeMessage]) -> None:
+async def insert_prepared(session: AsyncSession, rows: Sequence[ExchangeMessage | MessageRow]) -> None:
     """Messages built before the transaction (a release to an embedded partner, `prepare_embedded`), known not
     to be stored, inserted in one Core statement: through the ORM's unit of work the flush cost more than the
     insert. They are not in the session afterwards (nothing in the transaction reads them back)."""

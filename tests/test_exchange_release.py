@@ -185,3 +185,20 @@ async def test_a_partner_out_of_reach_gets_the_notification_by_durable_redeliver
     assert row is not None and row.status == "delivered" and row.attempts >= 1
     view = await clearance(stack, mrn)
     assert view["status"] == "completed" and view["exit"]["status"] == "awaiting_exit"
+
+
+def test_a_message_row_built_in_memory_has_the_columns_of_a_stored_message() -> None:
+    """`MessageRow` (a release to an embedded partner, inserted through Core) mirrors `ExchangeMessage`: the same
+    columns, the same defaults, so `insert_prepared` writes every column either way."""
+    from dataclasses import MISSING, fields
+
+    from store.models import ExchangeMessage, MessageRow
+
+    columns = {c.name: c for c in ExchangeMessage.__table__.columns}  # type: ignore[attr-defined]
+    built = {f.name: f for f in fields(MessageRow)}
+    assert built.keys() == columns.keys()
+    for name, spec in ExchangeMessage.model_fields.items():
+        default = built[name].default
+        assert (default is MISSING) == spec.is_required(), name
+        if not spec.is_required():
+            assert default == spec.default, name
