@@ -305,7 +305,7 @@ def test_payload_encryption_off_is_the_plain_pydantic_converter(tmp_path: Path) 
     from stack.codec import PLAIN, PayloadConverter, data_converter
 
     off = data_converter(Settings(data_dir=tmp_path, payload_encryption="off"))
-    assert off is PLAIN and off.payload_codec is None and off.payload_converter_class is PayloadConverter
+    assert off is PLAIN and off.payload_codec is None and type(off.payload_converter_class()) is PayloadConverter
     assert not (tmp_path / "keys").exists()
     on = data_converter(Settings(data_dir=tmp_path))
     assert on.payload_codec is not None and (tmp_path / "keys" / "payload-keys.json").stat().st_mode & 0o777 == 0o600
@@ -353,3 +353,19 @@ async def test_an_encoded_input_is_the_value_as_it_was_encoded_and_crosses_seale
     payloads = TEST_CONVERTER.payload_converter.to_payloads([encoded, 7])  # mixed: each converted as it is
     assert [p.metadata["encoding"] for p in payloads] == [b"json/plain", b"json/plain"]
     assert payloads[0].data == encoded.data and payloads[1].data == b"7"
+
+
+def test_every_data_converter_of_a_process_shares_one_payload_converter() -> None:
+    """The SDK asks a data converter's `payload_converter_class` for a converter twice per workflow activation:
+    ours answer with one instance, which takes no serialization context (so `with_context` keeps it)."""
+    from temporalio.converter import WorkflowSerializationContext
+
+    from stack.codec import PLAIN, PayloadConverter, converter_for
+    from tests.support import TEST_KEYRING
+
+    sealed = converter_for(TEST_KEYRING)
+    first, second = sealed.payload_converter_class(), PLAIN.payload_converter_class()
+    assert isinstance(first, PayloadConverter) and first is second
+    context = WorkflowSerializationContext(namespace="default", workflow_id="clearance-x")
+    assert first.with_context(context) is first
+    assert sealed.with_context(context) is sealed
