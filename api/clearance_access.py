@@ -4,6 +4,7 @@ failed) is found by the workflow's memo (describe, never a query: queries compet
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +27,7 @@ from store.models import ClearanceRecord, Principal
 MEMO_KEY = "clearance"  # the workflow's memo: its fields under one entry (one payload to convert and seal)
 
 
-def clearance_memo(memo: dict[str, Any]) -> dict[str, Any]:
+def clearance_memo(memo: Mapping[str, Any]) -> dict[str, Any]:
     """What the API wrote in a clearance workflow's memo at lodging (`api/routes/declarations.py`): the fields
     under one key, or, for clearances lodged before that, each field a key of its own."""
     found = memo.get(MEMO_KEY)
