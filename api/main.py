@@ -26,6 +26,7 @@ from api.deps import Services
 from api.errors import service_unavailable_response
 from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
+from api.responses import JSONResponse
 from api.routes import (
     agencies,
     audit,
@@ -112,6 +113,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(require_json_body)],  # 415 for a JSON body without a JSON Content-Type
+        default_response_class=JSONResponse,  # encoded by pydantic-core (api/responses.py)
     )
     errors.install(app)
     app.add_middleware(metrics.RequestMetrics)  # innermost: the route is known when the answer is counted

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -17,6 +16,7 @@ from api import metrics
 from api.clearance_access import MEMO_KEY, accepted_view, clearance_memo, settled_body
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, check, invalid, unavailable
+from api.responses import JSONResponse
 from api.service import trade as trade_service
 from api.service.parties import parties_for
 from api.waiting import applied, wait_preference

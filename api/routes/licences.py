@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, SessionDep, WriterDep
+from api.responses import JSONResponse
 from api.service import licences as service
 from domain.licence import (
     DepletionRequest,

@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -15,6 +14,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api import metrics
 from api.deps import Services, ServicesDep
+from api.responses import JSONResponse
 
 router = APIRouter(tags=["operations"])
 CACHE_SECONDS = 1.0

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentPrincipal, ServicesDep, SessionDep
+from api.responses import JSONResponse
 from api.service import sops as service
 
 router = APIRouter(prefix="/v1/sops", tags=["sops"])

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.deps import CurrentPrincipal, ServicesDep
 from api.errors import ApiError, check, invalid, not_found
+from api.responses import JSONResponse
 from domain import policy
 from store import principals as principal_store
 from store.models import ApiToken, Principal, utcnow

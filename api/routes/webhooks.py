@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, ServicesDep
+from api.responses import JSONResponse
 from api.service import webhooks as service
 from domain.webhooks import SIGNATURE_HEADER, SIGNATURE_SCHEME, WebhookCreate
 from store.models import WebhookSubscription
