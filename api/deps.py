@@ -56,6 +56,7 @@ class Services:
     _touched: dict[str, float] = field(default_factory=dict)  # token id or session hash → when last written
     _pending: dict[str, set[str]] = field(default_factory=lambda: {"tokens": set(), "sessions": set()})
     _flushing: asyncio.Task[None] | None = None
+    _resolving: dict[str, asyncio.Task[Principal | None]] = field(default_factory=dict)
 
     async def principal(self, token: str) -> Principal | None:
         now = time.monotonic()
@@ -63,6 +64,21 @@ class Services:
         if cached and cached.until > now and (cached.expires_at is None or cached.expires_at > utcnow()):
             self._note_use("tokens", cached.token_id)
             return cached.principal
+        # One look-up per token at a time: when a busy client's entry expires, its requests in flight (50 of them
+        # under load) wait for the one that reads the token rather than each reading it.
+        resolving = self._resolving.get(token)
+        if resolving is None:
+            resolving = self._resolving[token] = asyncio.create_task(self._resolve(token))
+            resolving.add_done_callback(lambda done: self._resolved(token, done))
+        return await asyncio.shield(resolving)
+
+    def _resolved(self, token: str, done: asyncio.Task[Principal | None]) -> None:
+        self._resolving.pop(token, None)
+        if not done.cancelled():
+            done.exception()  # each waiter gets it raised; retrieved here for when none waits any more
+
+    async def _resolve(self, token: str) -> Principal | None:
+        now = time.monotonic()
         async with self.db.reader() as session:
             found = await principals.resolve(session, token)
         if found is None:

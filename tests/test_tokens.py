@@ -33,9 +33,10 @@ WHO_AM_I = "/v1/webhooks"  # any call a customs officer may make
 async def other_process(stack: Stack, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Another API process on the same database (its own token cache)."""
     app = create_app(stack.settings.model_copy(update=changes), temporal=stack.client, db=stack.db)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
         yield http
 
 
@@ -205,3 +206,28 @@ async def test_no_demo_principals_in_production(stack: Stack, tmp_path: Any) -> 
             pass
     finally:
         await db.dispose()
+
+
+async def test_requests_in_flight_with_one_token_read_it_once(store_db: Database, monkeypatch: Any) -> None:
+    """When a busy client's cached token expires, its requests in flight wait for one look-up of it, not one each
+    (50 declarant requests at once under load); an unknown token is refused to every one of them."""
+    from api.deps import Services
+
+    async with store_db.session() as session:
+        await principals.upsert_principal(session, id="busy", name="Busy", agency="DEMO-TRADE", roles=["declarant"])
+        token = await principals.issue_token(session, principal_id="busy")
+    reads = 0
+    resolve = principals.resolve
+
+    async def counted(session: Any, presented: str) -> Any:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.05)  # the look-up takes a while: the others arrive meanwhile
+        return await resolve(session, presented)
+
+    monkeypatch.setattr(principals, "resolve", counted)
+    services = Services(settings=Settings(), db=store_db, temporal=None, screening=None)  # type: ignore[arg-type]
+    found = await asyncio.gather(*(services.principal(token) for _ in range(50)))
+    assert reads == 1 and {p.id for p in found if p is not None} == {"busy"} and None not in found
+    assert await asyncio.gather(*(services.principal("no-such-token") for _ in range(10))) == [None] * 10
+    assert reads == 2
