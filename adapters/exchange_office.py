@@ -214,11 +214,10 @@ class ExchangeOffice:
             in_reply_to=None,
             status="pending",
             now=now,
-            row=MessageRow,
         )
         events = [exchange_store.audit_event(out, "exchange_composed")]
         claims, kid, source, audience = checked(out.jws or "")
-        received = received_message(out.jws or "", claims, kid, source, audience, now, MessageRow)
+        received = received_message(out.jws or "", claims, kid, source, audience, now)
         events.append(exchange_store.audit_event(received, "exchange_received"))
         ack = signed_message(
             ring.for_agency(audience),
@@ -231,13 +230,12 @@ class ExchangeOffice:
             in_reply_to=received.id,
             status="delivered",  # it travels back in the response
             now=now,
-            row=MessageRow,
         )
         events.append(exchange_store.audit_event(ack, "exchange_composed"))
         out.attempts, out.status, out.received_at = 1, "delivered", now
         events.append(exchange_store.audit_event(out, "exchange_delivered"))
         claims, kid, source, audience = checked(ack.jws or "")
-        ack_received = received_message(ack.jws or "", claims, kid, source, audience, utcnow(), MessageRow)
+        ack_received = received_message(ack.jws or "", claims, kid, source, audience, utcnow())
         events.append(exchange_store.audit_event(ack_received, "exchange_received"))
         out.status, out.acknowledged_at = "acknowledged", ack_received.received_at
         events.append(exchange_store.audit_event(out, "exchange_acknowledged"))
@@ -369,8 +367,8 @@ class ExchangeOffice:
     ) -> str | None:
         """Store a verified inbound message and compose its signed acknowledgement (None for an acknowledgement
         itself), in the caller's transaction (`fresh`: in answer to a message it stored)."""
-        row = received_message(token, claims, kid, sender, audience, utcnow())
-        row = await exchange_store.add(session, row, "exchange_received", None, batch=batch, known_new=fresh)
+        built = received_message(token, claims, kid, sender, audience, utcnow())
+        row = await exchange_store.add(session, built, "exchange_received", None, batch=batch, known_new=fresh)
         await self._on_received(session, row, batch)
         if row.kind == "acknowledgement":
             return None

@@ -36,9 +36,8 @@ def signed_message(
     in_reply_to: str | None,
     status: str,
     now: datetime,
-    row: type[ExchangeMessage] | type[MessageRow] = ExchangeMessage,
-) -> Any:
-    """The message signed, as a row of `row`'s type (an ORM instance to add to a session, or a `MessageRow`)."""
+) -> MessageRow:
+    """The message signed, as the row it is kept as (`store.exchange.add` stores it, or `insert_prepared`)."""
     claims = {
         "jti": ident,
         "iss": sender,
@@ -46,7 +45,7 @@ def signed_message(
         "iat": int(now.timestamp()),
         "msg": {"kind": kind, "mrn": mrn, "in_reply_to": in_reply_to, "sent_at": now.isoformat(), "payload": payload},
     }
-    return row(
+    return MessageRow(
         id=ident,
         direction="out",
         mrn=mrn,
@@ -106,17 +105,11 @@ def _problem(agreements: list[ExchangeAgreement], sender: Agency, kind: Any, mrn
 
 
 def received_message(
-    token: str,
-    claims: dict[str, Any],
-    kid: str,
-    sender: Agency,
-    audience: str,
-    now: datetime,
-    row: type[ExchangeMessage] | type[MessageRow] = ExchangeMessage,
-) -> Any:
-    """The verified message as it is kept, as a row of `row`'s type (as `signed_message`'s)."""
+    token: str, claims: dict[str, Any], kid: str, sender: Agency, audience: str, now: datetime
+) -> MessageRow:
+    """The verified message as the row it is kept as (as `signed_message`'s)."""
     msg = claims["msg"]
-    return row(
+    return MessageRow(
         id=str(claims["jti"]),
         direction="in",
         mrn=msg["mrn"],
@@ -133,7 +126,7 @@ def received_message(
     )
 
 
-def acknowledgement_payload(received: ExchangeMessage) -> dict[str, Any]:
+def acknowledgement_payload(received: MessageRow | ExchangeMessage) -> dict[str, Any]:
     return {
         "acknowledges": received.id,
         "kind": received.kind,

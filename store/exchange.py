@@ -6,6 +6,7 @@ event in the same transaction, under a sequence number derived from the message 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -98,7 +99,7 @@ async def stored(db: Database, message_id: str, direction: str) -> bool:
 
 async def add(
     session: AsyncSession,
-    row: ExchangeMessage,
+    built: MessageRow,
     event: str,
     actor: str | None = None,
     *,
@@ -106,12 +107,14 @@ async def add(
     known_new: bool = False,
     **detail: Any,
 ) -> ExchangeMessage:
-    """Store a message once; the same id and direction again returns what is stored. `known_new`: the caller
-    knows it cannot be stored yet (it follows from a message this transaction stored, `created_here`)."""
+    """Store a message built in memory (`adapters.exchange_rows`) once, as the ORM instance returned; the same id
+    and direction again returns what is stored. `known_new`: the caller knows it cannot be stored yet (it follows
+    from a message this transaction stored, `created_here`)."""
     if not known_new:
-        found = await get(session, row.id, row.direction)
+        found = await get(session, built.id, built.direction)
         if found is not None:
             return found
+    row = ExchangeMessage(**asdict(built))
     session.add(row)
     await session.flush()
     session.info.setdefault(CREATED, set()).add((row.id, row.direction))
@@ -119,7 +122,7 @@ async def add(
     return row
 
 
-async def insert_prepared(session: AsyncSession, rows: Sequence[ExchangeMessage | MessageRow]) -> None:
+async def insert_prepared(session: AsyncSession, rows: Sequence[MessageRow]) -> None:
     """Messages built before the transaction (a release to an embedded partner, `prepare_embedded`), known not
     to be stored, inserted in one Core statement: through the ORM's unit of work the flush cost more than the
     insert. They are not in the session afterwards (nothing in the transaction reads them back)."""

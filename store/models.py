@@ -468,9 +468,10 @@ class ExchangeMessage(SQLModel, table=True):
 
 @dataclass(slots=True)
 class MessageRow:
-    """An `ExchangeMessage` built in memory for a Core insert (`store.exchange.insert_prepared`): the same
-    columns, read by attribute the same way, without the ORM's instrumentation (an ExchangeMessage cost ~60 µs to
-    build; a release to an embedded partner builds four, `ExchangeOffice.prepare_embedded`)."""
+    """An `ExchangeMessage` as it is built in memory (`adapters.exchange_rows`): the same columns, read by
+    attribute the same way, without the ORM's instrumentation (an ExchangeMessage cost ~60 µs to build). A release
+    to an embedded partner inserts its four through Core (`store.exchange.insert_prepared`); the rest become ORM
+    instances when stored (`store.exchange.add`)."""
 
     id: str
     direction: str
