@@ -175,8 +175,8 @@ async def green_lane(client: Client, env: dict[str, str], tmp: Path, db: Databas
         async def one(i: int) -> None:
             inp = clearance_input(published.definition, published.ref)
             key = declaration_key(inp.declarant_eori, inp.lrn)
-            view = await client.execute_workflow(ClearanceWorkflow.run, inp, id=workflow_id_for_key(key), task_queue=tq)
-            assert view.outcome.value == "released", view.outcome
+            end = await client.execute_workflow(ClearanceWorkflow.run, inp, id=workflow_id_for_key(key), task_queue=tq)
+            assert end.outcome is not None and end.outcome.value == "released", end.outcome
 
         await one(-1)  # warm-up: first index build, first imports
         return n / await run_many(n, concurrency, one)

@@ -411,6 +411,22 @@ class ClearanceView(Model):
     revision: int = 0
 
 
+class ClearanceResult(Model):
+    """What a clearance workflow returns when it ends: how it ended. The whole view is the read model's (GET
+    /v1/clearances/{mrn}) and the workflow's `view` query's; returning it too had every clearance encode, seal and
+    store it a second time in its history."""
+
+    mrn: str
+    status: Status
+    outcome: Outcome | None = None
+    lane: Lane | None = None
+    revision: int
+
+    @classmethod
+    def of(cls, view: ClearanceView) -> ClearanceResult:
+        return cls(mrn=view.mrn, status=view.status, outcome=view.outcome, lane=view.lane, revision=view.revision)
+
+
 class ProjectionInput(Model):
     """One idempotent write of the read model: the view at `revision`, new audit events, changed tasks."""
 

@@ -21,6 +21,7 @@ from domain.clearance import (
     CheckLicencesInput,
     ClaimTask,
     ClearanceInput,
+    ClearanceResult,
     ClearanceView,
     CompleteTask,
     HandOverTask,
@@ -143,6 +144,20 @@ async def start(client: Client, inp: ClearanceInput, task_queue: str) -> Workflo
     return await client.start_workflow(ClearanceWorkflow.run, inp, id=f"clearance-{inp.mrn}", task_queue=task_queue)
 
 
+async def final_view(handle: WorkflowHandle[Any, Any]) -> ClearanceView:
+    """The clearance's view once the workflow has ended (its result says only how it ended)."""
+    result: ClearanceResult = await handle.result()
+    view: ClearanceView = await handle.query(ClearanceWorkflow.view)
+    assert (result.mrn, result.status, result.outcome, result.lane, result.revision) == (
+        view.mrn,
+        view.status,
+        view.outcome,
+        view.lane,
+        view.revision,
+    )
+    return view
+
+
 async def until(env: WorkflowEnvironment, check: Any, timeout: float = 10.0) -> None:
     import asyncio
 
@@ -191,7 +206,7 @@ async def test_red_lane_runs_joint_inspection_as_a_child_then_approval(time_skip
         await until(env, lambda: len(fakes.open("approval")) == 1)
         [approval] = fakes.open("approval")
         await complete(env, approval, actor("boss", "supervisor"), "approve")
-        view: ClearanceView = await handle.result()
+        view = await final_view(handle)
     assert view.outcome is not None and view.outcome.value == "released" and view.lane is not None
     assert view.inspection is not None and {f.completed_by for f in view.inspection.findings} == {"insp", "insp2"}
     assert fakes.notices == ["release-notice"] and fakes.restored == []
@@ -229,7 +244,7 @@ async def test_validators_reject_before_anything_reaches_history(time_skipping_e
         ]
         assert len(accepted) == 1  # only the successful claim
         await complete(env, task, actor("boss", "supervisor"), "refer", "suspicious routing")
-        view: ClearanceView = await handle.result()
+        view = await final_view(handle)
     assert view.outcome is not None and view.outcome.value == "referred" and fakes.notices == ["referral-notice"]
 
 
@@ -332,7 +347,7 @@ async def test_overdue_tasks_are_flagged_then_escalated_on_durable_timers(
         )
         assert (back.role, back.assignee, back.escalated_from) == ("supervisor", "boss2", "supervisor")
         await complete(env, back, actor("boss2", "supervisor"), "approve", "decided after escalation")
-        view: ClearanceView = await handle.result()
+        view = await final_view(handle)
     assert view.outcome is not None and view.outcome.value == "released"
     assert any(d.kind == "escalation" and d.outcome == "duty_chief" for d in view.decisions)
 
@@ -374,7 +389,7 @@ async def test_an_escalated_inspection_task_is_a_decision_of_the_clearance(
         await until(env, lambda: len(fakes.open("approval")) == 1)
         [approval] = fakes.open("approval")
         await complete(env, approval, actor("boss", "supervisor"), "approve")
-        view: ClearanceView = await handle.result()
+        view = await final_view(handle)
     assert view.outcome is not None and view.outcome.value == "released"
     assert [d.task_id for d in view.decisions if d.kind == "escalation"] == [late.id]
 
@@ -390,7 +405,7 @@ async def test_a_clearance_of_this_generation_asks_for_no_patch_and_one_before_g
     async with worker(env, fakes, tq):
         for interpreter in (0, INTERPRETER_GENERATION):
             handle = await start(env.client, clearance_input(example("green-lane"), sop, interpreter), tq)
-            view: ClearanceView = await handle.result()
+            view = await final_view(handle)
             assert view.outcome is not None and view.outcome.value == "released"
             events[interpreter] = [e async for e in handle.fetch_history_events()]
 

@@ -28,6 +28,7 @@ from temporalio import workflow
 
 from domain.clearance import (
     ClearanceInput,
+    ClearanceResult,
     ClearanceView,
     Hold,
     InspectionSchedule,
@@ -228,7 +229,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
     # --- the interpreter -------------------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, inp: ClearanceInput) -> ClearanceView:
+    async def run(self, inp: ClearanceInput) -> ClearanceResult:
         now = workflow.now()
         self._journal.view.timeline[0].ended_at = now
         self._journal.set_status(Status.in_progress)
@@ -246,7 +247,7 @@ class ClearanceWorkflow(AgencyParking, RescreenHits):
         else:
             await endings.finish(self, outcome, reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._journal.view
+        return ClearanceResult.of(self._journal.view)
 
     async def _interpret(self, steps: list[Step]) -> tuple[Outcome, str]:
         """Run the steps in order. A hold stops the interpreter between steps and before the outcome; a re-route
