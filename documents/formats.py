@@ -10,6 +10,7 @@ def rfc3339(value: datetime | None) -> str:
     """UTC, second precision, `Z` suffix; a naive datetime is taken as UTC."""
     if value is None:
         return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    if value.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat(timespec="seconds") + "Z"  # the same text as strftime's, cheaper (a notice has dozens)

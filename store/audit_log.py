@@ -57,8 +57,11 @@ def _signer_for(session: AsyncSession) -> LogSigner | None:
 
 
 def rfc3339(at: datetime) -> str:
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC (a naive datetime is taken as UTC): part of the leaf, so never changed."""
+    at = at if at.tzinfo is None else at.astimezone(UTC).replace(tzinfo=None)
+    if at.year < 1000:  # isoformat pads the year to four digits, strftime does not: keep the leaf bytes as they were
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.isoformat(timespec="microseconds") + "Z"  # the same text, at a third of strftime's cost
 
 
 def canonical_json(value: Any) -> bytes:
