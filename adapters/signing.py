@@ -11,6 +11,7 @@ same engine (a registry agency without an endpoint) gets its own key under DATA_
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -81,15 +82,28 @@ def keyring(*, administration: str, audit_key: Path, keys_dir: Path, embedded: l
 
 
 def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims, unchecked: to find the sender and its key, and to record a refused message."""
+    """Header and claims, unchecked: to find the sender and its key, and to record a refused message. Read here
+    (strict base64url, C speed) rather than by PyJWT, which checks every character of a segment in Python: the
+    token is decoded by PyJWT once, when `verify` checks it."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise SignatureRefused(f"not a compact JWS: {len(segments)} segments, expected 3")
     try:
-        unchecked = jwt.api_jws.decode_complete(token, options={"verify_signature": False})
-        header, claims = unchecked["header"], json.loads(unchecked["payload"])
-    except (jwt.PyJWTError, ValueError) as exc:
+        header, claims = (json.loads(_base64url(segment)) for segment in segments[:2])
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise SignatureRefused(f"not a compact JWS: {exc}") from exc
+    if not isinstance(header, dict):
+        raise SignatureRefused("not a compact JWS: the header is not a JSON object")
     if not isinstance(claims, dict):
         raise SignatureRefused("the JWS payload is not a JSON object")
     return header, claims
+
+
+def _base64url(segment: str) -> bytes:
+    """RFC 7515 §2 base64url without padding; any other character is an error."""
+    if len(segment) % 4 == 1:
+        raise binascii.Error("impossible base64url length")
+    return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
 
 
 @lru_cache(maxsize=256)

@@ -163,6 +163,34 @@ async def test_a_tampered_or_unsigned_message_is_refused_and_recorded(stack: Sta
     assert [m["status"] for m in inbox if m["status"] != "rejected"] == ["received"]
 
 
+def test_the_unverified_read_takes_what_pyjwt_takes_and_refuses_the_rest() -> None:
+    """adapters/signing.unverified reads header and claims itself (PyJWT checks base64 in Python, slowly); it must
+    read what PyJWT reads and refuse, as not a compact JWS, what PyJWT refuses to decode."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from adapters.signing import SignatureRefused, unverified
+
+    key = Ed25519PrivateKey.generate()
+    token = jwt.encode(
+        {"iss": "A", "aud": "B", "msg": {"text": "é" * 40}}, key, algorithm="EdDSA", headers={"kid": "k"}
+    )
+    expected = jwt.api_jws.decode_complete(token, options={"verify_signature": False})
+    assert unverified(token) == (expected["header"], json.loads(expected["payload"]))
+    unsigned = jwt.encode({"iss": "A"}, None, algorithm="none")
+    assert unverified(unsigned)[0]["alg"] == "none"  # read, so that `verify` refuses it by name
+    header, payload, signature = token.split(".")
+    for bad in (
+        "not a jws",
+        "a.b",
+        f"{header}.{payload}!.{signature}",
+        f"{header}.{payload}A.{signature}",
+        f"e30.{base64.urlsafe_b64encode(b'[1]').decode().rstrip('=')}.x",
+        f"bm90IGpzb24.{payload}.x",
+    ):
+        with pytest.raises(SignatureRefused):
+            unverified(bad)
+
+
 async def test_a_mutual_assistance_request_is_answered_and_kept_with_the_clearance(stack: Stack) -> None:
     mrn = await released(stack)
     request = {
