@@ -7,6 +7,7 @@ to decide for themselves. An empty body is left to the route's own 422 ("field r
 from __future__ import annotations
 
 from email.message import Message
+from functools import lru_cache
 
 from fastapi import Request
 from fastapi.routing import APIRoute
@@ -14,7 +15,10 @@ from fastapi.routing import APIRoute
 from api.errors import ApiError
 
 
+@lru_cache(maxsize=256)
 def is_json(content_type: str) -> bool:
+    """Whether a Content-Type value names JSON (`application/json`, `application/*+json`), parameters aside;
+    parsed by the email package's header parser, once per distinct value (every JSON request asks)."""
     message = Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
