@@ -90,7 +90,8 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise SignatureRefused(f"not a compact JWS: {len(segments)} segments, expected 3")
     try:
         header, claims = (json.loads(_base64url(segment)) for segment in segments[:2])
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    # UnicodeDecodeError and JSONDecodeError are ValueErrors; RecursionError: JSON nested thousands deep
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise SignatureRefused(f"not a compact JWS: {exc}") from exc
     if not isinstance(header, dict):
         raise SignatureRefused("not a compact JWS: the header is not a JSON object")

@@ -186,6 +186,7 @@ def test_the_unverified_read_takes_what_pyjwt_takes_and_refuses_the_rest() -> No
         f"{header}.{payload}A.{signature}",
         f"e30.{base64.urlsafe_b64encode(b'[1]').decode().rstrip('=')}.x",
         f"bm90IGpzb24.{payload}.x",
+        f"e30.{base64.urlsafe_b64encode(b'[' * 200_000).decode().rstrip('=')}.x",  # nested past the recursion limit
     ):
         with pytest.raises(SignatureRefused):
             unverified(bad)
