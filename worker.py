@@ -30,7 +30,7 @@ from adapters.webhook_endpoints import EndpointPolicy
 from adapters.witness import close as close_witnesses
 from adapters.witness import configured_witnesses
 from settings import Settings, get_settings
-from stack import gc_policy, loop
+from stack import gc_policy, loop, payload_passes
 from stack.logging import configure as configure_logging
 from stack.temporal import connect
 from store import audit_cosign, audit_log
@@ -134,6 +134,7 @@ class ClearanceWorker(Worker):
 
 
 def build_worker(client: Client, settings: Settings, db: Database, *, task_queue: str | None = None) -> Worker:
+    payload_passes.install()  # one payload walk per activation and completion, not three (stack/payload_passes.py)
     audit_log.use_signer(db, load_signer(settings.audit_log_key_path, settings.audit_log_origin))  # signs outcomes
     exchange = ExchangeActivities(
         db=db,

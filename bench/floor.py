@@ -1,6 +1,7 @@
 """The bare-Temporal floor: a workflow with no activities, served by a worker with the clearance worker's
-tuning, workflow runner (WORKFLOW_SANDBOX) and activation (WORKFLOW_ACTIVATION). `python -m bench.floor` runs
-the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the environment)."""
+tuning, workflow runner (WORKFLOW_SANDBOX), activation (WORKFLOW_ACTIVATION) and payload passes
+(stack/payload_passes.py). `python -m bench.floor` runs the worker (TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE from the
+environment)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module: keep the wiring out
     from settings import get_settings
-    from stack import loop
+    from stack import loop, payload_passes
     from stack.temporal import connect
     from worker import TUNING, workflow_runner
 
@@ -27,6 +28,7 @@ class FloorWorkflow:
 async def main() -> None:
     settings = get_settings()
     client = await connect(settings)
+    payload_passes.install()  # as build_worker installs them for the clearance worker
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
