@@ -177,7 +177,8 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
         if event.seq in logged:
             continue
         logged.add(event.seq)
-        detail = json.loads(json.dumps(event.detail, default=str))
+        text = json.dumps(event.detail, default=str)  # stored as this text: the JSON column does not dump it again
+        detail = json.loads(text)
         index = size + len(rows)
         leaf = canonical_json(
             leaf_fields(
@@ -199,7 +200,7 @@ async def append(session: AsyncSession, mrn: str, events: Sequence[AuditEvent]) 
                 "at": event.at,
                 "kind": event.kind,
                 "actor": event.actor,
-                "detail": detail,
+                "detail": fastsql.Json(text),
                 "leaf_index": index,
                 "leaf_hash": hashed,
                 "prev_hash": prev_hash,
