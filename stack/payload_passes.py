@@ -9,8 +9,10 @@ the worker's CPU per green-lane clearance (0.58 ms of 9.8, bench/README.md, "Ses
 `install()` replaces the SDK's two functions by ones that make only the codec walk when the converter has no
 external storage, and call the SDK's own otherwise. It does so only for the SDK code it was checked against
 (`VERIFIED`, the source of both functions): a Temporal release that changes either keeps its own passes, and
-the worker logs that it did. `tests/test_payload_passes.py` checks on real activations that both give the same
-protobufs, and that a converter with external storage still gets every pass.
+the worker logs that it did. `tests/test_payload_passes.py` checks that both give the same protobufs for an
+activation and a completion shaped like a clearance's (arguments, headers, memo, search attributes, a local
+activity, a child workflow), and that a converter with external storage still gets every pass; the rest of the
+suite runs every workflow through the single walk.
 """
 
 from __future__ import annotations
