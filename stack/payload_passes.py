@@ -38,8 +38,12 @@ SDK_ENCODE = bridge_worker.encode_completion
 
 
 def fingerprint() -> str:
-    """The SDK's two functions, as the text they are written in (what `VERIFIED` holds)."""
-    text = inspect.getsource(SDK_DECODE) + inspect.getsource(SDK_ENCODE)
+    """The SDK's two functions, as the text they are written in (what `VERIFIED` holds); "" when the SDK was
+    installed without its sources (then nothing matches and the SDK keeps its passes)."""
+    try:
+        text = inspect.getsource(SDK_DECODE) + inspect.getsource(SDK_ENCODE)
+    except (OSError, TypeError):
+        return ""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -49,10 +53,7 @@ async def decode_activation(
     """The SDK's `decode_activation` with only its codec pass when there is no external storage."""
     if data_converter.external_storage is not None:
         return await SDK_DECODE(activation, data_converter, decode_headers, storage_concurrency_limit)
-    await CommandAwarePayloadVisitor(skip_search_attributes=True, skip_headers=not decode_headers).visit(
-        bridge_worker._Visitor(data_converter._decode_payload_sequence), activation
-    )
-    return StorageOperationMetrics()
+    return await _codec_walk(activation, data_converter._decode_payload_sequence, decode_headers)
 
 
 async def encode_completion(
@@ -61,8 +62,14 @@ async def encode_completion(
     """The SDK's `encode_completion` with only its codec pass when there is no external storage."""
     if data_converter.external_storage is not None:
         return await SDK_ENCODE(completion, data_converter, encode_headers, storage_concurrency_limit)
-    await CommandAwarePayloadVisitor(skip_search_attributes=True, skip_headers=not encode_headers).visit(
-        bridge_worker._Visitor(data_converter._encode_payload_sequence), completion
+    return await _codec_walk(completion, data_converter._encode_payload_sequence, encode_headers)
+
+
+async def _codec_walk(message: Any, codec: Any, headers: bool) -> StorageOperationMetrics:
+    """The one walk of the SDK's three that changes anything without external storage: `codec` over every
+    payload (search attributes excepted, headers when `headers`), as the SDK makes it; nothing was stored."""
+    await CommandAwarePayloadVisitor(skip_search_attributes=True, skip_headers=not headers).visit(
+        bridge_worker._Visitor(codec), message
     )
     return StorageOperationMetrics()
 

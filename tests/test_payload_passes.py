@@ -139,6 +139,14 @@ def test_installed_only_over_the_sdk_code_it_was_checked_against(monkeypatch: py
         assert bridge_worker.decode_activation is payload_passes.SDK_DECODE
         assert bridge_worker.encode_completion is payload_passes.SDK_ENCODE
         monkeypatch.setattr(payload_passes, "VERIFIED", frozenset({payload_passes.fingerprint()}))
+
+        def no_source(_: object) -> str:
+            raise OSError("could not get source code")
+
+        with monkeypatch.context() as without_sources:  # an SDK installed without its .py files: kept, no error
+            without_sources.setattr(payload_passes.inspect, "getsource", no_source)
+            assert payload_passes.fingerprint() == "" and payload_passes.install() is False
+            assert bridge_worker.decode_activation is payload_passes.SDK_DECODE
         assert payload_passes.install() is True
         assert bridge_worker.decode_activation is payload_passes.decode_activation
         assert bridge_worker.encode_completion is payload_passes.encode_completion
