@@ -104,9 +104,10 @@ async def record_accepted(db: Database, view: ClearanceView) -> bool:
     return bool(await db.write(_statements(db.dialect)["accepted"], _clearance_row(view)))
 
 
-_SETTLED_SINCE = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
-    _CLEARANCE.c.updated_at > bindparam("since"), _CLEARANCE.c.status.in_(bindparam("statuses", expanding=True))
-)
+# only updated_at in the WHERE clause: with `status IN (...)` beside it, SQLite's planner (no statistics) takes the
+# status index and walks every settled clearance there ever was, ~9 ms a look at 20,000 rows and growing with the
+# table; on updated_at's index a look reads only the rows of the look-back (~15 us), and the status is checked here
+_SETTLED_SINCE = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(_CLEARANCE.c.updated_at > bindparam("since"))
 _STATUSES_OF = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
     _CLEARANCE.c.mrn.in_(bindparam("mrns", expanding=True))
 )
@@ -115,8 +116,8 @@ _STATUSES_OF = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
 async def settled_since(db: Database, since: datetime, statuses: tuple[str, ...]) -> list[tuple[str, str]]:
     """(mrn, status) of the clearances in one of `statuses` whose view moved on since `since` (indexed on
     updated_at): what a watcher of waiting requests asks every few tens of milliseconds (`Database.rows`)."""
-    found = await db.rows(_SETTLED_SINCE, {"since": since, "statuses": list(statuses)})
-    return [(row.mrn, row.status) for row in found]
+    found = await db.rows(_SETTLED_SINCE, {"since": since})
+    return [(row.mrn, row.status) for row in found if row.status in statuses]
 
 
 async def statuses_of(db: Database, mrns: list[str]) -> dict[str, str]:

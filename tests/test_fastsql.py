@@ -134,6 +134,33 @@ async def test_in_lists_of_any_length_read_the_same_as_sqlalchemy(store_db: Data
     assert await clearances.statuses_of(store_db, mrns[:2]) == dict.fromkeys(mrns[:2], "in_progress")
 
 
+async def test_the_watchers_look_reads_only_rows_changed_within_its_look_back(store_db: Database) -> None:
+    """The API's watcher of waiting requests asks every 50 ms which clearances settled lately: the answer has only
+    settled rows changed since then, and on SQLite it comes from the updated_at index, so a look costs the rows
+    of its look-back and not every settled clearance the table ever held (the status index, which SQLite's
+    planner picked while the status was in the WHERE clause too)."""
+    now = datetime.now(UTC)
+    recent, busy, old = new_mrn(), new_mrn(), new_mrn()
+    rows = {
+        recent: ("completed", now - timedelta(seconds=1)),
+        busy: ("in_progress", now - timedelta(seconds=1)),
+        old: ("completed", now - timedelta(hours=1)),
+    }
+    async with store_db.writer() as s:
+        for mrn, (status, updated_at) in rows.items():
+            await fastsql.execute(s, INSERT_CLEARANCE, {**_columns(mrn, 1), "status": status, "updated_at": updated_at})
+        await s.commit()
+    settled = dict(await clearances.settled_since(store_db, now - timedelta(minutes=5), ("completed", "invalidated")))
+    assert settled.get(recent) == "completed"
+    assert busy not in settled and old not in settled
+    if store_db.dialect == "sqlite":
+        sql = str(clearances._SETTLED_SINCE.compile(dialect=store_db.engine.dialect))
+        async with store_db.session() as s:
+            conn = await s.connection()
+            plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (now.isoformat(),))).all()
+        assert any("ix_clearances_updated" in str(step) for step in plan), plan
+
+
 async def test_a_single_write_commits_on_its_own_waits_for_a_held_database_and_survives_a_failure(
     store_db: Database,
 ) -> None:
