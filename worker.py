@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker import PollerBehaviorAutoscaling, UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.clearance import ClearanceActivities
@@ -65,11 +65,16 @@ PASSTHROUGH = ("domain", "sop", "pydantic", "pydantic_core", "cel", "pycountry",
 # clearance (three activations) in thread hand-offs and GIL switches. What that detection guards against,
 # workflow code that blocks or spins, the strict sandbox of every workflow and replay test catches instead
 # (non-deterministic and blocking calls fail there); WORKFLOW_ACTIVATION=thread brings the detection back.
+# Workflow-task polls scale with the server's feedback (PollerBehaviorAutoscaling) instead of the SDK's fixed five,
+# one of them for first tasks: with those, under load 58 % of the first workflow tasks found no poll waiting, went
+# to the server's backlog (a write and a read of its database) and waited there 0.6-0.9 s on average; autoscaled,
+# every one is matched at once (bench/README.md, session 16).
 TUNING = {
     "max_cached_workflows": 500,
     "max_concurrent_workflow_tasks": 100,
     "max_concurrent_local_activities": 100,
     "max_concurrent_activities": 100,
+    "workflow_task_poller_behavior": PollerBehaviorAutoscaling(),
 }
 
 log = structlog.get_logger("worker")
