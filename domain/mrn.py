@@ -15,18 +15,27 @@ MRN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{13}[0-9]$")
 _ALPHABET = string.digits + string.ascii_uppercase
 
 
-def _iso6346_value(ch: str) -> int:
-    if ch.isdigit():
-        return int(ch)
-    # A=10 and upwards, skipping multiples of 11 (11, 22, 33) as ISO 6346 does.
+def _iso6346_values() -> dict[str, int]:
+    """Each character's value: digits as themselves, A=10 and upwards skipping multiples of 11 (11, 22, 33) as
+    ISO 6346 does."""
+    values = {digit: int(digit) for digit in string.digits}
     value = 10
     for letter in string.ascii_uppercase:
         if value % 11 == 0:
             value += 1
-        if letter == ch:
-            return value
+        values[letter] = value
         value += 1
-    raise ValueError(f"not an MRN character: {ch!r}")
+    return values
+
+
+_ISO6346_VALUES = _iso6346_values()  # every MRN the API is given is checked: a look-up, not a walk of the alphabet
+
+
+def _iso6346_value(ch: str) -> int:
+    try:
+        return _ISO6346_VALUES[ch]
+    except KeyError:
+        raise ValueError(f"not an MRN character: {ch!r}") from None
 
 
 def check_character(body: str) -> str:
