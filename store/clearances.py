@@ -106,7 +106,7 @@ async def record_accepted(db: Database, view: ClearanceView) -> bool:
 
 # only updated_at in the WHERE clause: with `status IN (...)` beside it, SQLite's planner (no statistics) takes the
 # status index and walks every settled clearance there ever was, ~9 ms a look at 20,000 rows and growing with the
-# table; on updated_at's index a look reads only the rows of the look-back (~15 us), and the status is checked here
+# table; on updated_at's index a look reads only the rows of its look-back (227 us for 140), the status checked here
 _SETTLED_SINCE = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(_CLEARANCE.c.updated_at > bindparam("since"))
 _STATUSES_OF = select(_CLEARANCE.c.mrn, _CLEARANCE.c.status).where(
     _CLEARANCE.c.mrn.in_(bindparam("mrns", expanding=True))
