@@ -194,8 +194,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("cursor is not one this service issued") from exc
 
 
-async def list_clearances(
-    session: AsyncSession,
+def listing_query(
     *,
     agency: str | None,
     declarant_eori: str | None,
@@ -204,8 +203,9 @@ async def list_clearances(
     stage: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[ClearanceRecord], str | None]:
-    """Newest first; `agency`/`declarant_eori` scope what the caller may see."""
+) -> Any:
+    """A page of a listing, newest first, one row beyond `limit` (there is a next page): an agency's page is read
+    in order from ix_clearances_agency_listing, a declarant's from ix_clearances_declarant, without sorting."""
     query = select(ClearanceRecord)
     if agency is not None:
         query = query.where(ClearanceRecord.agency == agency)
@@ -226,7 +226,24 @@ async def list_clearances(
                 and_(col(ClearanceRecord.accepted_at) == at, col(ClearanceRecord.mrn) < mrn),
             )
         )
-    query = query.order_by(col(ClearanceRecord.accepted_at).desc(), col(ClearanceRecord.mrn).desc()).limit(limit + 1)
+    return query.order_by(col(ClearanceRecord.accepted_at).desc(), col(ClearanceRecord.mrn).desc()).limit(limit + 1)
+
+
+async def list_clearances(
+    session: AsyncSession,
+    *,
+    agency: str | None,
+    declarant_eori: str | None,
+    status: str | None,
+    lane: str | None,
+    stage: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ClearanceRecord], str | None]:
+    """Newest first; `agency`/`declarant_eori` scope what the caller may see."""
+    query = listing_query(
+        agency=agency, declarant_eori=declarant_eori, status=status, lane=lane, stage=stage, limit=limit, cursor=cursor
+    )
     rows = list((await session.exec(query)).all())
     next_cursor = encode_cursor(rows[limit - 1].accepted_at, rows[limit - 1].mrn) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -238,12 +238,13 @@ class ClearanceRecord(SQLModel, table=True):
         Index("ix_clearances_listing", "accepted_at", "mrn"),
         Index("ix_clearances_declarant", "declarant_eori", "accepted_at"),
         Index("ix_clearances_updated", "updated_at"),  # what changed since: the API's watcher of waiting requests
+        Index("ix_clearances_agency_listing", "agency", "accepted_at", "mrn"),  # an agency's page, newest first
     )
     mrn: str = Field(primary_key=True, max_length=18)
     workflow_id: str = Field(max_length=64)
     lrn: str = Field(max_length=22)
     declarant_eori: str = Field(max_length=17)
-    agency: str = Field(max_length=40, index=True)
+    agency: str = Field(max_length=40)
     status: str = Field(max_length=20, index=True)
     stage: str = Field(max_length=40)
     lane: str | None = Field(default=None, max_length=8)

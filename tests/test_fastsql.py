@@ -161,6 +161,43 @@ async def test_the_watchers_look_reads_only_rows_changed_within_its_look_back(st
         assert any("ix_clearances_updated" in str(step) for step in plan), plan
 
 
+async def test_an_agencys_listing_is_read_in_order_from_its_index_a_page_at_a_time(store_db: Database) -> None:
+    """`GET /v1/clearances` for an officer: a page of the agency's clearances, newest first, and the next from the
+    cursor. On SQLite the page is read in order from ix_clearances_agency_listing: no sort of every clearance the
+    agency has (what the agency index alone made it do, 26 ms a page at 20,000 rows), with or without a status."""
+    agency = f"LIST-{uuid.uuid4().hex[:8]}"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    mrns = [new_mrn() for _ in range(5)]
+    async with store_db.writer() as s:
+        for i, mrn in enumerate(mrns):
+            row = {**_columns(mrn, 1), "agency": agency, "accepted_at": start + timedelta(minutes=i)}
+            await fastsql.execute(s, INSERT_CLEARANCE, row)
+        await s.commit()
+    pages: list[list[str]] = []
+    cursor = None
+    async with store_db.session() as s:
+        while True:
+            found, cursor = await clearances.list_clearances(
+                s, agency=agency, declarant_eori=None, status=None, lane=None, stage=None, limit=2, cursor=cursor
+            )
+            pages.append([r.mrn for r in found])
+            if cursor is None:
+                break
+    assert pages == [mrns[4:2:-1], mrns[2:0:-1], mrns[:1]]
+    if store_db.dialect == "sqlite":
+        for status in (None, "completed"):
+            query = clearances.listing_query(
+                agency=agency, declarant_eori=None, status=status, lane=None, stage=None, limit=50, cursor=None
+            )
+            compiled = query.compile(dialect=store_db.engine.dialect)
+            params = tuple(compiled.params[name] for name in compiled.positiontup)
+            async with store_db.session() as s:
+                conn = await s.connection()
+                plan = [str(step) for step in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params))]
+            assert any("ix_clearances_agency_listing" in step for step in plan), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
 async def test_a_single_write_commits_on_its_own_waits_for_a_held_database_and_survives_a_failure(
     store_db: Database,
 ) -> None:
