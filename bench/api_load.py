@@ -42,6 +42,7 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
+from bench import server_metrics
 from bench.http_client import ERRORS as HTTP_ERRORS
 from bench.http_client import DeclarantClient
 from bench.screening import Names, make_list
@@ -275,7 +276,8 @@ async def ready(http: httpx.AsyncClient) -> None:
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "args": vars(args)}
-    async with embedded_stack() as (tmp, server, db):
+    metrics_port = free_port()
+    async with embedded_stack(metrics_port=metrics_port) as (tmp, server, db):
         async with db.session() as session:
             await principals.upsert_principal(
                 session, id="bench", name="bench", agency="DEMO-TRADE", roles=["declarant"], eori="DE123456789012345"
@@ -289,10 +291,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         env = stack_env(server, db, tmp, API_PORT=str(port), SOP_NAME="bench-clearance")
         print(f"a. floor: {args.floor_n} workflows without activities, 200 in flight …", flush=True)
         result["floor_cpu_ms"] = {}
+        before = server_metrics.scrape(metrics_port)
         result["floor_per_s"] = round(
             await floor(server.client, env, tmp, args.floor_n, 200, result["floor_cpu_ms"]), 1
         )
+        result["floor_matching"] = server_metrics.matching(before, server_metrics.scrape(metrics_port))
         print(f"   {result['floor_per_s']} workflows/s, CPU ms per workflow {result['floor_cpu_ms']}", flush=True)
+        print(f"   workflow tasks matched {result['floor_matching']}", flush=True)
 
         env["TEMPORAL_TASK_QUEUE"] = f"api-load-{uuid.uuid4().hex[:6]}"
         sample = ["-m", "bench.sampler"] if args.sample else []
@@ -308,7 +313,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             ) as http:
                 await ready(http)
                 pids = {"worker": worker.proc.pid, "api": api.proc.pid, "server": dev_server_pid()}
-                result.update(await load(http, officer, args, worker, db, pids))
+                result.update(await load(http, officer, args, worker, db, pids, metrics_port))
         finally:
             api.stop()
             worker.stop()
@@ -355,11 +360,12 @@ async def load(
     worker: Process,
     db: Database,
     pids: dict[str, int],
+    metrics_port: int,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rss = RssWatch({"worker": worker.proc.pid, "api": pids["api"]})
     try:
-        return await _load(http, officer, args, worker, db, pids, rss, out)
+        return await _load(http, officer, args, worker, db, pids, metrics_port, rss, out)
     finally:
         out["rss"] = rss.stop()
 
@@ -376,6 +382,7 @@ async def _load(
     worker: Process,
     db: Database,
     pids: dict[str, int],
+    metrics_port: int,
     rss: RssWatch,
     out: dict[str, Any],
 ) -> dict[str, Any]:
@@ -405,11 +412,14 @@ async def _load(
 
     how = "polling" if args.cpu_polling else "Prefer: wait"
     print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, {how}) …", flush=True)
+    before = server_metrics.scrape(metrics_port)
     cpu_phase, out["cpu_ms"] = await cpu_per_clearance(
         http, args.clients, args.cpu_clearances, pids, sampled=bool(args.sample), wait=not args.cpu_polling
     )
+    out["cpu_matching"] = server_metrics.matching(before, server_metrics.scrape(metrics_port))
     out["cpu_phase"] = cpu_phase.summary()
     print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
+    print(f"   workflow tasks matched {out['cpu_matching']}", flush=True)
     rss.point("after g.", await clearances_so_far(db))
     if args.cpu_only:
         out["stuck"] = await unfinished(db, timeout=30)
@@ -440,6 +450,17 @@ async def _load(
     return out
 
 
+def matching_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    """How many workflow tasks met a waiting poll in g. (and in the floor's a.), and the backlog's wait otherwise."""
+    g, fl = r["cpu_matching"], r["floor_matching"]
+    return (
+        "workflow tasks matched at once (g.)",
+        f"{g['sync_matched_pct']:.0f} %, backlog {g['backlog_tasks']:.0f} waiting {g['backlog_wait_s']:.2f} s",
+        f"floor: {fl['sync_matched_pct']:.0f} %",
+        "",
+    )
+
+
 def cpu_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     cpu, fl = r["cpu_ms"], r["floor_cpu_ms"]
     ratio = (fl["worker"] + fl["server"]) / max(1e-9, cpu["worker"] + cpu["server"])
@@ -461,7 +482,7 @@ def floor_of(r: dict[str, Any]) -> float:
 
 def report(r: dict[str, Any]) -> bool:
     if r["args"]["cpu_only"]:
-        rows = [("bare-Temporal floor", f"{r['floor_per_s']:.1f} workflows/s", "", ""), cpu_row(r)]
+        rows = [("bare-Temporal floor", f"{r['floor_per_s']:.1f} workflows/s", "", ""), cpu_row(r), matching_row(r)]
         rows.append(("clearances stuck", f"{r['stuck'] + r['cpu_phase']['stuck']}", "0", ""))
         print()
         for row in rows:
@@ -498,6 +519,7 @@ def report(r: dict[str, Any]) -> bool:
         )
     )
     rows.append(cpu_row(r))
+    rows.append(matching_row(r))
     stuck = r["stuck"] + sum(r[k]["stuck"] for k in ("polling", "waiting", "latency", "rest", "cpu_phase") if k in r)
     rows.append(("clearances stuck", f"{stuck} of {r['clearances_total']}", "0", "PASS" if stuck == 0 else "FAIL"))
     rows.append(

@@ -258,8 +258,11 @@ async def _decision_latencies(db: Database, submitted: dict[str, float], timeout
 
 
 @asynccontextmanager
-async def embedded_stack() -> AsyncIterator[tuple[Path, WorkflowEnvironment, Database]]:
-    """A persisted dev server (SQLite, WAL) and a clearance database with the reference data and the bench SOP."""
+async def embedded_stack(
+    *, metrics_port: int | None = None
+) -> AsyncIterator[tuple[Path, WorkflowEnvironment, Database]]:
+    """A persisted dev server (SQLite, WAL) and a clearance database with the reference data and the bench SOP;
+    `metrics_port`: where the dev server serves its Prometheus metrics (bench/server_metrics.py)."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         # The bench's client encrypts as the API and worker processes do (PAYLOAD_ENCRYPTION, same DATA_DIR keyring)
@@ -269,7 +272,10 @@ async def embedded_stack() -> AsyncIterator[tuple[Path, WorkflowEnvironment, Dat
             data_converter=data_converter(Settings(data_dir=tmp)),
             dev_server_database_filename=str(tmp / "temporal.db"),
             search_attributes=list(SEARCH_ATTRIBUTES),
-            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+            dev_server_extra_args=[
+                *("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"),
+                *(("--metrics-port", str(metrics_port)) if metrics_port else ()),
+            ],
         )
         db = Database(f"sqlite+aiosqlite:///{tmp / 'clearance.db'}")
         try:

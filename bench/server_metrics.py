@@ -1,0 +1,53 @@
+"""How the dev server matched workflow tasks to the worker's polls over a phase, from its own Prometheus metrics.
+
+A task the server hands to a poll already waiting is *sync-matched*; one that finds no poll waiting goes to the
+task queue's backlog in the server's database (a write, a read and a delete later) and waits there until a poll
+takes it (*async-matched*). A green-lane clearance and a floor workflow each have one workflow task, so the share
+matched at once and the backlog's wait are what polling adds to their latency and to the server's writes.
+
+    before = scrape(port); ...phase...; matching(before, scrape(port))
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import httpx
+
+_SAMPLE = re.compile(r"^(\w+)(\{[^}]*\})?\s+(\S+)$")
+_OPERATION = re.compile(r'operation="(\w+)"')
+
+
+def scrape(port: int) -> defaultdict[str, float]:
+    """The server's counters, summed over labels but the operation (`name|operation`)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    found: defaultdict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match is None or match.group(1).endswith("_bucket"):
+            continue
+        operation = _OPERATION.search(match.group(2) or "")
+        try:
+            found[match.group(1) + ("|" + operation.group(1) if operation else "")] += float(match.group(3))
+        except ValueError:  # NaN and the like
+            continue
+    return found
+
+
+def matching(before: defaultdict[str, float], after: defaultdict[str, float]) -> dict[str, float]:
+    """Workflow tasks polled in between, the share sync-matched, how many waited in the backlog and how long."""
+
+    def grew(key: str) -> float:
+        return after[key] - before[key]
+
+    polled = grew("poll_success|TaskQueueMgr")
+    backlog = grew("asyncmatch_latency_count|PollWorkflowTaskQueue")
+    waited = grew("asyncmatch_latency_sum|PollWorkflowTaskQueue")
+    return {
+        "workflow_tasks": polled,
+        "sync_matched_pct": round(100 * grew("poll_success_sync|TaskQueueMgr") / polled, 1) if polled else 0.0,
+        "backlog_tasks": backlog,
+        "backlog_wait_s": round(waited / backlog, 3) if backlog else 0.0,
+        "backlog_writes": grew("persistence_requests|CreateTasks"),
+    }
