@@ -452,11 +452,13 @@ async def _load(
 
 def matching_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     """How many workflow tasks met a waiting poll in g. (and in the floor's a.), and the backlog's wait otherwise."""
-    g, fl = r["cpu_matching"], r["floor_matching"]
+    g, fl = r.get("cpu_matching") or {}, r.get("floor_matching") or {}
     return (
         "workflow tasks matched at once (g.)",
-        f"{g['sync_matched_pct']:.0f} %, backlog {g['backlog_tasks']:.0f} waiting {g['backlog_wait_s']:.2f} s",
-        f"floor: {fl['sync_matched_pct']:.0f} %",
+        f"{g['sync_matched_pct']:.0f} %, backlog {g['backlog_tasks']:.0f} waiting {g['backlog_wait_s']:.2f} s"
+        if g
+        else "- (the server's metrics did not answer)",
+        f"floor: {fl['sync_matched_pct']:.0f} %" if fl else "",
         "",
     )
 

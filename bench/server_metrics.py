@@ -19,9 +19,13 @@ _SAMPLE = re.compile(r"^(\w+)(\{[^}]*\})?\s+(\S+)$")
 _OPERATION = re.compile(r'operation="(\w+)"')
 
 
-def scrape(port: int) -> defaultdict[str, float]:
-    """The server's counters, summed over labels but the operation (`name|operation`)."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+def scrape(port: int) -> defaultdict[str, float] | None:
+    """The server's counters, summed over labels but the operation (`name|operation`); None when it does not
+    answer (a diagnostic: the benchmark goes on without it)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return None
     found: defaultdict[str, float] = defaultdict(float)
     for line in text.splitlines():
         match = _SAMPLE.match(line)
@@ -35,8 +39,11 @@ def scrape(port: int) -> defaultdict[str, float]:
     return found
 
 
-def matching(before: defaultdict[str, float], after: defaultdict[str, float]) -> dict[str, float]:
-    """Workflow tasks polled in between, the share sync-matched, how many waited in the backlog and how long."""
+def matching(before: defaultdict[str, float] | None, after: defaultdict[str, float] | None) -> dict[str, float]:
+    """Workflow tasks polled in between, the share sync-matched, how many waited in the backlog and how long
+    (empty when either scrape failed)."""
+    if before is None or after is None:
+        return {}
 
     def grew(key: str) -> float:
         return after[key] - before[key]
