@@ -42,7 +42,7 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench import server_metrics
+from bench import server_metrics, worker_metrics
 from bench.http_client import ERRORS as HTTP_ERRORS
 from bench.http_client import DeclarantClient
 from bench.screening import Names, make_list
@@ -301,7 +301,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         env["TEMPORAL_TASK_QUEUE"] = f"api-load-{uuid.uuid4().hex[:6]}"
         sample = ["-m", "bench.sampler"] if args.sample else []
-        worker = Process([*sample, *_out(args, "worker"), "worker.py"], env, tmp / "worker.log")
+        worker_metrics_port = free_port()
+        worker_env = {**env, "WORKER_METRICS_PORT": str(worker_metrics_port)}
+        worker = Process([*sample, *_out(args, "worker"), "worker.py"], worker_env, tmp / "worker.log")
         api = Process([*sample, *_out(args, "api"), "-m", "api.main"], env, tmp / "api.log")
         limits = httpx.Limits(max_connections=args.clients * 2 + 50, max_keepalive_connections=args.clients * 2 + 50)
         try:
@@ -313,7 +315,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             ) as http:
                 await ready(http)
                 pids = {"worker": worker.proc.pid, "api": api.proc.pid, "server": dev_server_pid()}
-                result.update(await load(http, officer, args, worker, db, pids, metrics_port))
+                ports = {"server": metrics_port, "worker": worker_metrics_port}
+                result.update(await load(http, officer, args, worker, db, pids, ports))
         finally:
             api.stop()
             worker.stop()
@@ -360,12 +363,12 @@ async def load(
     worker: Process,
     db: Database,
     pids: dict[str, int],
-    metrics_port: int,
+    ports: dict[str, int],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rss = RssWatch({"worker": worker.proc.pid, "api": pids["api"]})
     try:
-        return await _load(http, officer, args, worker, db, pids, metrics_port, rss, out)
+        return await _load(http, officer, args, worker, db, pids, ports, rss, out)
     finally:
         out["rss"] = rss.stop()
 
@@ -382,7 +385,7 @@ async def _load(
     worker: Process,
     db: Database,
     pids: dict[str, int],
-    metrics_port: int,
+    ports: dict[str, int],
     rss: RssWatch,
     out: dict[str, Any],
 ) -> dict[str, Any]:
@@ -412,14 +415,16 @@ async def _load(
 
     how = "polling" if args.cpu_polling else "Prefer: wait"
     print(f"g. CPU per clearance over {args.cpu_clearances} clearances ({args.clients} clients, {how}) …", flush=True)
-    before = server_metrics.scrape(metrics_port)
+    before, worker_before = server_metrics.scrape(ports["server"]), worker_metrics.scrape(ports["worker"])
     cpu_phase, out["cpu_ms"] = await cpu_per_clearance(
         http, args.clients, args.cpu_clearances, pids, sampled=bool(args.sample), wait=not args.cpu_polling
     )
-    out["cpu_matching"] = server_metrics.matching(before, server_metrics.scrape(metrics_port))
+    out["cpu_matching"] = server_metrics.matching(before, server_metrics.scrape(ports["server"]))
+    out["cpu_pipeline"] = worker_metrics.pipeline(worker_before, worker_metrics.scrape(ports["worker"]))
     out["cpu_phase"] = cpu_phase.summary()
     print(f"   CPU ms per clearance {out['cpu_ms']} ({out['cpu_phase']['clearances']} clearances)", flush=True)
     print(f"   workflow tasks matched {out['cpu_matching']}", flush=True)
+    print(f"   workflow task in the worker {out['cpu_pipeline']}", flush=True)
     rss.point("after g.", await clearances_so_far(db))
     if args.cpu_only:
         out["stuck"] = await unfinished(db, timeout=30)
@@ -463,6 +468,24 @@ def matching_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
+def pipeline_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    """How long the worker held a clearance's workflow task in g., and how much of it its local activities took
+    (bench/worker_metrics.py): the rest is its activations and their wait for the SDK's activation poll loop."""
+    p = r.get("cpu_pipeline") or {}
+    kinds = ", ".join(f"{k.removesuffix('_ms')} {v:.0f}" for k, v in p.items() if k.endswith("_ms") and k not in _PIPE)
+    return (
+        "workflow task held by the worker (g.)",
+        f"{p['held_ms']:.0f} ms, local activities {p['local_activities_ms']:.0f} ms ({kinds})"
+        if p
+        else "- (the worker's metrics did not answer)",
+        f"polled {p['schedule_to_start_ms']:.0f} ms after scheduling" if p else "",
+        "",
+    )
+
+
+_PIPE = ("held_ms", "schedule_to_start_ms", "local_activities_ms")
+
+
 def cpu_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     cpu, fl = r["cpu_ms"], r["floor_cpu_ms"]
     ratio = (fl["worker"] + fl["server"]) / max(1e-9, cpu["worker"] + cpu["server"])
@@ -485,6 +508,7 @@ def floor_of(r: dict[str, Any]) -> float:
 def report(r: dict[str, Any]) -> bool:
     if r["args"]["cpu_only"]:
         rows = [("bare-Temporal floor", f"{r['floor_per_s']:.1f} workflows/s", "", ""), cpu_row(r), matching_row(r)]
+        rows.append(pipeline_row(r))
         rows.append(("clearances stuck", f"{r['stuck'] + r['cpu_phase']['stuck']}", "0", ""))
         print()
         for row in rows:
@@ -522,6 +546,7 @@ def report(r: dict[str, Any]) -> bool:
     )
     rows.append(cpu_row(r))
     rows.append(matching_row(r))
+    rows.append(pipeline_row(r))
     stuck = r["stuck"] + sum(r[k]["stuck"] for k in ("polling", "waiting", "latency", "rest", "cpu_phase") if k in r)
     rows.append(("clearances stuck", f"{stuck} of {r['clearances_total']}", "0", "PASS" if stuck == 0 else "FAIL"))
     rows.append(

@@ -1,0 +1,74 @@
+"""Where a clearance's workflow task spends its time in the worker over a phase, from the SDK core's own Prometheus
+metrics (the worker serves them on WORKER_METRICS_PORT).
+
+A green-lane clearance has one workflow task. The worker holds it from the poll that brought it to the completion
+that ends the workflow: three activations of the workflow code and, between them, the two local activities
+(screening, the outcome's transaction). Core measures the whole (`workflow_task_execution_latency`) and each local
+activity from its scheduling to its result (`local_activity_succeed_endtoend_latency`, its wait for a slot and for
+the SDK's activity poll included). What the local activities do not account for is the activations' own work and
+their wait for the Python SDK's one activation poll loop, which takes one activation at a time off core and whose
+every round trip waits for the worker's event loop (bench/README.md, session 17).
+
+    before = scrape(port); ...phase...; pipeline(before, scrape(port))
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import httpx
+
+_SAMPLE = re.compile(r"^(\w+)(\{[^}]*\})?\s+(\S+)$")
+_ACTIVITY = re.compile(r'activity_type="(\w+)"')
+
+
+def scrape(port: int) -> defaultdict[str, float] | None:
+    """The worker's metric samples summed over labels but the activity type (`name|activity`); None when it does
+    not answer (a diagnostic: the benchmark goes on without it)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return None
+    found: defaultdict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match is None or match.group(1).endswith("_bucket"):
+            continue
+        activity = _ACTIVITY.search(match.group(2) or "")
+        try:
+            found[match.group(1) + ("|" + activity.group(1) if activity else "")] += float(match.group(3))
+        except ValueError:  # NaN and the like
+            continue
+    return found
+
+
+def pipeline(before: defaultdict[str, float] | None, after: defaultdict[str, float] | None) -> dict[str, float]:
+    """Mean ms, per workflow task completed in between: held by the worker, spent in local activities (each kind's
+    mean beside), and the task's wait from its scheduling to the worker's poll (empty when a scrape failed)."""
+    if before is None or after is None:
+        return {}
+
+    def grew(key: str) -> float:
+        return after[key] - before[key]
+
+    def mean(name: str, kind: str = "") -> float:
+        count = grew(f"{name}_count{kind}")
+        return round(grew(f"{name}_sum{kind}") / count, 1) if count else 0.0
+
+    tasks = grew("temporal_workflow_task_execution_latency_count")
+    if not tasks:
+        return {}
+    out = {
+        "workflow_tasks": tasks,
+        "held_ms": mean("temporal_workflow_task_execution_latency"),
+        "schedule_to_start_ms": mean("temporal_workflow_task_schedule_to_start_latency"),
+    }
+    local_total = 0.0
+    local = "temporal_local_activity_succeed_endtoend_latency"
+    for key in sorted(k for k in after if k.startswith(f"{local}_sum|")):
+        kind = key.partition("|")[2]
+        local_total += grew(key) / tasks
+        out[f"{kind}_ms"] = mean(local, f"|{kind}")
+    out["local_activities_ms"] = round(local_total, 1)
+    return out
