@@ -475,11 +475,11 @@ def pipeline_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     kinds = ", ".join(f"{k.removesuffix('_ms')} {v:.0f}" for k, v in p.items() if k.endswith("_ms") and k not in _PIPE)
     return (
         "workflow task held by the worker (g.)",
-        f"{p['held_ms']:.0f} ms, local activities {p['local_activities_ms']:.0f} ms ({kinds})"
+        f"{p['held_ms']:.0f} ms, local activities {p['local_activities_ms']:.0f} ms of it"
         if p
         else "- (the worker's metrics did not answer)",
-        f"polled {p['schedule_to_start_ms']:.0f} ms after scheduling" if p else "",
-        "",
+        f"polled after {p['schedule_to_start_ms']:.0f} ms" if p else "",
+        kinds,
     )
 
 
