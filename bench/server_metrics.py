@@ -16,27 +16,32 @@ from collections import defaultdict
 import httpx
 
 _SAMPLE = re.compile(r"^(\w+)(\{[^}]*\})?\s+(\S+)$")
-_OPERATION = re.compile(r'operation="(\w+)"')
 
 
-def scrape(port: int) -> defaultdict[str, float] | None:
-    """The server's counters, summed over labels but the operation (`name|operation`); None when it does not
-    answer (a diagnostic: the benchmark goes on without it)."""
-    try:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    except httpx.HTTPError:
-        return None
+def parse(text: str, label: str = "operation") -> defaultdict[str, float]:
+    """Prometheus samples (buckets left out) summed over every label but `label` (`name|value`, or `name` when a
+    sample has no such label)."""
+    keep = re.compile(label + r'="(\w+)"')
     found: defaultdict[str, float] = defaultdict(float)
     for line in text.splitlines():
         match = _SAMPLE.match(line)
         if match is None or match.group(1).endswith("_bucket"):
             continue
-        operation = _OPERATION.search(match.group(2) or "")
+        kept = keep.search(match.group(2) or "")
         try:
-            found[match.group(1) + ("|" + operation.group(1) if operation else "")] += float(match.group(3))
+            found[match.group(1) + ("|" + kept.group(1) if kept else "")] += float(match.group(3))
         except ValueError:  # NaN and the like
             continue
     return found
+
+
+def scrape(port: int, label: str = "operation") -> defaultdict[str, float] | None:
+    """The metrics served on `port`, summed over labels but `label` (the server's: the operation); None when they
+    do not answer (a diagnostic: the benchmark goes on without it)."""
+    try:
+        return parse(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text, label)
+    except httpx.HTTPError:
+        return None
 
 
 def matching(before: defaultdict[str, float] | None, after: defaultdict[str, float] | None) -> dict[str, float]:

@@ -14,33 +14,15 @@ every round trip waits for the worker's event loop (bench/README.md, session 17)
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-import httpx
-
-_SAMPLE = re.compile(r"^(\w+)(\{[^}]*\})?\s+(\S+)$")
-_ACTIVITY = re.compile(r'activity_type="(\w+)"')
+from bench import server_metrics
 
 
 def scrape(port: int) -> defaultdict[str, float] | None:
-    """The worker's metric samples summed over labels but the activity type (`name|activity`); None when it does
-    not answer (a diagnostic: the benchmark goes on without it)."""
-    try:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    except httpx.HTTPError:
-        return None
-    found: defaultdict[str, float] = defaultdict(float)
-    for line in text.splitlines():
-        match = _SAMPLE.match(line)
-        if match is None or match.group(1).endswith("_bucket"):
-            continue
-        activity = _ACTIVITY.search(match.group(2) or "")
-        try:
-            found[match.group(1) + ("|" + activity.group(1) if activity else "")] += float(match.group(3))
-        except ValueError:  # NaN and the like
-            continue
-    return found
+    """The worker's metric samples summed over labels but the activity type (`name|activity`); None when they do
+    not answer."""
+    return server_metrics.scrape(port, label="activity_type")
 
 
 def pipeline(before: defaultdict[str, float] | None, after: defaultdict[str, float] | None) -> dict[str, float]:
