@@ -472,7 +472,7 @@ def pipeline_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
     """How long the worker held a clearance's workflow task in g., and how much of it its local activities took
     (bench/worker_metrics.py): the rest is its activations and their wait for the SDK's activation poll loop."""
     p = r.get("cpu_pipeline") or {}
-    kinds = ", ".join(f"{k.removesuffix('_ms')} {v:.0f}" for k, v in p.items() if k.endswith("_ms") and k not in _PIPE)
+    kinds = ", ".join(f"{kind} {ms:.0f}" for kind, ms in p.get("local_activity_ms", {}).items())
     return (
         "workflow task held by the worker (g.)",
         f"{p['held_ms']:.0f} ms, local activities {p['local_activities_ms']:.0f} ms of it"
@@ -481,9 +481,6 @@ def pipeline_row(r: dict[str, Any]) -> tuple[str, str, str, str]:
         f"polled after {p['schedule_to_start_ms']:.0f} ms" if p else "",
         kinds,
     )
-
-
-_PIPE = ("held_ms", "schedule_to_start_ms", "local_activities_ms")
 
 
 def cpu_row(r: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -36,7 +36,7 @@ def test_the_workflow_task_held_and_its_local_activities_share_over_a_phase() ->
     assert found["workflow_tasks"] == 100
     assert found["held_ms"] == 830.0  # (110 * 800 - 10 * 500) / 100
     assert found["schedule_to_start_ms"] == 40.0
-    assert (found["screen_parties_ms"], found["record_outcome_ms"]) == (20.0, 30.0)
+    assert found["local_activity_ms"] == {"record_outcome": 30.0, "screen_parties": 20.0}
     assert found["local_activities_ms"] == 50.0
 
 
